@@ -1,0 +1,453 @@
+/**
+ * The one message protocol shared by the trainer process, the extension host, the CLI and the webviews.
+ * Data flows trainer → host → webview; commands flow back. Every message that crosses a process or
+ * webview boundary is checked with the `is…` guards at the bottom before it is used.
+ *
+ * Pure module: imports neither `vscode` nor the DOM (the webview imports it for types and guards).
+ */
+import type { TrainingConfig } from './engine/config/types';
+
+// ---------------------------------------------------------------------------------------------------------
+// Metrics records: one JSON object a line in metrics.jsonl, and the payload of `record` messages.
+// ---------------------------------------------------------------------------------------------------------
+
+/** Per-epoch scalars. Accuracies are null for regression, r2 null for classification. */
+export interface EpochRecord {
+  type: 'epoch';
+  epoch: number;
+  /** Milliseconds since the run started. */
+  t: number;
+  lr: number;
+  trainLoss: number;
+  testLoss: number;
+  trainAcc: number | null;
+  testAcc: number | null;
+  trainR2: number | null;
+  testR2: number | null;
+  /** Tensor name (`layers.K.kernel` / `layers.K.bias`) → L2 norm of its gradient this epoch (last step). */
+  gradNorms: Record<string, number>;
+  /** Tensor name → L2 norm of the tensor after the update. */
+  weightNorms: Record<string, number>;
+  /** Tensor name → ‖ΔW‖ / ‖W‖ over this epoch. */
+  updateRatios: Record<string, number>;
+}
+
+export interface LayerActivationStats {
+  /** Hidden layer index (0-based). */
+  layer: number;
+  units: number;
+  /** Units whose output is exactly 0 for every example of the whole dataset (train and test). */
+  deadCount: number;
+  deadFraction: number;
+  /** Fraction of zero activations over (train examples × units). */
+  sparsity: number;
+  /** Mean over units of the binary entropy (bits) of each unit's firing probability on the train set. */
+  entropy: number;
+}
+
+export interface ActivationsRecord {
+  type: 'activations';
+  epoch: number;
+  layers: LayerActivationStats[];
+}
+
+export interface Histogram {
+  /** Bin edges, length bins + 1. */
+  edges: number[];
+  counts: number[];
+}
+
+export interface MarchenkoPasturFit {
+  /** q = min(m,n) / max(m,n). */
+  q: number;
+  /** σ² from the variance of the matrix entries. */
+  sigma2Empirical: number;
+  /** σ² fitted to the bulk of the spectrum (minimum KS distance). */
+  sigma2Fit: number;
+  lambdaMinus: number;
+  lambdaPlus: number;
+  /** KS distance between the bulk (eigenvalues ≤ λ+) and the MP law with σ²Fit. */
+  ksDistance: number;
+  /** Fraction of eigenvalues above λ+ (outliers / spikes). */
+  fractionAbove: number;
+}
+
+export interface PowerLawFit {
+  alpha: number;
+  xmin: number;
+  /** KS distance of the tail fit; number of eigenvalues in the tail. */
+  ksDistance: number;
+  nTail: number;
+}
+
+export interface MatrixSpectrum {
+  tensor: string;
+  shape: [number, number];
+  /** All eigenvalues of WᵀW / max(m,n), ascending (min(m,n) of them). */
+  eigenvalues: number[];
+  histogram: Histogram;
+  mp: MarchenkoPasturFit;
+  powerLaw: PowerLawFit | null;
+  /** Largest eigenvalues, descending (up to 10). */
+  top: number[];
+}
+
+export interface SpectrumRecord {
+  type: 'spectrum';
+  epoch: number;
+  matrices: MatrixSpectrum[];
+}
+
+export interface BenfordTensor {
+  tensor: string;
+  /** Observed frequencies of first significant digits 1..9 (sums to 1). */
+  frequencies: number[];
+  /** Total variation distance... see engine/probes/benford.ts for the exact definition. */
+  distance: number;
+}
+
+export interface BenfordRecord {
+  type: 'benford';
+  epoch: number;
+  tensors: BenfordTensor[];
+}
+
+export type TransitionKind = 'peak' | 'levelling-off' | 'drop-onset' | 'rise-onset' | 'slope-change';
+
+export interface TransitionEvent {
+  kind: 'transition';
+  /** Hidden/dense layer index whose log gradient norm changed regime. */
+  layer: number;
+  /** Tensor whose series was analysed (layers.K.kernel). */
+  tensor: string;
+  /** Epoch of the change point. */
+  epoch: number;
+  /** Epoch at which the change was confirmed (≥ epoch). */
+  detectedAt: number;
+  changeKind: TransitionKind;
+  /** Slopes of log10 gradient norm per 1000 epochs before and after. */
+  slopeBefore: number;
+  slopeAfter: number;
+}
+
+export interface ThresholdEvent {
+  kind: 'memorization' | 'generalization';
+  epoch: number;
+}
+
+export type DynamicsEvent = TransitionEvent | ThresholdEvent;
+
+export interface EventRecord {
+  type: 'event';
+  epoch: number;
+  event: DynamicsEvent;
+}
+
+export interface CheckpointRecord {
+  type: 'checkpoint';
+  epoch: number;
+  /** Path relative to the run directory (checkpoints/epoch-NNNNNN.safetensors). */
+  path: string;
+}
+
+export type MetricsRecord =
+  | EpochRecord
+  | ActivationsRecord
+  | SpectrumRecord
+  | BenfordRecord
+  | EventRecord
+  | CheckpointRecord;
+
+// ---------------------------------------------------------------------------------------------------------
+// run.json
+// ---------------------------------------------------------------------------------------------------------
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'stopped';
+
+export interface LossFit {
+  form: 'power-law' | 'exponential' | 'stretched-exponential';
+  /** Parameters of the form (documented in engine/probes/curvefit.ts). */
+  params: Record<string, number>;
+  r2: number;
+}
+
+export interface TransitionSummary {
+  layer: number;
+  epoch: number;
+  kind: TransitionKind;
+  /** generalizationEpoch − epoch (positive = the transition came first); null if no generalization. */
+  leadEpochs: number | null;
+}
+
+export interface FinalMetrics {
+  trainLoss: number;
+  trainAcc: number | null;
+  testLoss: number;
+  testAcc: number | null;
+}
+
+export interface RunSummary {
+  epochs: number;
+  epochsPerSecond: number;
+  final: FinalMetrics | null;
+  memorizationEpoch: number | null;
+  generalizationEpoch: number | null;
+  transitions: TransitionSummary[];
+  lossFits: LossFit[];
+  bestLossFit: LossFit | null;
+}
+
+export interface RunJson {
+  formatVersion: 1;
+  /** Directory name: `<config>-<timestamp>`. */
+  id: string;
+  experiment: string;
+  /** Absolute path of the experiment file, when known. */
+  experimentFile: string | null;
+  configName: string;
+  runName: string;
+  sweepValues: Record<string, unknown> | null;
+  config: TrainingConfig;
+  status: RunStatus;
+  /** Why a run failed or stopped. */
+  reason: string | null;
+  backend: string;
+  versions: Record<string, string>;
+  startedAt: string;
+  endedAt: string | null;
+  epochsCompleted: number;
+  totalEpochs: number;
+  summary: RunSummary | null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Trainer process ↔ host (child_process IPC). The CLI runs the same engine in-process with the same messages.
+// ---------------------------------------------------------------------------------------------------------
+
+export interface StartRunRequest {
+  type: 'start';
+  experiment: string;
+  experimentFile: string | null;
+  configName: string;
+  runName: string;
+  sweepValues: Record<string, unknown> | null;
+  config: TrainingConfig;
+  /** Parent folder; the run directory `<runName>-<timestamp>` is created inside it. */
+  outDir: string;
+  backend: BackendChoice;
+}
+
+export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+export interface StopRequest {
+  type: 'stop';
+}
+
+export type HostToTrainer = StartRunRequest | StopRequest;
+
+export interface StartedMessage {
+  type: 'started';
+  runDir: string;
+  run: RunJson;
+}
+
+export interface RecordMessage {
+  type: 'record';
+  record: MetricsRecord;
+}
+
+export interface LogMessage {
+  type: 'log';
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+export interface DoneMessage {
+  type: 'done';
+  run: RunJson;
+}
+
+export interface ErrorMessage {
+  type: 'error';
+  message: string;
+  /** The run directory when one was created (its run.json is marked failed). */
+  runDir: string | null;
+}
+
+export type TrainerToHost = StartedMessage | RecordMessage | LogMessage | DoneMessage | ErrorMessage;
+
+// ---------------------------------------------------------------------------------------------------------
+// Host ↔ Dynamics webview (postMessage).
+// ---------------------------------------------------------------------------------------------------------
+
+export interface RunSnapshot {
+  runDir: string;
+  run: RunJson;
+  records: MetricsRecord[];
+}
+
+/** Replace everything shown by these runs (one run normally; several when comparing). */
+export interface ShowRunsMessage {
+  type: 'show';
+  runs: RunSnapshot[];
+  /** For a sweep: the swept dotted paths, so the webview can draw the landscape heatmap. */
+  sweepAxes: string[] | null;
+}
+
+/** New records for a run being shown (batched by the host). */
+export interface AppendRecordsMessage {
+  type: 'append';
+  runDir: string;
+  records: MetricsRecord[];
+}
+
+export interface RunStatusMessage {
+  type: 'status';
+  runDir: string;
+  run: RunJson;
+}
+
+export type HostToWebview = ShowRunsMessage | AppendRecordsMessage | RunStatusMessage;
+
+export interface WebviewReadyMessage {
+  type: 'ready';
+}
+export interface ExportCsvMessage {
+  type: 'exportCsv';
+  runDir: string;
+}
+export interface SavePngMessage {
+  type: 'savePng';
+  /** Chart name, used for the suggested file name. */
+  chart: string;
+  /** data:image/png;base64,... */
+  dataUrl: string;
+}
+export interface OpenCheckpointMessage {
+  type: 'openCheckpoint';
+  runDir: string;
+  epoch: number | null;
+}
+export interface StopRunMessage {
+  type: 'stopRun';
+  runDir: string;
+}
+/** The webview reports what it holds (used by tests and state restore). */
+export interface WebviewStateMessage {
+  type: 'state';
+  charts: Record<string, number>;
+}
+
+export type WebviewToHost =
+  | WebviewReadyMessage
+  | ExportCsvMessage
+  | SavePngMessage
+  | OpenCheckpointMessage
+  | StopRunMessage
+  | WebviewStateMessage;
+
+// ---------------------------------------------------------------------------------------------------------
+// Guards. Structural checks of the fields every consumer relies on; unknown extra fields are tolerated.
+// ---------------------------------------------------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isNum = (x: unknown): x is number => typeof x === 'number';
+const isNumOrNull = (x: unknown): boolean => x === null || typeof x === 'number';
+const isStr = (x: unknown): x is string => typeof x === 'string';
+const isNumMap = (x: unknown): boolean => isObj(x) && Object.values(x).every(isNum);
+const isNumArr = (x: unknown): boolean => Array.isArray(x) && x.every(isNum);
+
+const RUN_STATUSES: readonly string[] = ['running', 'completed', 'failed', 'stopped'];
+
+export function isMetricsRecord(x: unknown): x is MetricsRecord {
+  if (!isObj(x) || !isNum(x.epoch)) return false;
+  switch (x.type) {
+    case 'epoch':
+      return (
+        isNum(x.t) && isNum(x.lr) && isNum(x.trainLoss) && isNum(x.testLoss) &&
+        isNumOrNull(x.trainAcc) && isNumOrNull(x.testAcc) && isNumOrNull(x.trainR2) && isNumOrNull(x.testR2) &&
+        isNumMap(x.gradNorms) && isNumMap(x.weightNorms) && isNumMap(x.updateRatios)
+      );
+    case 'activations':
+      return Array.isArray(x.layers) && x.layers.every((l) => isObj(l) && isNum(l.layer) && isNum(l.deadFraction) && isNum(l.sparsity) && isNum(l.entropy));
+    case 'spectrum':
+      return Array.isArray(x.matrices) && x.matrices.every((m) => isObj(m) && isStr(m.tensor) && isNumArr(m.eigenvalues) && isObj(m.mp) && isObj(m.histogram));
+    case 'benford':
+      return Array.isArray(x.tensors) && x.tensors.every((t) => isObj(t) && isStr(t.tensor) && isNumArr(t.frequencies) && isNum(t.distance));
+    case 'event':
+      return isObj(x.event) && isStr(x.event.kind) && isNum(x.event.epoch);
+    case 'checkpoint':
+      return isStr(x.path);
+    default:
+      return false;
+  }
+}
+
+export function isRunJson(x: unknown): x is RunJson {
+  return (
+    isObj(x) && x.formatVersion === 1 && isStr(x.id) && isStr(x.experiment) && isStr(x.configName) &&
+    isStr(x.runName) && isObj(x.config) && isStr(x.status) && RUN_STATUSES.includes(x.status) &&
+    isStr(x.backend) && isStr(x.startedAt) && isNum(x.epochsCompleted) && isNum(x.totalEpochs)
+  );
+}
+
+export function isHostToTrainer(x: unknown): x is HostToTrainer {
+  if (!isObj(x)) return false;
+  if (x.type === 'stop') return true;
+  return (
+    x.type === 'start' && isStr(x.experiment) && isStr(x.configName) && isStr(x.runName) && isObj(x.config) &&
+    isStr(x.outDir) && isStr(x.backend) && ['auto', 'tensorflow', 'wasm', 'cpu'].includes(x.backend)
+  );
+}
+
+export function isTrainerToHost(x: unknown): x is TrainerToHost {
+  if (!isObj(x)) return false;
+  switch (x.type) {
+    case 'started':
+      return isStr(x.runDir) && isRunJson(x.run);
+    case 'record':
+      return isMetricsRecord(x.record);
+    case 'log':
+      return isStr(x.message) && isStr(x.level);
+    case 'done':
+      return isRunJson(x.run);
+    case 'error':
+      return isStr(x.message) && (x.runDir === null || isStr(x.runDir));
+    default:
+      return false;
+  }
+}
+
+export function isHostToWebview(x: unknown): x is HostToWebview {
+  if (!isObj(x)) return false;
+  switch (x.type) {
+    case 'show':
+      return Array.isArray(x.runs) && x.runs.every((r) => isObj(r) && isStr(r.runDir) && isRunJson(r.run) && Array.isArray(r.records));
+    case 'append':
+      return isStr(x.runDir) && Array.isArray(x.records) && x.records.every(isMetricsRecord);
+    case 'status':
+      return isStr(x.runDir) && isRunJson(x.run);
+    default:
+      return false;
+  }
+}
+
+export function isWebviewToHost(x: unknown): x is WebviewToHost {
+  if (!isObj(x)) return false;
+  switch (x.type) {
+    case 'ready':
+      return true;
+    case 'exportCsv':
+    case 'stopRun':
+      return isStr(x.runDir);
+    case 'savePng':
+      return isStr(x.chart) && isStr(x.dataUrl) && x.dataUrl.startsWith('data:image/png;base64,');
+    case 'openCheckpoint':
+      return isStr(x.runDir) && isNumOrNull(x.epoch);
+    case 'state':
+      return isNumMap(x.charts);
+    default:
+      return false;
+  }
+}
