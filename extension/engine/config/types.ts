@@ -107,6 +107,12 @@ export interface ChangePointSettings {
   minSegment: number;
   /** A change is confirmed once this many points after it agree. */
   confirm: number;
+  /** Noise floor of the log10 series, in decades: deviations below it are not structure. */
+  noiseFloor: number;
+  /** |slope| (log10 units per 1000 epochs) at or below which a segment counts as flat. */
+  flatSlope: number;
+  /** A fall that slows to at most this fraction of its previous rate counts as levelling off. */
+  levelRatio: number;
 }
 
 export interface ProbeSettings {

@@ -1,0 +1,240 @@
+// NOTE TO HELPERS: written by the lead while the helpers were stalled (03:35–03:55 UTC). It works and is
+// wired in; refine or extend it in place — do not replace it wholesale or change its exported signatures.
+/**
+ * A multi-layer perceptron written directly against tfjs ops, so the training loop stays visible
+ * (micrograd / nanoGPT style) and every tensor has the name our probes and checkpoints use:
+ * `layers.K.kernel` [in, out] and `layers.K.bias` [out] for dense layer K, `embedding.weight` [p, d]
+ * for a learned token embedding.
+ *
+ * One-hot modular input: x·W₀ for x = [onehot(a), onehot(b)] equals W₀[a] + W₀[p + b]. The model computes
+ * exactly that with a row gather instead of a dense matmul over mostly-zero inputs. The gradient of a
+ * gather is a scatter-add (UnsortedSegmentSum), a kernel the wasm backend lacks, so the backward pass is a
+ * custom gradient that scatter-adds the incoming rows on the JS side: same numbers, a fraction of the cost.
+ */
+import type * as tfc from '@tensorflow/tfjs';
+import type { TF } from '../backend';
+import type { ModelConfig } from '../config/types';
+import type { Dataset, Split } from '../tasks/datasets';
+import { Rng, STREAM } from '../tasks/rng';
+
+export interface Param {
+  name: string;
+  variable: tfc.Variable;
+  trainable: boolean;
+  /** Dense layer index (-1 for the embedding). */
+  layer: number;
+  kind: 'kernel' | 'bias' | 'embedding';
+  shape: number[];
+}
+
+/** What a split looks like to the model: dense features, or operand indices for the gather path. */
+export interface ModelInput {
+  n: number;
+  x: tfc.Tensor2D | null;
+  /** Gather rows of the first matrix: indices of a and of (offset + b). */
+  ia: tfc.Tensor1D | null;
+  ib: tfc.Tensor1D | null;
+  /** Host-side copy of the indices for the custom scatter-add gradient. */
+  iaHost: Int32Array | null;
+  ibHost: Int32Array | null;
+}
+
+export interface ForwardResult {
+  out: tfc.Tensor2D;
+  /** Post-activation hidden layers, when requested. */
+  hidden: tfc.Tensor2D[];
+}
+
+export class Mlp {
+  readonly params: Param[] = [];
+  /** Widths of all dense layers' inputs and outputs: [in, h1, …, out]. */
+  readonly widths: number[];
+  private readonly gatherPath: boolean;
+  private readonly embedding: Param | null = null;
+
+  constructor(private readonly tf: TF, readonly cfg: ModelConfig, data: Dataset, seed: number) {
+    const rng = new Rng(seed, STREAM.init);
+    const mod = data.modular;
+    this.gatherPath = mod !== null;
+    let inDim = data.inputDim;
+    if (mod && mod.input === 'embedding') {
+      const d = mod.embeddingDim;
+      const values = initValues(rng, cfg.init, mod.p, d, mod.p * d, cfg.initScale);
+      this.embedding = this.addParam('embedding.weight', tf.tensor2d(values, [mod.p, d]), -1, 'embedding', true);
+      inDim = 2 * d;
+    }
+    this.widths = [inDim, ...cfg.hidden, data.outputDim];
+    for (let k = 0; k + 1 < this.widths.length; k++) {
+      const fanIn = this.widths[k];
+      const fanOut = this.widths[k + 1];
+      const trainable = !cfg.freeze.includes(k);
+      const values = initValues(rng, cfg.init, fanIn, fanOut, fanIn * fanOut, cfg.initScale);
+      this.addParam(`layers.${k}.kernel`, tf.tensor2d(values, [fanIn, fanOut]), k, 'kernel', trainable);
+      if (cfg.bias) this.addParam(`layers.${k}.bias`, tf.zeros([fanOut]), k, 'bias', trainable);
+    }
+  }
+
+  private addParam(name: string, init: tfc.Tensor, layer: number, kind: Param['kind'], trainable: boolean): Param {
+    const variable = this.tf.variable(init, trainable, `${name}#${Math.random().toString(36).slice(2)}`);
+    init.dispose();
+    const p: Param = { name, variable, trainable, layer, kind, shape: variable.shape.slice() };
+    this.params.push(p);
+    return p;
+  }
+
+  get trainable(): Param[] {
+    return this.params.filter((p) => p.trainable);
+  }
+
+  get kernels(): Param[] {
+    return this.params.filter((p) => p.kind === 'kernel');
+  }
+
+  param(name: string): Param | undefined {
+    return this.params.find((p) => p.name === name);
+  }
+
+  /** Uploads a split once; the returned tensors live until `disposeInput`. */
+  input(split: Split, data: Dataset): ModelInput {
+    const tf = this.tf;
+    if (this.gatherPath && split.operands) {
+      const n = split.n;
+      const offset = data.modular!.input === 'onehot' ? data.modular!.p : 0;
+      const ia = new Int32Array(n);
+      const ib = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        ia[i] = split.operands[2 * i];
+        ib[i] = split.operands[2 * i + 1] + offset;
+      }
+      return { n, x: null, ia: tf.tensor1d(ia, 'int32'), ib: tf.tensor1d(ib, 'int32'), iaHost: ia, ibHost: ib };
+    }
+    return { n: split.n, x: tf.tensor2d(split.x, [split.n, data.inputDim]), ia: null, ib: null, iaHost: null, ibHost: null };
+  }
+
+  /** Rows [start, end) of an input, for mini-batches (indices into the split). */
+  subset(inp: ModelInput, rows: Int32Array): ModelInput {
+    const tf = this.tf;
+    if (inp.ia && inp.ib && inp.iaHost && inp.ibHost) {
+      const ia = rows.map((r) => inp.iaHost![r]);
+      const ib = rows.map((r) => inp.ibHost![r]);
+      return { n: rows.length, x: null, ia: tf.tensor1d(ia, 'int32'), ib: tf.tensor1d(ib, 'int32'), iaHost: ia, ibHost: ib };
+    }
+    const idx = tf.tensor1d(rows, 'int32');
+    const x = tf.gather(inp.x!, idx) as tfc.Tensor2D;
+    idx.dispose();
+    return { n: rows.length, x, ia: null, ib: null, iaHost: null, ibHost: null };
+  }
+
+  disposeInput(inp: ModelInput): void {
+    inp.x?.dispose();
+    inp.ia?.dispose();
+    inp.ib?.dispose();
+  }
+
+  /** Σ rows gathered from `table` at ia and ib (or their concatenation for embeddings), with a scatter-add gradient. */
+  private gatherSum(table: tfc.Variable, inp: ModelInput, concat: boolean): tfc.Tensor2D {
+    const tf = this.tf;
+    const [rows, cols] = table.shape as [number, number];
+    const ia = inp.iaHost!;
+    const ib = inp.ibHost!;
+    const op = tf.customGrad(((t: tfc.Tensor) => {
+      const ga = tf.gather(t, inp.ia!);
+      const gb = tf.gather(t, inp.ib!);
+      const value = (concat ? tf.concat([ga, gb], 1) : tf.add(ga, gb)) as tfc.Tensor2D;
+      const gradFunc = (dy: tfc.Tensor) => {
+        const g = dy.dataSync();
+        const acc = new Float32Array(rows * cols);
+        const width = concat ? 2 * cols : cols;
+        for (let i = 0; i < ia.length; i++) {
+          const src = i * width;
+          const ra = ia[i] * cols;
+          const rb = ib[i] * cols;
+          const offB = concat ? cols : 0;
+          for (let j = 0; j < cols; j++) {
+            acc[ra + j] += g[src + j];
+            acc[rb + j] += g[src + offB + j];
+          }
+        }
+        return tf.tensor2d(acc, [rows, cols]);
+      };
+      return { value, gradFunc };
+    }) as unknown as Parameters<TF['customGrad']>[0]);
+    return op(table) as tfc.Tensor2D;
+  }
+
+  activate(z: tfc.Tensor2D): tfc.Tensor2D {
+    const tf = this.tf;
+    switch (this.cfg.activation) {
+      case 'relu':
+        return tf.relu(z);
+      case 'tanh':
+        return tf.tanh(z);
+      case 'quadratic':
+        return tf.square(z);
+      case 'gelu': {
+        // tanh approximation (Hendrycks & Gimpel), as PyTorch's gelu(approximate='tanh').
+        const c = Math.sqrt(2 / Math.PI);
+        const inner = tf.mul(tf.add(z, tf.mul(tf.pow(z, 3), 0.044715)), c);
+        return tf.mul(tf.mul(z, 0.5), tf.add(tf.tanh(inner), 1));
+      }
+    }
+  }
+
+  /** Call inside tf.tidy (or a gradient function). */
+  forward(inp: ModelInput, keepHidden = false): ForwardResult {
+    const tf = this.tf;
+    const hidden: tfc.Tensor2D[] = [];
+    const nLayers = this.widths.length - 1;
+    let h: tfc.Tensor2D;
+    let first = 0;
+    if (inp.iaHost) {
+      if (this.embedding) {
+        h = this.gatherSum(this.embedding.variable, inp, true);
+      } else {
+        // One-hot path: layer 0's matmul is a row gather-sum.
+        const k0 = this.param('layers.0.kernel')!.variable;
+        let z = this.gatherSum(k0, inp, false);
+        const b0 = this.param('layers.0.bias');
+        if (b0) z = tf.add(z, b0.variable);
+        h = nLayers === 1 ? z : this.activate(z);
+        if (nLayers > 1 && keepHidden) hidden.push(h);
+        first = 1;
+      }
+    } else {
+      h = inp.x!;
+    }
+    for (let k = first; k < nLayers; k++) {
+      let z = tf.matMul(h, this.param(`layers.${k}.kernel`)!.variable) as tfc.Tensor2D;
+      const b = this.param(`layers.${k}.bias`);
+      if (b) z = tf.add(z, b.variable);
+      if (k === nLayers - 1) {
+        h = z;
+      } else {
+        h = this.activate(z);
+        if (keepHidden) hidden.push(h);
+      }
+    }
+    return { out: h, hidden };
+  }
+
+  snapshot(): { name: string; shape: number[]; data: Float32Array }[] {
+    return this.params.map((p) => ({ name: p.name, shape: p.shape.slice(), data: p.variable.dataSync() as Float32Array }));
+  }
+
+  dispose(): void {
+    for (const p of this.params) p.variable.dispose();
+  }
+}
+
+/** glorot-uniform: U(±√(6/(fanIn+fanOut))); he-normal: N(0, 2/fanIn); both × scale. */
+export function initValues(rng: Rng, init: ModelConfig['init'], fanIn: number, fanOut: number, count: number, scale: number): Float32Array {
+  const out = new Float32Array(count);
+  if (init === 'glorot-uniform') {
+    const limit = Math.sqrt(6 / (fanIn + fanOut)) * scale;
+    for (let i = 0; i < count; i++) out[i] = rng.uniform(-limit, limit);
+  } else {
+    const std = Math.sqrt(2 / fanIn) * scale;
+    for (let i = 0; i < count; i++) out[i] = rng.normal() * std;
+  }
+  return out;
+}

@@ -1,0 +1,146 @@
+/**
+ * Reading run directories back: one run (run.json + metrics.jsonl), every run under a runs root, the
+ * latest run of a config, and repairing a run left `running` by a process that is gone.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { isMetricsRecord, isRunJson, type MetricsRecord, type RunJson } from '../../protocol';
+import { SummaryTracker } from '../summary';
+import { METRICS_JSONL, RUN_JSON, experimentDir } from './layout';
+import { writeFileAtomicSync } from './writer';
+
+export class RunReadError extends Error {}
+
+export interface RunEntry {
+  runDir: string;
+  run: RunJson;
+}
+
+/** Reads and validates run.json. */
+export async function readRunJson(runDir: string): Promise<RunJson> {
+  const file = path.join(runDir, RUN_JSON);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new RunReadError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new RunReadError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isRunJson(value)) throw new RunReadError(`${file} is not a training-dynamics run.json`);
+  return value;
+}
+
+/**
+ * Parses metrics.jsonl text. Lines that are not valid records are skipped: a truncated last line (the
+ * process was killed mid-write) is expected; `skipped` counts them.
+ */
+export function parseMetrics(text: string): { records: MetricsRecord[]; skipped: number } {
+  const records: MetricsRecord[] = [];
+  let skipped = 0;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      skipped++;
+      continue;
+    }
+    if (isMetricsRecord(value)) records.push(value);
+    else skipped++;
+  }
+  return { records, skipped };
+}
+
+/** run.json and every readable record of metrics.jsonl (missing metrics.jsonl = no records yet). */
+export async function readRun(runDir: string): Promise<{ run: RunJson; records: MetricsRecord[] }> {
+  const run = await readRunJson(runDir);
+  let text = '';
+  try {
+    text = await readFile(path.join(runDir, METRICS_JSONL), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new RunReadError(`cannot read ${path.join(runDir, METRICS_JSONL)}: ${(err as Error).message}`);
+  }
+  return { run, records: parseMetrics(text).records };
+}
+
+function newestFirst(a: RunEntry, b: RunEntry): number {
+  return b.run.startedAt.localeCompare(a.run.startedAt) || b.runDir.localeCompare(a.runDir);
+}
+
+async function subdirs(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => path.join(dir, d.name));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+    throw err;
+  }
+}
+
+async function entriesIn(dirs: string[]): Promise<RunEntry[]> {
+  const out: RunEntry[] = [];
+  for (const runDir of dirs) {
+    try {
+      out.push({ runDir, run: await readRunJson(runDir) });
+    } catch {
+      // not a run directory (or run.json unreadable): not listed
+    }
+  }
+  return out;
+}
+
+/** Every run under `<runsRoot>/<experiment>/<run>/`, newest first (by startedAt, then directory name). */
+export async function listRuns(runsRoot: string): Promise<RunEntry[]> {
+  const out: RunEntry[] = [];
+  for (const exp of await subdirs(path.resolve(runsRoot))) out.push(...(await entriesIn(await subdirs(exp))));
+  return out.sort(newestFirst);
+}
+
+/** The newest run (any status) of `runName` in `experiment`, if any. */
+export async function latestRunFor(runsRoot: string, experiment: string, runName: string): Promise<RunEntry | undefined> {
+  const entries = await entriesIn(await subdirs(experimentDir(path.resolve(runsRoot), experiment)));
+  return entries.filter((e) => e.run.experiment === experiment && e.run.runName === runName).sort(newestFirst)[0];
+}
+
+/**
+ * Marks a run that run.json says is `running` but whose process is gone: status `failed` with `reason`,
+ * epochsCompleted and the summary rebuilt from the metrics that made it to disk, endedAt = the last time
+ * the directory was written. Runs in any other status are returned unchanged.
+ */
+export async function markInterrupted(runDir: string, reason: string): Promise<RunJson> {
+  const { run, records } = await readRun(runDir);
+  if (run.status !== 'running') return run;
+  const tracker = new SummaryTracker();
+  let epochs = run.epochsCompleted;
+  let elapsed = 0;
+  for (const r of records) {
+    tracker.add(r);
+    if (r.type === 'epoch') {
+      epochs = Math.max(epochs, r.epoch);
+      elapsed = Math.max(elapsed, r.t);
+    }
+  }
+  let lastWrite = 0;
+  for (const f of [RUN_JSON, METRICS_JSONL]) {
+    try {
+      lastWrite = Math.max(lastWrite, (await stat(path.join(runDir, f))).mtimeMs);
+    } catch {
+      // metrics.jsonl may not exist
+    }
+  }
+  const updated: RunJson = {
+    ...run,
+    status: 'failed',
+    reason,
+    endedAt: new Date(lastWrite > 0 ? lastWrite : Date.now()).toISOString(),
+    epochsCompleted: epochs,
+    summary: tracker.summary(epochs, elapsed, false),
+  };
+  writeFileAtomicSync(path.join(runDir, RUN_JSON), JSON.stringify(updated, null, 2) + '\n');
+  return updated;
+}

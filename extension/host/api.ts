@@ -1,0 +1,74 @@
+/**
+ * What `activate` returns: a small API for the integration tests (and other extensions) to observe runs
+ * without reaching into the UI. Pure of `vscode`.
+ */
+import type { RunJson, RunStatus } from '../protocol';
+import type { RunManager } from './runManager';
+import type { RunsIndex } from './runsIndex';
+
+export interface PanelStateSource {
+  getState(): { runDirs: string[]; charts: Record<string, number> } | undefined;
+}
+
+export interface TrainingDynamicsApi {
+  /** Every run on disk (re-read now), with the live run.json of runs in progress. */
+  listRuns(): Promise<{ runDir: string; run: RunJson }[]>;
+  /** Run directories of runs whose trainer process is alive. */
+  activeRuns(): string[];
+  /** The run directory of the run that started last in this window. */
+  lastStartedRunDir(): string | undefined;
+  /** Resolves with run.json once the run has one of `statuses` (default: any final status); rejects on timeout. */
+  waitForRun(runDir: string, statuses?: RunStatus[], timeoutMs?: number): Promise<RunJson>;
+  /** The Dynamics panel's runs and the number of data points each chart holds, if a panel is open. */
+  panelState(): { runDirs: string[]; charts: Record<string, number> } | undefined;
+}
+
+const FINAL: RunStatus[] = ['completed', 'failed', 'stopped'];
+
+export function createApi(manager: RunManager, index: RunsIndex, panels: PanelStateSource, pollMs = 250): TrainingDynamicsApi {
+  const current = async (runDir: string): Promise<RunJson | undefined> => {
+    try {
+      return (await manager.readRun(runDir)).run;
+    } catch {
+      return undefined; // run.json not written yet
+    }
+  };
+  return {
+    async listRuns() {
+      const entries = await index.refresh();
+      const byDir = new Map(entries.map((e) => [e.runDir, { runDir: e.runDir, run: e.run }]));
+      for (const a of manager.activeRuns()) if (a.runDir && a.run) byDir.set(a.runDir, { runDir: a.runDir, run: a.run });
+      return [...byDir.values()];
+    },
+    activeRuns: () => manager.activeRunDirs(),
+    lastStartedRunDir: () => manager.lastStartedRunDir(),
+    waitForRun(runDir, statuses = FINAL, timeoutMs = 120_000) {
+      return new Promise<RunJson>((resolve, reject) => {
+        let last: RunJson | undefined;
+        let settled = false;
+        const finish = (err: Error | null, run?: RunJson) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          clearInterval(poll);
+          sub.dispose();
+          if (err) reject(err);
+          else resolve(run!);
+        };
+        const check = (run: RunJson | undefined) => {
+          if (run) last = run;
+          // A live run's final status only counts once its process is gone (run.json then is final).
+          if (run && statuses.includes(run.status) && (run.status === 'running' || !manager.isActive(runDir))) finish(null, run);
+        };
+        const sub = manager.onDidChangeRun((e) => e.runDir === runDir && check(e.run));
+        const poll = setInterval(() => void current(runDir).then(check), pollMs);
+        const timer = setTimeout(
+          () => finish(new Error(`Run ${runDir} did not reach ${statuses.join('/')} within ${timeoutMs} ms (last status: ${last?.status ?? 'unknown'})`)),
+          timeoutMs,
+        );
+        void current(runDir).then(check);
+      });
+    },
+    panelState: () => panels.getState(),
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * CodeLenses on experiment files: "▶ Train this config" over every config, "▶ Run sweep (N runs)" over the
+ * sweep, "Show dynamics" where runs of the config exist. Refreshed when the file changes and when runs
+ * appear or finish.
+ */
+import * as vscode from 'vscode';
+import { lensesFor } from './experimentModel';
+import type { Experiments } from './experiments';
+import type { RunsIndex } from './runsIndex';
+
+export class ExperimentCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(private readonly experiments: Experiments, private readonly runs: RunsIndex) {
+    this.subscriptions = [
+      this.changed,
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.document.uri.path.endsWith('.experiment.json')) this.changed.fire();
+      }),
+      runs.onDidChange(() => this.changed.fire()) as vscode.Disposable,
+    ];
+  }
+
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    const parsed = this.experiments.parse(doc);
+    const hasRuns = (configName: string) => this.runs.all.some((e) => e.run.experiment === parsed.name && e.run.configName === configName);
+    return lensesFor(parsed, hasRuns).map((l) => {
+      const pos = doc.positionAt(l.offset);
+      const range = new vscode.Range(pos, pos);
+      switch (l.kind) {
+        case 'train':
+          return new vscode.CodeLens(range, { title: l.title, command: 'trainingDynamics.trainConfig', arguments: [doc.uri, l.configName], tooltip: `Train "${l.configName}" in a background process` });
+        case 'sweep':
+          return new vscode.CodeLens(range, { title: l.title, command: 'trainingDynamics.runSweep', arguments: [doc.uri], tooltip: `Train every point of the sweep (${l.runCount} runs, queued)` });
+        case 'show':
+          return new vscode.CodeLens(range, { title: l.title, command: 'trainingDynamics.showDynamics', arguments: [doc.uri, l.configName], tooltip: `Open the latest run of "${l.configName}"` });
+      }
+    });
+  }
+
+  refresh(): void {
+    this.changed.fire();
+  }
+
+  dispose(): void {
+    this.subscriptions.forEach((d) => d.dispose());
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Entry point: wires the features together. Each feature lives in its own module (run manager, runs view,
+ * CodeLens, diagnostics, commands, Dynamics panel, checkpoint editor); nothing here but construction.
+ */
+import * as vscode from 'vscode';
+import { createApi, type TrainingDynamicsApi } from './api';
+import { registerCheckpointEditor } from './checkpointEditor';
+import { ExperimentCodeLensProvider } from './codeLens';
+import { registerCommands } from './commands';
+import { registerDiagnostics } from './diagnostics';
+import { DynamicsPanelManager } from './dynamicsPanel';
+import { listRuns, markEnded, markInterrupted, readRun } from './engine';
+import { EXPERIMENT_SELECTOR, Experiments } from './experiments';
+import { registerFollowCursor } from './followCursor';
+import { Launcher } from './launcher';
+import { RunManager } from './runManager';
+import { RunsIndex } from './runsIndex';
+import { RunUi } from './runUi';
+import { RunsTreeProvider } from './runsView';
+import * as settings from './settings';
+
+let manager: RunManager | undefined;
+
+export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi {
+  const output = vscode.window.createOutputChannel('Training Dynamics');
+  const log = (line: string) => output.appendLine(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+  const runManager = new RunManager({
+    trainerPath: context.asAbsolutePath('dist/trainer.js'),
+    execPath: process.execPath,
+    maxConcurrent: settings.maxConcurrentRuns,
+    store: { readRun, markEnded },
+    log,
+  });
+  manager = runManager;
+  const index = new RunsIndex({ roots: settings.allRunsRoots, listRuns, isOurs: (d) => runManager.isActive(d), markInterrupted, log });
+  const experiments = new Experiments();
+  const panels = new DynamicsPanelManager(context, runManager);
+  const launcher = new Launcher(runManager, experiments, panels, output);
+  const tree = new RunsTreeProvider(index, runManager);
+  const codeLens = new ExperimentCodeLensProvider(experiments, index);
+  const refreshSoon = debounce(() => void index.refresh(), 500);
+
+  context.subscriptions.push(
+    output,
+    { dispose: () => void runManager.shutdown() },
+    index,
+    panels,
+    launcher,
+    tree,
+    codeLens,
+    new RunUi(runManager, output),
+    vscode.window.createTreeView('trainingDynamics.runs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true }),
+    vscode.languages.registerCodeLensProvider(EXPERIMENT_SELECTOR, codeLens),
+    registerDiagnostics(experiments),
+    registerFollowCursor(experiments, runManager, index, panels),
+    registerCommands({ manager: runManager, index, experiments, launcher, panels }),
+    registerCheckpointEditor(context, {
+      openRunDynamics: (runDir: string) => void panels.show([runDir], { preserveFocus: false }),
+      openExperimentFile: (file: string) => void vscode.window.showTextDocument(vscode.Uri.file(file), { preview: false }),
+    }),
+    runManager.onDidFinish(refreshSoon) as vscode.Disposable,
+    runManager.onDidStart(refreshSoon) as vscode.Disposable,
+    watchRunsRoots(refreshSoon),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (settings.affectsRuns(e)) refreshSoon();
+    }),
+    vscode.workspace.onDidChangeWorkspaceFolders(refreshSoon),
+    { dispose: () => refreshSoon.cancel() },
+  );
+  // Restore past runs (and repair stale "running" ones); look again once a stale run's grace time is over.
+  void index.refresh();
+  const recheck = setTimeout(() => void index.refresh(), 35_000);
+  context.subscriptions.push({ dispose: () => clearTimeout(recheck) });
+
+  return createApi(runManager, index, panels);
+}
+
+export async function deactivate(): Promise<void> {
+  await manager?.shutdown(3000);
+  manager = undefined;
+}
+
+/** run.json files appearing or changing under any runs root (runs of the CLI or of another window too). */
+function watchRunsRoots(onChange: () => void): vscode.Disposable {
+  const watchers: vscode.Disposable[] = [];
+  const rewatch = () => {
+    watchers.splice(0).forEach((w) => w.dispose());
+    for (const root of settings.allRunsRoots()) {
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '**/run.json'));
+      watchers.push(w, w.onDidCreate(onChange), w.onDidChange(onChange), w.onDidDelete(onChange));
+    }
+  };
+  rewatch();
+  return vscode.Disposable.from(
+    vscode.workspace.onDidChangeConfiguration((e) => settings.affectsRuns(e) && rewatch()),
+    vscode.workspace.onDidChangeWorkspaceFolders(rewatch),
+    { dispose: () => watchers.splice(0).forEach((w) => w.dispose()) },
+  );
+}
+
+function debounce(fn: () => void, ms: number): (() => void) & { cancel(): void } {
+  let t: NodeJS.Timeout | undefined;
+  const f = () => {
+    clearTimeout(t);
+    t = setTimeout(fn, ms);
+  };
+  return Object.assign(f, { cancel: () => clearTimeout(t) });
+}

@@ -1,0 +1,144 @@
+/**
+ * Turning "train this config" / "run this sweep" into queued runs: refuses in untrusted workspaces, refuses
+ * configs with errors (naming them and revealing the first), applies the editor's probe-interval defaults,
+ * queues the runs, and opens the Dynamics panel beside the editor when they start.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { StartRunRequest } from '../protocol';
+import type { DynamicsPanelManager } from './dynamicsPanel';
+import { experimentDir, formatProblem, resolveRuns } from './engine';
+import { applyProbeDefaults, blockingProblems, describeProblems, explicitProbeIntervals, type ProblemLike } from './experimentModel';
+import type { Experiments } from './experiments';
+import type { ActiveRun, RunManager } from './runManager';
+import * as settings from './settings';
+
+interface Batch {
+  ids: Set<number>;
+  runDirs: string[];
+  sweepAxes: string[] | null;
+}
+
+export class Launcher implements vscode.Disposable {
+  private readonly batches: Batch[] = [];
+  private readonly subscriptions: vscode.Disposable[];
+
+  constructor(
+    private readonly manager: RunManager,
+    private readonly experiments: Experiments,
+    private readonly panels: DynamicsPanelManager,
+    private readonly output: vscode.OutputChannel,
+  ) {
+    this.subscriptions = [
+      manager.onDidStart((r) => this.onStarted(r)) as vscode.Disposable,
+      manager.onDidFinish((e) => {
+        for (const b of this.batches) b.ids.delete(e.id);
+        for (let i = this.batches.length - 1; i >= 0; i--) if (this.batches[i].ids.size === 0) this.batches.splice(i, 1);
+      }) as vscode.Disposable,
+    ];
+  }
+
+  async trainConfig(uri: vscode.Uri, configName: string): Promise<ActiveRun[]> {
+    if (!ensureTrusted()) return [];
+    const { text, parsed } = await this.experiments.load(uri);
+    const config = parsed.configs.find((c) => c.name === configName);
+    if (!config) {
+      void vscode.window.showErrorMessage(`No config named "${configName}" in ${path.basename(uri.fsPath)}.`);
+      return [];
+    }
+    if (!(await this.refuseProblems(uri, `Config "${configName}"`, blockingProblems(parsed, config)))) return [];
+    const resolved = resolveRuns(text, { config: configName });
+    if (!(await this.refuseProblems(uri, `Config "${configName}"`, resolved.problems.filter((p) => p.severity !== 'warning')))) return [];
+    return this.enqueue(uri, text, parsed.name, resolved.runs, null);
+  }
+
+  async runSweep(uri: vscode.Uri): Promise<ActiveRun[]> {
+    if (!ensureTrusted()) return [];
+    const { text, parsed } = await this.experiments.load(uri);
+    if (!parsed.sweep) {
+      void vscode.window.showErrorMessage(`${path.basename(uri.fsPath)} has no "sweep".`);
+      return [];
+    }
+    const sweepConfigs = parsed.configs.filter((c) => parsed.sweep!.configNames.includes(c.name));
+    const problems = [...blockingProblems(parsed, null), ...sweepConfigs.flatMap((c) => blockingProblems({ ...parsed, problems: [] }, c)), ...parsed.sweep.problems.filter((p) => p.severity !== 'warning')];
+    if (!(await this.refuseProblems(uri, 'The sweep', problems))) return [];
+    const resolved = resolveRuns(text, { sweep: true });
+    if (!(await this.refuseProblems(uri, 'The sweep', resolved.problems.filter((p) => p.severity !== 'warning')))) return [];
+    const axes = [...new Set(resolved.runs.flatMap((r) => Object.keys(r.sweepValues ?? {})))];
+    return this.enqueue(uri, text, parsed.name, resolved.runs, axes.length ? axes : null);
+  }
+
+  private enqueue(uri: vscode.Uri, text: string, experiment: string, runs: ReturnType<typeof resolveRuns>['runs'], sweepAxes: string[] | null): ActiveRun[] {
+    if (runs.length === 0) {
+      void vscode.window.showErrorMessage('Nothing to run: the selection resolved to no runs.');
+      return [];
+    }
+    const outDir = experimentDir(settings.runsRootFor(uri), experiment);
+    const backend = settings.backend();
+    const probeDefaults = settings.probeDefaults(uri);
+    const started = runs.map((r) => {
+      const request: StartRunRequest = {
+        type: 'start',
+        experiment: r.experiment || experiment,
+        experimentFile: uri.scheme === 'file' || uri.scheme === 'vscode-remote' ? uri.fsPath : null,
+        configName: r.configName,
+        runName: r.runName,
+        sweepValues: r.sweepValues ?? null,
+        config: applyProbeDefaults(r.config, explicitProbeIntervals(text, r.configName), probeDefaults),
+        outDir,
+        backend,
+      };
+      return this.manager.enqueue(request);
+    });
+    this.batches.push({ ids: new Set(started.map((s) => s.id)), runDirs: [], sweepAxes });
+    const queued = started.filter((s) => s.state === 'queued').length;
+    if (queued > 0) {
+      vscode.window.setStatusBarMessage(`$(clock) ${queued} run${queued === 1 ? '' : 's'} queued (max ${settings.maxConcurrentRuns()} at once)`, 5000);
+    }
+    return started;
+  }
+
+  private onStarted(r: ActiveRun): void {
+    const batch = this.batches.find((b) => b.ids.has(r.id));
+    if (!batch || !r.runDir) return;
+    batch.runDirs.push(r.runDir);
+    void this.panels.show([...batch.runDirs], { sweepAxes: batch.sweepAxes, preserveFocus: true }).catch((err: unknown) => {
+      this.output.appendLine(`Could not open the Dynamics panel: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
+
+  /** True when there is nothing blocking; else shows the problems, offers to reveal the first, returns false. */
+  private async refuseProblems(uri: vscode.Uri, what: string, problems: ProblemLike[]): Promise<boolean> {
+    if (problems.length === 0) return true;
+    const message = describeProblems(what, problems, formatProblem);
+    this.output.appendLine(message);
+    const first = problems[0];
+    await revealProblem(uri, first);
+    void vscode.window.showErrorMessage(message, 'Show All Problems').then((choice) => {
+      if (choice) void vscode.commands.executeCommand('workbench.actions.view.problems');
+    });
+    return false;
+  }
+
+  dispose(): void {
+    this.subscriptions.forEach((d) => d.dispose());
+  }
+}
+
+async function revealProblem(uri: vscode.Uri, p: ProblemLike): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const range = new vscode.Range(doc.positionAt(p.offset), doc.positionAt(p.offset + Math.max(0, p.length)));
+  const editor = await vscode.window.showTextDocument(doc, { selection: range, preserveFocus: false, preview: false });
+  editor.revealRange(range, vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+}
+
+/** Training starts processes and writes files: refused (with a way out) in an untrusted workspace. */
+export function ensureTrusted(): boolean {
+  if (vscode.workspace.isTrusted) return true;
+  void vscode.window
+    .showErrorMessage('Training is disabled in an untrusted workspace. Past runs and checkpoints can still be inspected.', 'Manage Workspace Trust')
+    .then((choice) => {
+      if (choice) void vscode.commands.executeCommand('workbench.trust.manage');
+    });
+  return false;
+}

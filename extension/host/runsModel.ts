@@ -1,0 +1,133 @@
+/**
+ * Pure model of the Runs view: past runs grouped by experiment, newest first, with the one-line
+ * description (status, epochs, final test accuracy, generalization epoch) and the icon for each status.
+ */
+import type { RunJson, RunStatus } from '../protocol';
+
+export interface RunEntry {
+  runDir: string;
+  run: RunJson;
+}
+
+export interface ExperimentGroup {
+  experiment: string;
+  runs: RunEntry[];
+}
+
+export function groupRuns(entries: RunEntry[]): ExperimentGroup[] {
+  const groups = new Map<string, RunEntry[]>();
+  for (const e of entries) {
+    const list = groups.get(e.run.experiment) ?? [];
+    list.push(e);
+    groups.set(e.run.experiment, list);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([experiment, runs]) => ({ experiment, runs: runs.sort(newestFirst) }));
+}
+
+function newestFirst(a: RunEntry, b: RunEntry): number {
+  return b.run.startedAt.localeCompare(a.run.startedAt) || b.runDir.localeCompare(a.runDir);
+}
+
+/** The newest run of a config of an experiment (any status), if there is one. */
+export function latestRunOf(entries: RunEntry[], experiment: string, configName: string): RunEntry | undefined {
+  return entries.filter((e) => e.run.experiment === experiment && e.run.configName === configName).sort(newestFirst)[0];
+}
+
+/** Newest run of each sweep point of an experiment: the runs a sweep comparison overlays. */
+export function latestSweepRuns(entries: RunEntry[], experiment: string, runNames: string[]): RunEntry[] {
+  const out: RunEntry[] = [];
+  for (const name of runNames) {
+    const latest = entries.filter((e) => e.run.experiment === experiment && e.run.runName === name).sort(newestFirst)[0];
+    if (latest) out.push(latest);
+  }
+  return out;
+}
+
+function fmtAcc(x: number | null | undefined): string | null {
+  return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(3) : null;
+}
+
+/** `completed · 3000/3000 epochs · test acc 0.981 · generalized @ 1240` (parts that are unknown are left out). */
+export function describeRun(run: RunJson, liveEpoch?: number | null): string {
+  const parts: string[] = [run.status];
+  const epochs = liveEpoch ?? run.epochsCompleted;
+  parts.push(`${epochs}/${run.totalEpochs} epochs`);
+  const final = run.summary?.final;
+  const acc = fmtAcc(final?.testAcc);
+  if (acc !== null) parts.push(`test acc ${acc}`);
+  else if (final && Number.isFinite(final.testLoss)) parts.push(`test loss ${final.testLoss.toPrecision(3)}`);
+  const gen = run.summary?.generalizationEpoch;
+  if (typeof gen === 'number') parts.push(`generalized @ ${gen}`);
+  else if (run.summary && run.status === 'completed') parts.push('never generalized');
+  return parts.join(' · ');
+}
+
+/** Codicon id for a run's status. */
+export function statusIcon(status: RunStatus | 'queued'): string {
+  switch (status) {
+    case 'running':
+      return 'sync~spin';
+    case 'completed':
+      return 'pass';
+    case 'failed':
+      return 'error';
+    case 'stopped':
+      return 'debug-stop';
+    case 'queued':
+      return 'clock';
+  }
+}
+
+/**
+ * A run.json that still says `running` with no process of ours behind it. Runs of other windows keep
+ * writing: a run is only stale when neither run.json nor metrics.jsonl changed for `staleMs`.
+ */
+export function isStaleRunning(run: RunJson, isOurs: boolean, lastWriteMs: number, nowMs: number, staleMs: number): boolean {
+  return run.status === 'running' && !isOurs && nowMs - lastWriteMs > staleMs;
+}
+
+/**
+ * The swept axes shared by a set of runs (for the sweep landscape), or null when the runs are not all
+ * points of one sweep (some lack sweep values, or they sweep different paths).
+ */
+export function sharedSweepAxes(entries: RunEntry[]): string[] | null {
+  if (entries.length === 0) return null;
+  let axes: string[] | null = null;
+  for (const e of entries) {
+    const v = e.run.sweepValues;
+    if (!v) return null;
+    const keys = Object.keys(v).sort();
+    if (keys.length === 0) return null;
+    if (axes === null) axes = keys;
+    else if (axes.join('\u0000') !== keys.join('\u0000')) return null;
+  }
+  return axes;
+}
+
+/** The runs of an experiment that are points of its (latest) sweep: newest run of each swept run name. */
+export function sweepRunsOf(entries: RunEntry[], experiment: string): RunEntry[] {
+  const names = [...new Set(entries.filter((e) => e.run.experiment === experiment && e.run.sweepValues).map((e) => e.run.runName))];
+  return latestSweepRuns(entries.filter((e) => e.run.sweepValues), experiment, names);
+}
+
+export interface CheckpointFile {
+  file: string;
+  epoch: number;
+}
+
+/** Checkpoint files (`epoch-NNNNNN.safetensors`) of a run directory listing, newest epoch first. */
+export function checkpointFiles(names: string[]): CheckpointFile[] {
+  const out: CheckpointFile[] = [];
+  for (const file of names) {
+    const m = /^epoch-(\d+)\.safetensors$/.exec(file);
+    if (m) out.push({ file, epoch: Number(m[1]) });
+  }
+  return out.sort((a, b) => b.epoch - a.epoch);
+}
+
+/** The checkpoint at `epoch`, else the latest one before it, else the earliest one. */
+export function checkpointNear<T extends CheckpointFile>(files: T[], epoch: number): T | undefined {
+  return files.find((f) => f.epoch <= epoch) ?? files[files.length - 1];
+}

@@ -1,0 +1,133 @@
+/**
+ * The Runs view: runs grouped by experiment (newest first) with a status icon and
+ * `status · epochs · test acc · generalized @`, runs waiting in the queue, and live epoch progress.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RunJson } from '../protocol';
+import type { ActiveRun, RunManager } from './runManager';
+import { describeRun, groupRuns, statusIcon, type RunEntry } from './runsModel';
+import type { RunsIndex } from './runsIndex';
+
+export type RunsNode =
+  | { kind: 'experiment'; experiment: string; runs: RunEntry[] }
+  | { kind: 'run'; runDir: string; run: RunJson; liveEpoch: number | null }
+  | { kind: 'queued'; id: number; label: string; experiment: string };
+
+const STATUS_COLOR: Record<string, string | undefined> = {
+  completed: 'testing.iconPassed',
+  failed: 'testing.iconFailed',
+  stopped: 'testing.iconSkipped',
+};
+
+/** The run directory a command argument from this view (or a plain string) stands for. */
+export function runDirOf(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (arg instanceof vscode.Uri) return arg.fsPath;
+  if (arg && typeof arg === 'object' && (arg as RunsNode).kind === 'run') return (arg as { runDir: string }).runDir;
+  return undefined;
+}
+
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly subscriptions: vscode.Disposable[] = [];
+  private progressTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly index: RunsIndex, private readonly manager: RunManager) {
+    this.subscriptions.push(
+      this.changed,
+      index.onDidChange(() => this.changed.fire(undefined)) as vscode.Disposable,
+      manager.onDidChangeActive(() => this.changed.fire(undefined)) as vscode.Disposable,
+      // Epoch progress: at most two redraws a second, however fast the epochs come.
+      manager.onDidProgress(() => {
+        this.progressTimer ??= setTimeout(() => {
+          this.progressTimer = undefined;
+          this.changed.fire(undefined);
+        }, 500);
+      }) as vscode.Disposable,
+      { dispose: () => clearTimeout(this.progressTimer) },
+    );
+  }
+
+  getChildren(node?: RunsNode): RunsNode[] {
+    const active = this.manager.activeRuns();
+    if (!node) {
+      const entries = this.entriesWithLive(active);
+      const groups = groupRuns(entries);
+      for (const a of active) {
+        if (a.state === 'queued' && !groups.some((g) => g.experiment === a.request.experiment)) groups.push({ experiment: a.request.experiment, runs: [] });
+      }
+      return groups.map((g) => ({ kind: 'experiment', experiment: g.experiment, runs: g.runs }));
+    }
+    if (node.kind !== 'experiment') return [];
+    const queued: RunsNode[] = active
+      .filter((a) => a.state === 'queued' && a.request.experiment === node.experiment)
+      .map((a) => ({ kind: 'queued', id: a.id, label: a.request.runName, experiment: a.request.experiment }));
+    const live = new Map(active.filter((a) => a.runDir).map((a) => [a.runDir!, a]));
+    return [
+      ...queued,
+      ...node.runs.map((e): RunsNode => ({ kind: 'run', runDir: e.runDir, run: e.run, liveEpoch: live.get(e.runDir)?.epoch ?? null })),
+    ];
+  }
+
+  /** Disk entries, with the in-memory run.json of live runs (newer than the disk) and live runs not yet listed. */
+  private entriesWithLive(active: ActiveRun[]): RunEntry[] {
+    const byDir = new Map(this.index.all.map((e) => [e.runDir, e]));
+    for (const a of active) if (a.runDir && a.run) byDir.set(a.runDir, { runDir: a.runDir, run: a.run });
+    return [...byDir.values()];
+  }
+
+  getTreeItem(node: RunsNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'experiment': {
+        const item = new vscode.TreeItem(node.experiment, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `experiment:${node.experiment}`;
+        item.contextValue = 'experiment';
+        item.iconPath = new vscode.ThemeIcon('beaker');
+        item.description = `${node.runs.length} run${node.runs.length === 1 ? '' : 's'}`;
+        return item;
+      }
+      case 'queued': {
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
+        item.id = `queued:${node.id}`;
+        item.contextValue = 'run.queued';
+        item.iconPath = new vscode.ThemeIcon(statusIcon('queued'));
+        item.description = 'queued';
+        return item;
+      }
+      case 'run': {
+        const { run } = node;
+        const item = new vscode.TreeItem(run.runName, vscode.TreeItemCollapsibleState.None);
+        item.id = `run:${node.runDir}`;
+        item.contextValue = `run.${run.status}`;
+        const color = STATUS_COLOR[run.status];
+        item.iconPath = new vscode.ThemeIcon(statusIcon(run.status), color ? new vscode.ThemeColor(color) : undefined);
+        item.description = describeRun(run, node.liveEpoch);
+        item.tooltip = tooltip(node.runDir, run);
+        item.command = { command: 'trainingDynamics.showDynamics', title: 'Show Dynamics', arguments: [node.runDir] };
+        return item;
+      }
+    }
+  }
+
+  dispose(): void {
+    this.subscriptions.forEach((d) => d.dispose());
+  }
+}
+
+function tooltip(runDir: string, run: RunJson): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.appendMarkdown(`**${run.runName}** — ${run.experiment}\n\n`);
+  md.appendMarkdown(`${describeRun(run)}\n\n`);
+  if (run.reason) md.appendMarkdown(`Reason: ${run.reason}\n\n`);
+  if (run.sweepValues) md.appendMarkdown(`Sweep: \`${JSON.stringify(run.sweepValues)}\`\n\n`);
+  md.appendMarkdown(`Backend: ${run.backend} · started ${run.startedAt}${run.endedAt ? ` · ended ${run.endedAt}` : ''}\n\n`);
+  const s = run.summary;
+  if (s) {
+    md.appendMarkdown(`Memorization epoch: ${s.memorizationEpoch ?? 'never'} · generalization epoch: ${s.generalizationEpoch ?? 'never'}\n\n`);
+    if (s.transitions.length) md.appendMarkdown(`Transitions: ${s.transitions.map((t) => `layer ${t.layer} ${t.kind} @ ${t.epoch}`).join(', ')}\n\n`);
+  }
+  md.appendMarkdown(`\`${path.basename(runDir)}\``);
+  return md;
+}

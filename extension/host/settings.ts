@@ -1,0 +1,55 @@
+/** The extension's settings, read in one place. */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { BackendChoice } from '../protocol';
+import type { ProbeIntervalDefaults } from './experimentModel';
+import { effectiveConcurrency } from './runQueue';
+
+const SECTION = 'trainingDynamics';
+export const DEFAULT_RUNS_FOLDER = '.training-dynamics/runs';
+const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+export function maxConcurrentRuns(): number {
+  return effectiveConcurrency(vscode.workspace.getConfiguration(SECTION).get('maxConcurrentRuns'), os.cpus().length);
+}
+
+export function backend(): BackendChoice {
+  const b = vscode.workspace.getConfiguration(SECTION).get<string>('backend');
+  return BACKENDS.includes(b as BackendChoice) ? (b as BackendChoice) : 'auto';
+}
+
+export function probeDefaults(scope?: vscode.Uri): ProbeIntervalDefaults {
+  const c = vscode.workspace.getConfiguration(SECTION, scope);
+  const num = (k: string) => {
+    const v = c.get<unknown>(k);
+    return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : null;
+  };
+  return { activationsEvery: num('probes.activationsEvery'), spectrumEvery: num('probes.spectrumEvery') };
+}
+
+/**
+ * The runs root for a file (its workspace folder's `runsFolder`; relative paths resolve against that
+ * folder). A file outside every workspace folder uses the first folder, else the file's own directory.
+ */
+export function runsRootFor(uri: vscode.Uri | undefined): string {
+  const folder = (uri && vscode.workspace.getWorkspaceFolder(uri)) ?? vscode.workspace.workspaceFolders?.[0];
+  const setting = vscode.workspace.getConfiguration(SECTION, folder?.uri ?? uri).get<string>('runsFolder')?.trim() || DEFAULT_RUNS_FOLDER;
+  if (path.isAbsolute(setting)) return setting;
+  const base = folder?.uri.fsPath ?? (uri ? path.dirname(uri.fsPath) : os.homedir());
+  return path.join(base, setting);
+}
+
+/** Every runs root of the workspace (one per folder; the same absolute path only once). */
+export function allRunsRoots(): string[] {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  return [...new Set(folders.map((f) => runsRootFor(f.uri)))];
+}
+
+export function affectsRuns(e: vscode.ConfigurationChangeEvent): boolean {
+  return e.affectsConfiguration(`${SECTION}.runsFolder`);
+}
+
+export function affectsConcurrency(e: vscode.ConfigurationChangeEvent): boolean {
+  return e.affectsConfiguration(`${SECTION}.maxConcurrentRuns`);
+}

@@ -1,0 +1,108 @@
+/**
+ * The trainer child process (bundled to dist/trainer.js; the extension host forks it with IPC). Protocol:
+ * the host sends one `start` request; we answer `started`, then `record`s, `log`s, and finally `done`
+ * (preceded by `error` when the run failed), then exit. A `stop` message, SIGTERM, SIGINT or the parent
+ * going away stops the run cleanly (status `stopped`, everything flushed). An invalid message gets an
+ * `error` and exit code 2; an uncaught exception marks run.json failed, sends `error` and exits 1.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { isHostToTrainer, type TrainerToHost } from '../protocol';
+import type { RunWriter } from '../engine/runs';
+import { runSession, type SessionControl } from './session';
+
+const control: SessionControl = { stopRequested: false };
+let writer: RunWriter | null = null;
+let started = false;
+let exiting = false;
+
+function send(msg: TrainerToHost): void {
+  if (!process.send || !process.connected) return;
+  try {
+    process.send(msg);
+  } catch {
+    // the parent went away: the run keeps writing to disk and stops through the disconnect handler
+  }
+}
+
+/** Exits once every message queued before this call has been handed to the parent. */
+function exitAfterFlush(code: number): void {
+  if (exiting) return;
+  exiting = true;
+  process.exitCode = code;
+  if (process.send && process.connected) {
+    try {
+      process.send({ type: 'log', level: 'info', message: 'trainer exiting' } satisfies TrainerToHost, () => process.exit(code));
+      // If the channel never drains, still leave.
+      setTimeout(() => process.exit(code), 2000).unref();
+      return;
+    } catch {
+      // fall through
+    }
+  }
+  process.exit(code);
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0] || err.name : String(err);
+}
+
+function requestStop(why: string): void {
+  if (!started) {
+    exitAfterFlush(0);
+    return;
+  }
+  if (!control.stopRequested) send({ type: 'log', level: 'info', message: `stopping (${why})` });
+  control.stopRequested = true;
+}
+
+/** The .wasm binaries sit next to the bundle (dist/); when run from source, backend.ts finds them itself. */
+function wasmDir(): string | undefined {
+  return fs.existsSync(path.join(__dirname, 'tfjs-backend-wasm.wasm')) ? __dirname : undefined;
+}
+
+process.on('message', (msg: unknown) => {
+  if (!isHostToTrainer(msg)) {
+    send({ type: 'error', message: 'invalid message from the host (expected a start or stop request)', runDir: writer?.runDir ?? null });
+    if (writer && !writer.finished) writer.finish('failed', 'invalid message from the host', null);
+    exitAfterFlush(2);
+    return;
+  }
+  if (msg.type === 'stop') {
+    requestStop('stop requested');
+    return;
+  }
+  if (started) {
+    send({ type: 'log', level: 'warn', message: 'a run is already in progress in this process; start request ignored' });
+    return;
+  }
+  started = true;
+  runSession(msg, send, control, { wasmDir: wasmDir(), onWriter: (w) => (writer = w) }).then(
+    (run) => exitAfterFlush(run.status === 'failed' ? 1 : 0),
+    (err) => crash(err),
+  );
+});
+
+function crash(err: unknown): void {
+  const reason = `trainer crashed: ${message(err)}`;
+  try {
+    if (writer && !writer.finished) writer.finish('failed', reason, null);
+  } catch {
+    // nothing more we can do on disk
+  }
+  send({ type: 'error', message: reason, runDir: writer?.runDir ?? null });
+  if (writer) send({ type: 'done', run: writer.run });
+  process.stderr.write(`${err instanceof Error && err.stack ? err.stack : reason}\n`);
+  exitAfterFlush(1);
+}
+
+process.on('disconnect', () => requestStop('the host disconnected'));
+process.on('SIGTERM', () => requestStop('SIGTERM'));
+process.on('SIGINT', () => requestStop('SIGINT'));
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+
+if (!process.send) {
+  process.stderr.write('training-dynamics trainer: this process must be started by the extension host (with an IPC channel)\n');
+  process.exit(2);
+}

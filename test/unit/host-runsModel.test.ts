@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeRun, groupRuns, isStaleRunning, latestRunOf, latestSweepRuns, statusIcon, type RunEntry } from '../../extension/host/runsModel';
+import { effectiveConcurrency, RunQueue } from '../../extension/host/runQueue';
+import { classifyExit } from '../../extension/host/runOutcome';
+import type { RunJson, RunSummary } from '../../extension/protocol';
+
+function run(over: Partial<RunJson>): RunJson {
+  return {
+    formatVersion: 1, id: 'x', experiment: 'exp', experimentFile: null, configName: 'a', runName: 'a', sweepValues: null,
+    config: {} as RunJson['config'], status: 'completed', reason: null, backend: 'cpu', versions: {},
+    startedAt: '2026-01-01T00:00:00.000Z', endedAt: null, epochsCompleted: 10, totalEpochs: 10, summary: null, ...over,
+  };
+}
+const entry = (runDir: string, over: Partial<RunJson>): RunEntry => ({ runDir, run: run(over) });
+
+const entries = [
+  entry('/r/exp/a-1', { startedAt: '2026-01-01T00:00:01Z' }),
+  entry('/r/exp/a-2', { startedAt: '2026-01-01T00:00:03Z' }),
+  entry('/r/exp/b-1', { configName: 'b', runName: 'b', startedAt: '2026-01-01T00:00:02Z' }),
+  entry('/r/other/a-1', { experiment: 'other', startedAt: '2026-01-01T00:00:09Z' }),
+  entry('/r/exp/a_lr=1-1', { runName: 'a_lr=1', startedAt: '2026-01-01T00:00:04Z' }),
+];
+
+test('runs are grouped by experiment, alphabetically, newest run first', () => {
+  const g = groupRuns(entries);
+  assert.deepEqual(g.map((x) => x.experiment), ['exp', 'other']);
+  assert.deepEqual(g[0].runs.map((r) => r.runDir), ['/r/exp/a_lr=1-1', '/r/exp/a-2', '/r/exp/b-1', '/r/exp/a-1']);
+});
+
+test('latest run of a config and of each sweep point', () => {
+  assert.equal(latestRunOf(entries, 'exp', 'a')?.runDir, '/r/exp/a_lr=1-1');
+  assert.equal(latestRunOf(entries, 'exp', 'b')?.runDir, '/r/exp/b-1');
+  assert.equal(latestRunOf(entries, 'exp', 'zzz'), undefined);
+  assert.deepEqual(latestSweepRuns(entries, 'exp', ['a', 'a_lr=1', 'missing']).map((e) => e.runDir), ['/r/exp/a-2', '/r/exp/a_lr=1-1']);
+});
+
+test('describeRun shows status, epochs, final test accuracy and generalization epoch', () => {
+  const summary: RunSummary = {
+    epochs: 3000, epochsPerSecond: 20, final: { trainLoss: 0.01, trainAcc: 1, testLoss: 0.2, testAcc: 0.9812 },
+    memorizationEpoch: 200, generalizationEpoch: 1240, transitions: [], lossFits: [], bestLossFit: null,
+  };
+  assert.equal(describeRun(run({ epochsCompleted: 3000, totalEpochs: 3000, summary })), 'completed · 3000/3000 epochs · test acc 0.981 · generalized @ 1240');
+  assert.equal(
+    describeRun(run({ summary: { ...summary, generalizationEpoch: null, final: { ...summary.final!, testAcc: null } } })),
+    'completed · 10/10 epochs · test loss 0.200 · never generalized',
+  );
+  assert.equal(describeRun(run({ status: 'running', epochsCompleted: 0, totalEpochs: 50 }), 12), 'running · 12/50 epochs');
+  assert.equal(statusIcon('failed'), 'error');
+  assert.equal(statusIcon('running'), 'sync~spin');
+});
+
+test('a running run.json is stale only when it is not ours and silent for long enough', () => {
+  const r = run({ status: 'running' });
+  assert.equal(isStaleRunning(r, false, 0, 60_000, 30_000), true);
+  assert.equal(isStaleRunning(r, true, 0, 60_000, 30_000), false);
+  assert.equal(isStaleRunning(r, false, 50_000, 60_000, 30_000), false);
+  assert.equal(isStaleRunning(run({ status: 'completed' }), false, 0, 60_000, 30_000), false);
+});
+
+test('concurrency: setting wins when ≥ 1, else cores − 1, never below 1', () => {
+  assert.equal(effectiveConcurrency(3, 8), 3);
+  assert.equal(effectiveConcurrency(0, 8), 7);
+  assert.equal(effectiveConcurrency(0, 2), 1);
+  assert.equal(effectiveConcurrency(0, 1), 1);
+  assert.equal(effectiveConcurrency('x', 4), 3);
+});
+
+test('queue starts up to capacity in FIFO order and re-reads capacity', () => {
+  let cap = 2;
+  const q = new RunQueue<string>(() => cap);
+  const ids = ['a', 'b', 'c', 'd'].map((x) => q.enqueue(x));
+  assert.deepEqual(q.startNext().map((e) => e.item), ['a', 'b']);
+  assert.deepEqual(q.startNext(), []);
+  assert.equal(q.cancel(ids[0]), undefined, 'a running entry cannot be cancelled from the queue');
+  assert.equal(q.cancel(ids[2])?.item, 'c');
+  cap = 3;
+  assert.deepEqual(q.startNext().map((e) => e.item), ['d']);
+  assert.ok(q.finish(ids[0]));
+  assert.ok(!q.finish(ids[0]));
+  assert.deepEqual(q.runningEntries.map((e) => e.item), ['b', 'd']);
+});
+
+test('exit classification: done wins; error → failed; stop → stopped; crash → failed interrupted with the cause', () => {
+  const base = { done: null, errorMessage: null, runDir: '/r', stopRequested: false, exitCode: 0, signal: null, spawnError: null };
+  assert.deepEqual(classifyExit({ ...base, done: run({ status: 'completed' }) }), { status: 'completed', reason: null, repairRunJson: false });
+  assert.equal(classifyExit({ ...base, errorMessage: 'NaN loss', exitCode: 1 }).reason, 'NaN loss');
+  assert.equal(classifyExit({ ...base, stopRequested: true, signal: 'SIGKILL', exitCode: null }).status, 'stopped');
+  const crash = classifyExit({ ...base, signal: 'SIGKILL', exitCode: null });
+  assert.equal(crash.status, 'failed');
+  assert.match(crash.reason!, /^interrupted: .*SIGKILL/);
+  assert.ok(crash.repairRunJson);
+  assert.match(classifyExit({ ...base, exitCode: 134 }).reason!, /code 134/);
+});
+
+import { checkpointFiles, checkpointNear, sharedSweepAxes, sweepRunsOf } from '../../extension/host/runsModel';
+
+test('sweep axes are shared only when every run is a point of the same sweep', () => {
+  const a = entry('/r/1', { sweepValues: { 'optimizer.lr': 1, 'optimizer.weightDecay': 0 } });
+  const b = entry('/r/2', { sweepValues: { 'optimizer.weightDecay': 1, 'optimizer.lr': 2 } });
+  const c = entry('/r/3', { sweepValues: { 'optimizer.lr': 3 } });
+  assert.deepEqual(sharedSweepAxes([a, b]), ['optimizer.lr', 'optimizer.weightDecay']);
+  assert.equal(sharedSweepAxes([a, c]), null);
+  assert.equal(sharedSweepAxes([a, entry('/r/4', {})]), null);
+  assert.equal(sharedSweepAxes([]), null);
+});
+
+test('sweepRunsOf picks the newest run of each swept point of the experiment', () => {
+  const runs = [
+    entry('/r/p1-old', { runName: 'p1', sweepValues: { x: 1 }, startedAt: '2026-01-01T00:00:01Z' }),
+    entry('/r/p1-new', { runName: 'p1', sweepValues: { x: 1 }, startedAt: '2026-01-01T00:00:05Z' }),
+    entry('/r/p2', { runName: 'p2', sweepValues: { x: 2 }, startedAt: '2026-01-01T00:00:02Z' }),
+    entry('/r/plain', { runName: 'a' }),
+    entry('/r/other', { experiment: 'other', runName: 'p3', sweepValues: { x: 3 } }),
+  ];
+  assert.deepEqual(sweepRunsOf(runs, 'exp').map((e) => e.runDir).sort(), ['/r/p1-new', '/r/p2']);
+});
+
+test('checkpoint files are parsed from names and the nearest one at or before an epoch is chosen', () => {
+  const files = checkpointFiles(['epoch-000100.safetensors', 'notes.txt', 'epoch-000020.safetensors', 'epoch-001000.safetensors', 'epoch-x.safetensors']);
+  assert.deepEqual(files.map((f) => f.epoch), [1000, 100, 20]);
+  assert.equal(checkpointNear(files, 100)?.epoch, 100);
+  assert.equal(checkpointNear(files, 999)?.epoch, 100);
+  assert.equal(checkpointNear(files, 5)?.epoch, 20);
+  assert.equal(checkpointNear([], 5), undefined);
+});
