@@ -108,7 +108,7 @@ config_props = {
         "regressionLossThreshold": P("number", "Regression: generalization = test loss below this.", default=0.01, **num_pos),
         "changePoint": obj("Phase-transition detector on each layer's log₁₀ gradient norm (PELT, piecewise-linear segments).", {
             "method": P("string", "Detection method.", enum=["pelt"], default="pelt"),
-            "penalty": P("number", "Penalty multiplier per extra segment (higher = fewer transitions).", default=1, **num_pos),
+            "penalty": P("number", "Penalty multiplier per extra segment (higher = fewer transitions).", default=2, **num_pos),
             "minSegment": P("integer", "Minimum segment length, in probe points.", minimum=2, default=10),
             "confirm": P("integer", "Points that must follow a change before it is reported.", minimum=1, default=20),
             "noiseFloor": P("number", "Noise floor of the log₁₀ series, in decades.", default=0.05, **num_pos),

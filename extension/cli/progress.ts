@@ -17,6 +17,7 @@ export interface ProgressOptions {
 }
 
 const fmtLoss = (x: number): string => (Number.isFinite(x) ? (Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(4) : x.toExponential(2)) : String(x));
+const fmtShort = (x: number): string => (Number.isFinite(x) ? (Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(3) : x.toExponential(1)) : String(x));
 const fmtAcc = (x: number | null): string => (x === null ? '' : x.toFixed(3));
 
 export function epochsPerSecond(r: EpochRecord): number {
@@ -43,8 +44,8 @@ export function describeEvent(e: DynamicsEvent): string {
 
 export class ProgressDisplay {
   private last: EpochRecord | null = null;
-  private lastDraw = 0;
-  private lastPlainTime = 0;
+  private lastDraw = -Infinity;
+  private lastPlainTime = -Infinity;
   private lastPlainDecile = -1;
   private barShown = false;
   private readonly now: () => number;
@@ -100,10 +101,14 @@ export class ProgressDisplay {
     const r = this.last;
     if (!r) return;
     const frac = Math.min(1, r.epoch / Math.max(1, this.o.totalEpochs));
-    const width = 20;
+    const width = 12;
     const filled = Math.round(frac * width);
     const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(frac * 100)).padStart(3)}%`;
-    let text = `${this.o.label} ${bar} ${this.statusText(r)}`;
+    const side = (loss: number, acc: number | null, r2: number | null) =>
+      `${fmtShort(loss)}${acc !== null ? ` acc ${acc.toFixed(3)}` : r2 !== null ? ` R² ${r2.toFixed(3)}` : ''}`;
+    let text =
+      `${this.o.label} ${bar} ${r.epoch}/${this.o.totalEpochs} ${epochsPerSecond(r).toFixed(1)} ep/s` +
+      ` | train ${side(r.trainLoss, r.trainAcc, r.trainR2)} | test ${side(r.testLoss, r.testAcc, r.testR2)}`;
     const max = Math.max(20, this.o.columns - 1);
     if (text.length > max) text = text.slice(0, max - 1) + '…';
     this.o.write(`\r\x1b[K${text}`);
@@ -146,7 +151,7 @@ export function summaryText(run: RunJson, runDir: string): string {
     lines.push('  transitions');
     for (const t of tr) {
       const lead =
-        t.leadEpochs === null ? 'no generalization to lead' : t.leadEpochs >= 0 ? `${t.leadEpochs} epochs before generalization` : `${-t.leadEpochs} epochs after generalization`;
+        t.leadEpochs === null ? 'no generalization' : t.leadEpochs >= 0 ? `${t.leadEpochs} epochs before generalization` : `${-t.leadEpochs} epochs after generalization`;
       lines.push(`    layer ${t.layer} ${t.kind} at epoch ${t.epoch} (${lead})`);
     }
   }

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isHostToTrainer, type TrainerToHost } from '../protocol';
 import type { RunWriter } from '../engine/runs';
-import { runSession, type SessionControl } from './session';
+import { RunDirError, runSession, type SessionControl } from './session';
 
 const control: SessionControl = { stopRequested: false };
 let writer: RunWriter | null = null;
@@ -19,7 +19,9 @@ let exiting = false;
 function send(msg: TrainerToHost): void {
   if (!process.send || !process.connected) return;
   try {
-    process.send(msg);
+    // With a callback, a failed send (the parent is gone: EPIPE) is reported here instead of as an
+    // 'error' event that would crash the process; the disconnect handler stops the run.
+    process.send(msg, undefined, undefined, () => {});
   } catch {
     // the parent went away: the run keeps writing to disk and stops through the disconnect handler
   }
@@ -79,7 +81,13 @@ process.on('message', (msg: unknown) => {
   started = true;
   runSession(msg, send, control, { wasmDir: wasmDir(), onWriter: (w) => (writer = w) }).then(
     (run) => exitAfterFlush(run.status === 'failed' ? 1 : 0),
-    (err) => crash(err),
+    (err) => {
+      if (err instanceof RunDirError) {
+        // Nothing was written: report it as the run's failure, not as a crash.
+        send({ type: 'error', message: err.message, runDir: null });
+        exitAfterFlush(1);
+      } else crash(err);
+    },
   );
 });
 

@@ -13,6 +13,9 @@ import { version as packageVersion } from '../../package.json';
 
 export const STOPPED_BY_USER = 'stopped by user';
 
+/** The run directory could not be created (bad --out / runs folder); nothing was written. */
+export class RunDirError extends Error {}
+
 export interface SessionControl {
   stopRequested: boolean;
 }
@@ -54,17 +57,22 @@ export async function runSession(
     backendError = errorMessage(err);
   }
 
-  const writer = RunWriter.create(req.outDir, {
-    experiment: req.experiment,
-    experimentFile: req.experimentFile,
-    configName: req.configName,
-    runName: req.runName,
-    sweepValues: req.sweepValues,
-    config: req.config,
-    backend: loaded ? loaded.backend : `${req.backend} (unavailable)`,
-    versions: versionsOf(loaded),
-    totalEpochs: req.config.training.epochs,
-  });
+  let writer: RunWriter;
+  try {
+    writer = RunWriter.create(req.outDir, {
+      experiment: req.experiment,
+      experimentFile: req.experimentFile,
+      configName: req.configName,
+      runName: req.runName,
+      sweepValues: req.sweepValues,
+      config: req.config,
+      backend: loaded ? loaded.backend : `${req.backend} (unavailable)`,
+      versions: versionsOf(loaded),
+      totalEpochs: req.config.training.epochs,
+    });
+  } catch (err) {
+    throw new RunDirError(`cannot create a run directory in ${req.outDir}: ${errorMessage(err)}`);
+  }
   opts.onWriter?.(writer);
   emit({ type: 'started', runDir: writer.runDir, run: writer.run });
 

@@ -14,7 +14,8 @@
  * Online use: every few pushes the segmentation is recomputed on the whole history; a break is CONFIRMED
  * once `confirm` points lie after it and the last CONFIRM_RUNS evaluations all found it (within a tolerance), and
  * is then reported once; later breaks near a reported one (closer than the tolerance or `minSegment` points) are
- * the same change seen again and are not reported. Each break is labelled from the fitted slopes before/after (log₁₀ units per 1000 epochs):
+ * the same change seen again and are not reported (window: the larger of the tolerance, `minSegment` points and
+ * 10 % of the span so far). Each break is labelled from the fitted slopes before/after (log₁₀ units per 1000 epochs):
  * peak (rising → falling), levelling-off (falling → flat, or the fall slowed to at most `levelRatio` of its
  * rate), drop-onset (flat → falling), rise-onset (flat → rising), slope-change (any other change of at least
  * 50 % of the larger slope). Breaks whose slopes barely differ are not reported.
@@ -33,7 +34,7 @@ export interface ChangePoint {
 /** Defaults, tuned on reference grokking runs (mod-97 addition, width 128, AdamW wd 1). */
 export const DEFAULT_CHANGE_POINT: ChangePointSettings = {
   method: 'pelt',
-  penalty: 1,
+  penalty: 2,
   minSegment: 10,
   confirm: 20,
   noiseFloor: 0.05,
@@ -44,6 +45,7 @@ export const DEFAULT_CHANGE_POINT: ChangePointSettings = {
 const MAX_POINTS = 200;
 /** A break must be found by this many consecutive evaluations to be confirmed. */
 const CONFIRM_RUNS = 3;
+const MIN_SEGMENT_POINTS = 6;
 
 interface Segment {
   start: number; // index (inclusive) into the series used
@@ -178,7 +180,8 @@ export function detectChangePoints(epochs: ArrayLike<number>, values: ArrayLike<
   const { x, y, block } = downsample(epochs, values);
   const sigma = Math.max(noiseScale(y), s.noiseFloor);
   const beta = s.penalty * 3 * Math.log(y.length) * sigma * sigma;
-  const minSeg = Math.max(3, Math.ceil(s.minSegment / block));
+  // At least MIN_SEGMENT_POINTS reduced points: a 3-point segment can fit noise with any slope.
+  const minSeg = Math.max(MIN_SEGMENT_POINTS, Math.ceil(s.minSegment / block));
   const segs = pelt(x, y, beta, minSeg);
   const out: Omit<ChangePoint, 'detectedAt'>[] = [];
   for (let i = 1; i < segs.length; i++) {
@@ -218,7 +221,7 @@ export class ChangePointDetector {
     const span = epoch - this.epochs[0];
     const tol = Math.max(3 * (span / Math.max(1, n - 1)) * Math.max(1, stride), 0.03 * span);
     const confirmEpochs = this.s.confirm * (span / Math.max(1, n - 1));
-    const near = Math.max(tol, this.s.minSegment * (span / Math.max(1, n - 1)));
+    const near = Math.max(tol, 0.1 * span, this.s.minSegment * (span / Math.max(1, n - 1)));
     const fresh: ChangePoint[] = [];
     for (const c of found) {
       if (epoch - c.epoch < confirmEpochs) continue;

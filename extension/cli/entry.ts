@@ -1,0 +1,12 @@
+/** Runs the CLI from source (`node --import tsx extension/cli/entry.ts …`), as bin/ runs dist/cli.js. */
+import { main } from './main';
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`training-dynamics: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,273 @@
+/**
+ * The `training-dynamics` command line (bundled to dist/cli.js; bin/training-dynamics.js calls `main`).
+ *
+ *   training-dynamics run FILE [--config NAME | --all] [--sweep] [--epochs N] [--out DIR] [--backend B] [--json]
+ *   training-dynamics inspect FILE [--json] [--spectrum] [--tensor NAME]
+ *
+ * Exit codes: 0 every run completed, 1 a run failed, 2 bad input (the message names the problem),
+ * 130 interrupted with Ctrl-C (the current run is stopped cleanly and marked `stopped`).
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { BackendChoice, RunJson, StartRunRequest } from '../protocol';
+import { formatProblem, parseExperiment, resolveRuns } from '../engine/config';
+import { defaultRunsRoot, experimentDir, findWorkspaceRoot, type RunWriter } from '../engine/runs';
+import { loadBackend } from '../engine/backend';
+import { RunDirError, runSession, type SessionControl } from '../trainer/session';
+import { ProgressDisplay, jsonResult, summaryText } from './progress';
+import { version } from '../../package.json';
+
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  /** Draw a progress bar (stderr is a terminal). */
+  tty: boolean;
+  columns: number;
+  /** Install Ctrl-C handling (off when tests call main in-process). */
+  handleSignals: boolean;
+}
+
+/** Writes to a stream, going quiet once its reader is gone (`… | head` closes the pipe: EPIPE). */
+function streamWriter(stream: NodeJS.WriteStream): (s: string) => void {
+  let closed = false;
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') closed = true;
+    else throw err;
+  });
+  return (s) => {
+    if (!closed) stream.write(s);
+  };
+}
+
+function processIo(): CliIo {
+  return {
+    stdout: streamWriter(process.stdout),
+    stderr: streamWriter(process.stderr),
+    tty: !!process.stderr.isTTY,
+    columns: process.stderr.columns || 100,
+    handleSignals: true,
+  };
+}
+
+export const USAGE = `training-dynamics ${version}
+
+Usage:
+  training-dynamics run FILE [--config NAME | --all] [--sweep] [--epochs N] [--out DIR]
+                             [--backend auto|tensorflow|wasm|cpu] [--json]
+  training-dynamics inspect FILE [--json] [--spectrum] [--tensor NAME]
+  training-dynamics --help | --version
+
+run       trains configs of an experiment file (*.experiment.json). A file with one config needs no
+          --config; otherwise name one (--config), take every config (--all) or the sweep (--sweep).
+          Runs go to <workspace>/.training-dynamics/runs/<experiment>/<run>-<timestamp>/ (--out DIR
+          replaces <workspace>/.training-dynamics/runs). --epochs overrides training.epochs.
+          --json: progress on stderr, one JSON object a line per finished run on stdout.
+inspect   summarises a .safetensors file (tensor statistics, spectra with --spectrum).
+
+Exit codes: 0 done, 1 a run failed, 2 bad input, 130 interrupted (Ctrl-C; runs are marked stopped).
+`;
+
+class UsageError extends Error {}
+
+const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    if (command === undefined) {
+      io.stderr(USAGE);
+      return 2;
+    }
+    if (command === '--help' || command === '-h' || command === 'help') {
+      io.stdout(USAGE);
+      return 0;
+    }
+    if (command === '--version' || command === '-v' || command === '-V') {
+      io.stdout(`${version}\n`);
+      return 0;
+    }
+    if (command === 'run') return await runCommand(rest, io);
+    if (command === 'inspect') {
+      // Loaded on demand: `run` does not need the inspector (and vice versa).
+      const { inspectCommand } = await import('./inspect');
+      return await inspectCommand(rest, { stdout: io.stdout, stderr: io.stderr });
+    }
+    throw new UsageError(`unknown command '${command}' (commands: run, inspect; see --help)`);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`training-dynamics: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+interface RunArgs {
+  file: string;
+  config?: string;
+  all: boolean;
+  sweep: boolean;
+  epochs?: number;
+  out?: string;
+  backend: BackendChoice;
+  json: boolean;
+}
+
+export function parseRunArgs(args: string[]): RunArgs | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        all: { type: 'boolean' },
+        sweep: { type: 'boolean' },
+        epochs: { type: 'string' },
+        out: { type: 'string', short: 'o' },
+        backend: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(`run: ${(err as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '')}`);
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  if (parsed.positionals.length === 0) throw new UsageError('run: missing the experiment FILE (training-dynamics run FILE [--config NAME | --all])');
+  if (parsed.positionals.length > 1) throw new UsageError(`run: expected one FILE, got ${parsed.positionals.length}: ${parsed.positionals.join(' ')}`);
+  if (v.config !== undefined && v.all) throw new UsageError('run: --config and --all cannot be used together');
+  let epochs: number | undefined;
+  if (v.epochs !== undefined) {
+    epochs = Number(v.epochs);
+    if (!/^\s*\d+\s*$/.test(v.epochs) || !Number.isSafeInteger(epochs) || epochs < 1) throw new UsageError(`run: --epochs must be a positive integer (got '${v.epochs}')`);
+  }
+  const backend = (v.backend ?? 'auto') as BackendChoice;
+  if (!BACKENDS.includes(backend)) throw new UsageError(`run: --backend must be one of ${BACKENDS.join(', ')} (got '${v.backend}')`);
+  if (v.out !== undefined && v.out.trim() === '') throw new UsageError('run: --out needs a directory');
+  return { file: parsed.positionals[0], config: v.config, all: !!v.all, sweep: !!v.sweep, epochs, out: v.out, backend, json: !!v.json };
+}
+
+async function runCommand(args: string[], io: CliIo): Promise<number> {
+  const parsedArgs = parseRunArgs(args);
+  if (parsedArgs === 'help') {
+    io.stdout(USAGE);
+    return 0;
+  }
+  const a = parsedArgs;
+  const file = path.resolve(a.file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read ${a.file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`);
+  }
+  const rel = path.relative(process.cwd(), file);
+  const shown = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+  const parsed = parseExperiment(text);
+  const configNames = parsed.configs.map((c) => c.name);
+  const listing = `configs: ${configNames.join(', ') || 'none'}${parsed.sweep ? `; sweep: ${parsed.sweep.runNames.length} runs (--sweep)` : ''}`;
+
+  let config = a.config;
+  if (config === undefined && !a.all && !a.sweep) {
+    const fatal = parsed.problems.filter((p) => p.severity === 'error');
+    if (configNames.length === 0 || (fatal.length && parsed.configs.every((c) => !c.valid))) {
+      for (const p of fatal) io.stderr(formatProblem(p, shown) + '\n');
+      throw new UsageError(configNames.length === 0 ? `${shown} has no configs` : `${shown}: ${fatal.length} problem${fatal.length === 1 ? '' : 's'}; nothing was run`);
+    }
+    if (configNames.length > 1) throw new UsageError(`${shown} has ${configNames.length} configs; choose one with --config NAME or run them all with --all (${listing})`);
+    config = configNames[0];
+  }
+  if (config !== undefined && !configNames.includes(config) && !(parsed.sweep?.runNames ?? []).includes(config)) {
+    throw new UsageError(`no config named '${config}' in ${shown} (${listing})`);
+  }
+  const { runs, problems } = resolveRuns(text, { config, all: a.all, sweep: a.sweep, epochs: a.epochs });
+  if (problems.length) {
+    for (const p of problems) io.stderr(formatProblem(p, shown) + '\n');
+    const n = problems.filter((p) => p.severity === 'error').length;
+    throw new UsageError(`${shown}: ${n || problems.length} problem${(n || problems.length) === 1 ? '' : 's'}; nothing was run`);
+  }
+  if (runs.length === 0) throw new UsageError(`nothing to run in ${shown} (${listing})`);
+
+  try {
+    await loadBackend(a.backend);
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]);
+  }
+
+  const runsRoot = a.out !== undefined ? path.resolve(a.out) : defaultRunsRoot(findWorkspaceRoot(file));
+  const control: SessionControl = { stopRequested: false };
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) {
+      io.stderr('\ntraining-dynamics: interrupted again, exiting now\n');
+      process.exit(130);
+    }
+    interrupted = true;
+    control.stopRequested = true;
+    io.stderr('\ntraining-dynamics: stopping after the current step (Ctrl-C again to quit at once)\n');
+  };
+  // If the process ends while a run is open (second Ctrl-C, a crash), its run.json still gets a final status.
+  let current: RunWriter | null = null;
+  const onExit = () => {
+    if (current && !current.finished) {
+      current.finish(
+        interrupted ? 'stopped' : 'failed',
+        interrupted ? 'interrupted: the CLI was quit with a second Ctrl-C' : 'interrupted: the CLI process exited before the run finished',
+        null,
+      );
+    }
+  };
+  if (io.handleSignals) process.on('SIGINT', onSigint);
+  process.on('exit', onExit);
+
+  const human = a.json ? io.stderr : io.stdout;
+  let failed = 0;
+  try {
+    for (let i = 0; i < runs.length; i++) {
+      const r = runs[i];
+      if (interrupted) break;
+      const label = runs.length > 1 ? `[${i + 1}/${runs.length}] ${r.runName}` : r.runName;
+      const display = new ProgressDisplay({ write: io.stderr, tty: io.tty, columns: io.columns, label, totalEpochs: r.config.training.epochs });
+      const req: StartRunRequest = {
+        type: 'start',
+        experiment: r.experiment,
+        experimentFile: file,
+        configName: r.configName,
+        runName: r.runName,
+        sweepValues: r.sweepValues ?? null,
+        config: r.config,
+        outDir: experimentDir(runsRoot, r.experiment),
+        backend: a.backend,
+      };
+      let runDir = '';
+      let run: RunJson;
+      try {
+        run = await runSession(
+          req,
+          (m) => {
+            if (m.type === 'started') runDir = m.runDir;
+            display.onMessage(m);
+          },
+          control,
+          { onWriter: (w) => (current = w) },
+        );
+      } catch (err) {
+        if (err instanceof RunDirError) throw new UsageError(err.message);
+        throw err;
+      }
+      if (run.status === 'failed') failed++;
+      human(summaryText(run, runDir));
+      if (a.json) io.stdout(JSON.stringify(jsonResult(run, runDir)) + '\n');
+    }
+  } finally {
+    if (io.handleSignals) process.removeListener('SIGINT', onSigint);
+    process.removeListener('exit', onExit);
+  }
+  if (failed) return 1;
+  return interrupted ? 130 : 0;
+}
