@@ -65,6 +65,21 @@ for (const [name, argv, re] of cases) {
   });
 }
 
+const hasTfjsNode = (() => {
+  try {
+    require.resolve('@tensorflow/tfjs-node');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+test('exit 2: --backend tensorflow where tfjs-node is not installed', { skip: hasTfjsNode && 'tfjs-node is installed here' }, async () => {
+  const r = await run(['run', file, '--config', 'tiny', '--backend', 'tensorflow']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /^training-dynamics: backend 'tensorflow' requested but tfjs-node unavailable/);
+});
+
 test('validation problems print as file:line:col: path: message, then exit 2', async () => {
   const r = await run(['run', broken]);
   assert.equal(r.code, 2);
@@ -94,4 +109,23 @@ test('a file with one config runs it without --config (exit 0, one JSON line)', 
   assert.equal(j.config, 'tiny');
   assert.equal(j.epochs, 2);
   assert.ok(j.runDir.startsWith(path.join(out, 'unit-tiny') + path.sep));
+});
+
+test('inspect dispatches to the checkpoint inspector (a run checkpoint, --json)', async () => {
+  const { RunWriter } = await import('../../extension/engine/runs');
+  const { tinyConfig } = await import('./runs-fixture');
+  const config = tinyConfig();
+  const w = RunWriter.create(path.join(dir, 'inspect-runs'), {
+    experiment: 'e', experimentFile: null, configName: 'c', runName: 'c', sweepValues: null, config, backend: 'cpu', versions: {}, totalEpochs: 1,
+  });
+  const rel = w.writeCheckpoint(1, [{ name: 'layers.0.kernel', shape: [2, 2], data: new Float32Array([3, 0, 0, 4]) }]);
+  w.finish('completed', null, null);
+  const r = await run(['inspect', path.join(w.runDir, rel), '--json']);
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.equal(j.metadata.format, 'training-dynamics/1');
+  assert.equal(j.tensors[0].name, 'layers.0.kernel');
+  assert.equal(j.tensors[0].l2, 5);
+  const bad = await run(['inspect', path.join(dir, 'two.experiment.json')]);
+  assert.equal(bad.code, 2);
 });

@@ -221,7 +221,7 @@ export class ChangePointDetector {
     const span = epoch - this.epochs[0];
     const tol = Math.max(3 * (span / Math.max(1, n - 1)) * Math.max(1, stride), 0.03 * span);
     const confirmEpochs = this.s.confirm * (span / Math.max(1, n - 1));
-    const near = Math.max(tol, 0.1 * span, this.s.minSegment * (span / Math.max(1, n - 1)));
+    const near = Math.max(tol, 0.1 * span, confirmEpochs, this.s.minSegment * (span / Math.max(1, n - 1)));
     const fresh: ChangePoint[] = [];
     for (const c of found) {
       if (epoch - c.epoch < confirmEpochs) continue;

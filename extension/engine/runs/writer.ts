@@ -23,12 +23,29 @@ export interface CheckpointTensor {
   data: Float32Array;
 }
 
+/**
+ * On Windows a rename over a file another process has open (the extension host reading run.json) fails
+ * with EPERM/EBUSY/EACCES for a moment; retry briefly, as graceful-fs does.
+ */
+function renameWithRetrySync(from: string, to: string): void {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.renameSync(from, to);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (attempt >= 10 || (code !== 'EPERM' && code !== 'EBUSY' && code !== 'EACCES')) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 * (attempt + 1));
+    }
+  }
+}
+
 /** Atomically replaces `file` with `data` (temp file in the same directory, then rename). */
 export function writeFileAtomicSync(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
   try {
     fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
+    renameWithRetrySync(tmp, file);
   } catch (err) {
     try {
       fs.rmSync(tmp, { force: true });

@@ -1,2 +1,3 @@
-// safetensors: writer (write.ts) and reader (read.ts, helper H5).
+// safetensors: writer (write.ts) and validating, lazy reader (read.ts).
 export * from './write';
+export * from './read';
