@@ -41,6 +41,8 @@ for (const t of targets) {
     sourcemap: true,
     minify: production,
     external: t.platform === 'node' ? nodeExternals : [],
+    // jsonc-parser's default (UMD) build requires its files dynamically, which a bundle cannot follow.
+    alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
     logLevel: 'warning',
   };
   if (watch) contexts.push(await esbuild.context(options));

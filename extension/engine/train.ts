@@ -231,7 +231,10 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
           weightNorms,
           updateRatios,
         };
-        if (!Number.isFinite(rec.trainLoss)) throw new Error(`training diverged at epoch ${epoch}: train loss is ${rec.trainLoss} (try a smaller learning rate)`);
+        // A non-finite loss cannot be written as JSON (NaN → null); end the run with a clear reason instead.
+        if (!Number.isFinite(rec.trainLoss) || !Number.isFinite(rec.testLoss)) {
+          throw new Error(`training diverged at epoch ${epoch}: train loss ${rec.trainLoss}, test loss ${rec.testLoss} (try a smaller learning rate)`);
+        }
         emit(rec);
 
         if (!memorized && rec.trainAcc !== null && rec.trainAcc >= p.memorizationThreshold) {

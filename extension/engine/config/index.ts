@@ -83,6 +83,8 @@ function mergeConfig(layers: unknown[]): TrainingConfig {
   }
   const kind = task?.kind as keyof typeof TASK_DEFAULTS | undefined;
   if (task && kind && TASK_DEFAULTS[kind]) merged.task = deepMerge(TASK_DEFAULTS[kind], task);
+  // An unknown or missing kind is reported by the schema check; keep the task so no second error follows.
+  else if (task) merged.task = task;
   return merged as unknown as TrainingConfig;
 }
 
@@ -128,6 +130,7 @@ function crossChecks(v: Validator, cfg: TrainingConfig, path: string, node: Node
     return;
   }
   const t = cfg.task;
+  if (!(t.kind in TASK_DEFAULTS)) return;
   if (t.kind === 'modular') {
     if (typeof t.p === 'number' && Number.isInteger(t.p) && !isPrime(t.p)) v.report(`${path}.task.p`, at('task.p'), `must be prime (${t.p} = ${factor(t.p)})`);
     if (t.op === 'div' && t.p < 3) v.report(`${path}.task.op`, at('task.op'), `division needs p ≥ 3`);
