@@ -183,14 +183,14 @@ test('initialisation: glorot-uniform bounds and he-normal variance', async () =>
   const { tf } = await loadBackend('cpu');
   const data = makeDataset({ kind: 'teacher', mode: 'regression', inputDim: 400, teacherWidth: 4, classes: 2, nTrain: 2, nTest: 2, noise: 0, labelNoise: 0 }, 0);
   const g = new Mlp(tf, mlp({ hidden: [600], initScale: 2 }), data, 0);
-  const k = g.param('layers.0.kernel')!.variable.dataSync();
+  const k = Array.from(g.param('layers.0.kernel')!.variable.dataSync());
   const limit = 2 * Math.sqrt(6 / 1000);
   const max = k.reduce((m, v) => Math.max(m, v), -Infinity);
   const min = k.reduce((m, v) => Math.min(m, v), Infinity);
   assert.ok(max <= limit && min >= -limit);
   assert.ok(max > 0.95 * limit);
   const h = new Mlp(tf, mlp({ hidden: [600], init: 'he-normal' }), data, 0);
-  const hk = h.param('layers.0.kernel')!.variable.dataSync();
+  const hk = Array.from(h.param('layers.0.kernel')!.variable.dataSync());
   const variance = hk.reduce((s, v) => s + v * v, 0) / hk.length;
   assert.ok(Math.abs(variance - 2 / 400) / (2 / 400) < 0.05, `variance ${variance}`);
   assert.ok(Array.from(h.param('layers.0.bias')!.variable.dataSync()).every((v) => v === 0));
