@@ -20,42 +20,55 @@ export function gramMatrix(data: ArrayLike<number>, m: number, n: number): { g: 
   if (data.length !== m * n) throw new Error(`spectrum: expected ${m}×${n} values, got ${data.length}`);
   const scale = 1 / Math.max(m, n);
   if (n <= m) {
-    // G = WᵀW (n×n) = Σ_rows xᵀx; accumulate the lower triangle, then mirror.
-    const g = new Float64Array(n * n);
-    const row = new Float64Array(n);
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) row[j] = data[i * n + j];
-      for (let j = 0; j < n; j++) {
-        const xj = row[j];
-        if (xj === 0) continue;
-        const base = j * n;
-        for (let k = 0; k <= j; k++) g[base + k] += xj * row[k];
-      }
-    }
-    for (let j = 0; j < n; j++) {
-      for (let k = 0; k <= j; k++) {
-        const v = g[j * n + k] * scale;
-        g[j * n + k] = v;
-        g[k * n + j] = v;
-      }
-    }
-    return { g, k: n };
+    // G = WᵀW (n×n): dot products of columns. Transposing once to column-major float64 makes every dot product
+    // a contiguous pass over two 8·m-byte columns that stay in cache (a row-by-row rank-1 update would stream
+    // the whole n×n accumulator through memory once per row).
+    const cols = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) cols[j * m + i] = data[i * n + j];
+    return { g: symmetricDots(cols, n, m, scale), k: n };
   }
   // G = WWᵀ (m×m): dot products of rows.
   const rows = new Float64Array(m * n);
   for (let i = 0; i < m * n; i++) rows[i] = data[i];
-  const g = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = 0;
-      const a = i * n;
-      const b = j * n;
-      for (let k = 0; k < n; k++) s += rows[a + k] * rows[b + k];
-      g[i * m + j] = s * scale;
-      g[j * m + i] = s * scale;
+  return { g: symmetricDots(rows, m, n, scale), k: m };
+}
+
+/** G[i][j] = scale · ⟨vᵢ, vⱼ⟩ for k vectors of length len stored back to back; four dot products per pass. */
+function symmetricDots(v: Float64Array, k: number, len: number, scale: number): Float64Array {
+  const g = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) {
+    const a = i * len;
+    let j = 0;
+    for (; j + 3 <= i; j += 4) {
+      const b0 = j * len;
+      const b1 = b0 + len;
+      const b2 = b1 + len;
+      const b3 = b2 + len;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let t = 0; t < len; t++) {
+        const x = v[a + t];
+        s0 += x * v[b0 + t];
+        s1 += x * v[b1 + t];
+        s2 += x * v[b2 + t];
+        s3 += x * v[b3 + t];
+      }
+      g[i * k + j] = s0 * scale;
+      g[i * k + j + 1] = s1 * scale;
+      g[i * k + j + 2] = s2 * scale;
+      g[i * k + j + 3] = s3 * scale;
     }
+    for (; j <= i; j++) {
+      const b = j * len;
+      let s0 = 0;
+      for (let t = 0; t < len; t++) s0 += v[a + t] * v[b + t];
+      g[i * k + j] = s0 * scale;
+    }
+    for (let jj = 0; jj < i; jj++) g[jj * k + i] = g[i * k + jj];
   }
-  return { g, k: m };
+  return g;
 }
 
 /** Eigenvalues (ascending) of a symmetric n×n matrix (row-major; the array is overwritten). */
@@ -66,7 +79,7 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
   if (n === 0) return d;
   const u = new Float64Array(n);
   const p = new Float64Array(n);
-  // Householder tridiagonalisation, from the last row up; A stays full and symmetric so every access is a row.
+  // Householder tridiagonalisation, from the last row up, on the lower triangle (every access is along a row).
   for (let i = n - 1; i >= 1; i--) {
     const l = i - 1;
     const ri = i * n;
@@ -86,23 +99,33 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
     e[i] = scale * g;
     h -= f * g;
     u[l] = f - g;
-    // p = A u / h over the leading (l+1)×(l+1) block; K = uᵀp / 2h; q = p − K u.
-    let upSum = 0;
+    // p = A u / h over the leading (l+1)×(l+1) block, reading only the lower triangle (row-contiguous
+    // symmetric matrix-vector product); K = uᵀp / 2h; q = p − K u.
+    for (let j = 0; j <= l; j++) p[j] = 0;
     for (let j = 0; j <= l; j++) {
       const rj = j * n;
-      let s = 0;
-      for (let k = 0; k <= l; k++) s += a[rj + k] * u[k];
-      p[j] = s / h;
+      const uj = u[j];
+      let s = a[rj + j] * uj;
+      for (let k = 0; k < j; k++) {
+        const ajk = a[rj + k];
+        s += ajk * u[k];
+        p[k] += ajk * uj;
+      }
+      p[j] += s;
+    }
+    let upSum = 0;
+    for (let j = 0; j <= l; j++) {
+      p[j] /= h;
       upSum += u[j] * p[j];
     }
     const K = upSum / (2 * h);
     for (let j = 0; j <= l; j++) p[j] -= K * u[j];
-    // A ← A − u qᵀ − q uᵀ on the leading block.
+    // A ← A − u qᵀ − q uᵀ on the lower triangle of the leading block.
     for (let j = 0; j <= l; j++) {
       const rj = j * n;
       const uj = u[j];
       const qj = p[j];
-      for (let k = 0; k <= l; k++) a[rj + k] -= uj * p[k] + qj * u[k];
+      for (let k = 0; k <= j; k++) a[rj + k] -= uj * p[k] + qj * u[k];
     }
   }
   for (let i = 0; i < n; i++) d[i] = a[i * n + i];
