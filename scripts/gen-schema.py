@@ -111,7 +111,7 @@ config_props = {
             "penalty": P("number", "Penalty multiplier per extra segment (higher = fewer transitions).", default=2, **num_pos),
             "minSegment": P("integer", "Minimum segment length, in probe points.", minimum=2, default=10),
             "confirm": P("integer", "Points that must follow a change before it is reported.", minimum=1, default=20),
-            "noiseFloor": P("number", "Noise floor of the log₁₀ series, in decades.", default=0.05, **num_pos),
+            "noiseFloor": P("number", "Noise floor of the log₁₀ series, in decades.", default=0.03, **num_pos),
             "flatSlope": P("number", "Slope (decades per 1000 epochs) at or below which a segment counts as flat.", default=0.1, **num_pos),
             "levelRatio": P("number", "A fall slowing to at most this fraction of its rate counts as levelling off.", exclusiveMinimum=0, exclusiveMaximum=1, default=0.5),
         }),

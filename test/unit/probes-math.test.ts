@@ -200,6 +200,22 @@ test('change points: a peak (rise then fall) is labelled as such', () => {
   assert.ok(peak && Math.abs(peak.epoch - 300) <= 75, JSON.stringify(found));
 });
 
+test('change points: a gradual bend (grokking-like) is one levelling-off at its onset, and one peak', () => {
+  // Rise to a peak at 300, straight fall until 1400, then the fall decays smoothly (e-folding 500 epochs):
+  // the shape of per-layer gradient norms in reference grokking runs. The segmentation cuts the bend into
+  // several pieces; they must be reported as ONE levelling-off near 1400, not as a late flattening.
+  const f = (t: number) => (t < 300 ? -2 + 1.5e-3 * t : t < 1400 ? -1.55 - 2e-3 * (t - 300) : -3.75 - (1 - Math.exp(-(t - 1400) / 500)));
+  for (const seed of [1, 2]) {
+    const { epochs, values } = noisy(3000, f, 0.005, seed);
+    const det = new ChangePointDetector(cp);
+    const online = epochs.flatMap((e, i) => det.push(e, values[i]));
+    assert.deepEqual(online.map((c) => c.changeKind), ['peak', 'levelling-off'], JSON.stringify(online));
+    assert.ok(Math.abs(online[0].epoch - 300) <= 50, `peak at ${online[0].epoch}`);
+    assert.ok(Math.abs(online[1].epoch - 1400) <= 240, `levelling-off at ${online[1].epoch}`);
+    assert.ok(online[1].detectedAt > online[1].epoch && online[1].slopeAfter > online[1].slopeBefore / 2);
+  }
+});
+
 test('change points: no false alarm on a stationary noisy series or a steady decline', () => {
   for (const seed of [1, 2, 3]) {
     const flat = noisy(3000, () => -3, 0.2, seed);

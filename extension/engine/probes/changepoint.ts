@@ -37,7 +37,7 @@ export const DEFAULT_CHANGE_POINT: ChangePointSettings = {
   penalty: 2,
   minSegment: 10,
   confirm: 20,
-  noiseFloor: 0.05,
+  noiseFloor: 0.03,
   flatSlope: 0.1,
   levelRatio: 0.5,
 };
@@ -173,7 +173,16 @@ export function classify(before: number, after: number, s: ChangePointSettings):
   return null;
 }
 
-/** Offline detection on a whole series; breaks are reported at the epoch where the new segment starts. */
+/**
+ * Offline detection on a whole series; breaks are reported at the epoch where the new segment starts.
+ *
+ * A levelling-off is the onset of a sustained deceleration of a fall: a chain of consecutive breaks that each
+ * make a falling series fall more slowly, which together bring the rate down to at most `levelRatio` of the
+ * rate before the chain (or to flat). Smooth training curves bend gradually rather than at one kink, so the
+ * segmentation cuts the bend into several pieces; the chain is one transition, reported once at its FIRST break
+ * (where the straight fall ends), with the slopes before the chain and after its last break. A chain that has
+ * not (yet) slowed the fall enough is not reported.
+ */
 export function detectChangePoints(epochs: ArrayLike<number>, values: ArrayLike<number>, s: ChangePointSettings): Omit<ChangePoint, 'detectedAt'>[] {
   const n = values.length;
   if (n < 4) return [];
@@ -183,13 +192,24 @@ export function detectChangePoints(epochs: ArrayLike<number>, values: ArrayLike<
   // At least MIN_SEGMENT_POINTS reduced points: a 3-point segment can fit noise with any slope.
   const minSeg = Math.max(MIN_SEGMENT_POINTS, Math.ceil(s.minSegment / block));
   const segs = pelt(x, y, beta, minSeg);
+  const slope = segs.map((g) => g.slope * 1000);
   const out: Omit<ChangePoint, 'detectedAt'>[] = [];
   for (let i = 1; i < segs.length; i++) {
-    const before = segs[i - 1].slope * 1000;
-    const after = segs[i].slope * 1000;
-    const kind = classify(before, after, s);
-    if (!kind) continue;
-    out.push({ epoch: Math.round(x[segs[i].start]), changeKind: kind, slopeBefore: before, slopeAfter: after });
+    const before = slope[i - 1];
+    // A deceleration chain: falling before, and every following break slows the fall further.
+    if (before < -s.flatSlope && slope[i] > before) {
+      let j = i;
+      while (j + 1 < segs.length && slope[j] < -s.flatSlope && slope[j + 1] > slope[j]) j++;
+      const kind = classify(before, slope[j], s);
+      if (kind === 'levelling-off') {
+        out.push({ epoch: Math.round(x[segs[i].start]), changeKind: kind, slopeBefore: before, slopeAfter: slope[j] });
+        i = j;
+        continue;
+      }
+    }
+    const kind = classify(before, slope[i], s);
+    if (!kind || kind === 'levelling-off') continue; // a fall slowed too little to count (see above)
+    out.push({ epoch: Math.round(x[segs[i].start]), changeKind: kind, slopeBefore: before, slopeAfter: slope[i] });
   }
   return out;
 }
@@ -229,6 +249,10 @@ export class ChangePointDetector {
         this.history.every((run) => run.some((p) => p.changeKind === c.changeKind && Math.abs(p.epoch - c.epoch) <= tol));
       if (!stable) continue;
       if (this.emitted.some((p) => Math.abs(p.epoch - c.epoch) <= near)) continue;
+      // The same kind again right after the last report is that change re-located by the growing history
+      // (e.g. a broad peak whose maximum moves as more of the fall is seen), not a new one.
+      const last = this.emitted[this.emitted.length - 1];
+      if (last && last.changeKind === c.changeKind && Math.abs(last.epoch - c.epoch) <= Math.max(near, 0.25 * span)) continue;
       const cp: ChangePoint = { ...c, detectedAt: epoch };
       this.emitted.push(cp);
       fresh.push(cp);
