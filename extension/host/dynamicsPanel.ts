@@ -1,0 +1,320 @@
+/**
+ * The Dynamics panel: one WebviewPanel (viewType `trainingDynamics.dynamics`) beside the editor that shows one
+ * run, or several overlaid (compare / sweep). The host reads snapshots from the RunSource, streams live records
+ * to the webview batched (≤ ~10 messages a second, RecordBatcher), and serves the webview's requests (CSV and
+ * PNG export, open checkpoint, stop run). A WebviewPanelSerializer brings the panel back after a window reload
+ * (the webview's saved state names the run directories; everything is re-read from disk).
+ */
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { RecordBatcher, recordKey, type BatchMessage } from '../engine/export/batch';
+import { metricsCsv } from '../engine/export/csv';
+import { isWebviewToHost, type HostToWebview, type RunSnapshot, type WebviewToHost } from '../protocol';
+import type { RunSource } from './runSource';
+
+export const DYNAMICS_VIEW_TYPE = 'trainingDynamics.dynamics';
+
+/** What the webview saves with setState (and the serializer gets back after a reload). */
+interface SavedState {
+  runDirs: string[];
+  sweepAxes: string[] | null;
+}
+
+function isSavedState(x: unknown): x is SavedState {
+  if (typeof x !== 'object' || x === null) return false;
+  const s = x as Record<string, unknown>;
+  return (
+    Array.isArray(s.runDirs) && s.runDirs.every((d) => typeof d === 'string') &&
+    (s.sweepAxes === undefined || s.sweepAxes === null || (Array.isArray(s.sweepAxes) && s.sweepAxes.every((a) => typeof a === 'string')))
+  );
+}
+
+export interface ShowOptions {
+  sweepAxes?: string[] | null;
+  preserveFocus?: boolean;
+}
+
+export class DynamicsPanelManager implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private panelDisposables: vscode.Disposable[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+  private runDirs: string[] = [];
+  private sweepAxes: string[] | null = null;
+  private charts: Record<string, number> = {};
+  /** The webview has posted `ready` since its content was (re)loaded. */
+  private webviewReady = false;
+  /** Incremented on every (re)load of what is shown; stale snapshot reads are dropped. */
+  private generation = 0;
+  private readonly batcher: RecordBatcher;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly source: RunSource,
+  ) {
+    this.batcher = new RecordBatcher((messages) => this.sendBatch(messages), {
+      now: () => Date.now(),
+      setTimer: (fn, ms) => setTimeout(fn, ms),
+      clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+    });
+    this.disposables.push(
+      source.onDidRecord((e) => {
+        if (this.panel && this.runDirs.includes(e.runDir)) this.batcher.addRecord(e.runDir, e.record);
+      }),
+      source.onDidChangeRun((e) => {
+        if (this.panel && this.runDirs.includes(e.runDir)) this.batcher.setStatus(e.runDir, e.run);
+      }),
+      vscode.window.registerWebviewPanelSerializer(DYNAMICS_VIEW_TYPE, {
+        deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
+          this.adopt(panel);
+          const saved = isSavedState(state) ? state : { runDirs: [], sweepAxes: null };
+          this.runDirs = saved.runDirs;
+          this.sweepAxes = saved.sweepAxes ?? null;
+          panel.title = this.titleFor([]);
+          // The content is loaded by `ready` (the webview posts it as soon as its script runs).
+        },
+      }),
+    );
+  }
+
+  /** Open (or reuse) the panel beside the editor and show these runs. */
+  async show(runDirs: string[], options: ShowOptions = {}): Promise<void> {
+    const preserveFocus = options.preserveFocus ?? true;
+    if (!this.panel) {
+      const panel = vscode.window.createWebviewPanel(
+        DYNAMICS_VIEW_TYPE,
+        'Dynamics',
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus },
+        this.webviewOptions(),
+      );
+      this.adopt(panel);
+    } else {
+      this.panel.reveal(undefined, preserveFocus);
+    }
+    this.runDirs = [...runDirs];
+    this.sweepAxes = options.sweepAxes ?? null;
+    await this.load();
+  }
+
+  /** The editor's cursor moved to another config: switch an open panel to its run (never opens one). */
+  followIfOpen(runDirs: string[]): void {
+    if (!this.panel) return;
+    if (runDirs.length === this.runDirs.length && runDirs.every((d, i) => d === this.runDirs[i])) return;
+    this.runDirs = [...runDirs];
+    this.sweepAxes = null;
+    void this.load().catch((err: unknown) => this.reportError('Could not show the run', err));
+  }
+
+  /** What the panel shows and how many points each chart holds (from the webview's last `state`). */
+  getState(): { runDirs: string[]; charts: Record<string, number> } | undefined {
+    if (!this.panel) return undefined;
+    return { runDirs: [...this.runDirs], charts: { ...this.charts } };
+  }
+
+  dispose(): void {
+    this.batcher.dispose();
+    this.panel?.dispose();
+    this.disposePanelListeners();
+    for (const d of this.disposables.splice(0)) d.dispose();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+
+  private webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    return {
+      enableScripts: true,
+      enableFindWidget: false,
+      retainContextWhenHidden: false,
+      localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist'), vscode.Uri.joinPath(this.context.extensionUri, 'media')],
+    };
+  }
+
+  private adopt(panel: vscode.WebviewPanel): void {
+    this.disposePanelListeners();
+    this.panel = panel;
+    this.webviewReady = false;
+    this.charts = {};
+    panel.webview.options = this.webviewOptions();
+    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'training-dynamics.svg');
+    panel.webview.html = this.html(panel.webview);
+    this.panelDisposables.push(
+      panel.webview.onDidReceiveMessage((msg: unknown) => void this.onMessage(msg)),
+      panel.onDidDispose(() => {
+        if (this.panel !== panel) return;
+        this.panel = undefined;
+        this.runDirs = [];
+        this.charts = {};
+        this.generation++;
+        this.batcher.clear();
+        this.disposePanelListeners();
+      }),
+    );
+  }
+
+  private disposePanelListeners(): void {
+    for (const d of this.panelDisposables.splice(0)) d.dispose();
+  }
+
+  /** Read the snapshots of the runs shown and post them (once the webview is ready). */
+  private async load(): Promise<void> {
+    const panel = this.panel;
+    if (!panel) return;
+    const gen = ++this.generation;
+    const runDirs = [...this.runDirs];
+    panel.title = this.titleFor([]);
+    this.charts = {};
+    if (!this.webviewReady) return; // `ready` triggers the load
+    this.batcher.pause();
+    this.batcher.clear();
+    const results = await Promise.all(
+      runDirs.map(async (d) => {
+        try {
+          return await this.source.readRun(d);
+        } catch (err) {
+          return { error: `${path.basename(d)}: ${errorMessage(err)}` };
+        }
+      }),
+    );
+    if (gen !== this.generation || this.panel !== panel) return;
+    const snapshots = results.filter((r): r is RunSnapshot => 'run' in r);
+    const failures = results.filter((r): r is { error: string } => 'error' in r);
+    if (failures.length) void vscode.window.showWarningMessage(`Could not read ${failures.length === 1 ? 'a run' : `${failures.length} runs`}: ${failures.map((f) => f.error).join('; ')}`);
+    this.runDirs = snapshots.map((s) => s.runDir);
+    panel.title = this.titleFor(snapshots);
+    // Records that arrived live while the snapshot was read: keep only those the snapshot does not hold.
+    const held = new Map<string, BatchMessage[]>();
+    for (const s of snapshots) {
+      const p = this.batcher.take(s.runDir);
+      if (!p) continue;
+      const keys = new Set(s.records.map(recordKey));
+      const fresh = p.records.filter((r) => !keys.has(recordKey(r)));
+      const msgs: BatchMessage[] = [];
+      if (fresh.length) msgs.push({ type: 'append', runDir: s.runDir, records: fresh });
+      if (p.status) msgs.push({ type: 'status', runDir: s.runDir, run: p.status });
+      held.set(s.runDir, msgs);
+    }
+    this.batcher.clear();
+    this.post({ type: 'show', runs: snapshots, sweepAxes: this.sweepAxes });
+    for (const msgs of held.values()) this.sendBatch(msgs);
+    this.batcher.resume();
+  }
+
+  private titleFor(snapshots: RunSnapshot[]): string {
+    if (this.runDirs.length === 0) return 'Dynamics';
+    if (this.runDirs.length > 1) return `Compare ${this.runDirs.length} runs`;
+    const run = snapshots[0]?.run;
+    return `Dynamics: ${run ? run.runName : path.basename(this.runDirs[0])}`;
+  }
+
+  private sendBatch(messages: BatchMessage[]): void {
+    if (!this.panel || !this.webviewReady) return;
+    for (const m of messages) if (this.runDirs.includes(m.runDir)) this.post(m);
+  }
+
+  private post(message: HostToWebview): void {
+    void this.panel?.webview.postMessage(message);
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    if (!isWebviewToHost(raw)) return; // ignore anything that is not our protocol
+    const msg: WebviewToHost = raw;
+    try {
+      switch (msg.type) {
+        case 'ready':
+          this.webviewReady = true;
+          await this.load();
+          return;
+        case 'state':
+          this.charts = { ...msg.charts };
+          return;
+        case 'exportCsv':
+          await this.exportCsv(msg.runDir);
+          return;
+        case 'savePng':
+          await this.savePng(msg.chart, msg.dataUrl);
+          return;
+        case 'openCheckpoint':
+          if (!this.runDirs.includes(msg.runDir)) return;
+          await vscode.commands.executeCommand('trainingDynamics.openCheckpoint', msg.runDir, msg.epoch ?? undefined);
+          return;
+        case 'stopRun':
+          if (this.runDirs.includes(msg.runDir)) this.source.stop(msg.runDir);
+          return;
+      }
+    } catch (err) {
+      this.reportError(`${msg.type} failed`, err);
+    }
+  }
+
+  private async exportCsv(runDir: string): Promise<void> {
+    if (!this.runDirs.includes(runDir)) return;
+    const snap = await this.source.readRun(runDir);
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: vscode.Uri.file(path.join(runDir, `${safeName(snap.run.runName)}-metrics.csv`)),
+      filters: { CSV: ['csv'] },
+      saveLabel: 'Export CSV',
+    });
+    if (!target) return;
+    await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(metricsCsv(snap.records)));
+    void vscode.window.showInformationMessage(`Metrics written to ${vscode.workspace.asRelativePath(target)}.`);
+  }
+
+  private async savePng(chart: string, dataUrl: string): Promise<void> {
+    const base64 = dataUrl.slice('data:image/png;base64,'.length);
+    const bytes = Buffer.from(base64, 'base64');
+    if (bytes.length < 8 || bytes.readUInt32BE(0) !== 0x89504e47) throw new Error('the chart image is not a PNG');
+    const dir = this.runDirs[0] ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const name = `${safeName(chart)}.png`;
+    const target = await vscode.window.showSaveDialog({
+      defaultUri: dir ? vscode.Uri.file(path.join(dir, name)) : undefined,
+      filters: { PNG: ['png'] },
+      saveLabel: 'Save PNG',
+    });
+    if (!target) return;
+    await vscode.workspace.fs.writeFile(target, bytes);
+  }
+
+  private reportError(what: string, err: unknown): void {
+    void vscode.window.showErrorMessage(`Training Dynamics: ${what}: ${errorMessage(err)}`);
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = makeNonce();
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview', 'dynamics.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'media', 'dynamics.css'));
+    const csp = [
+      "default-src 'none'",
+      `img-src ${webview.cspSource} data:`,
+      `style-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+      `font-src ${webview.cspSource}`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>Dynamics</title>
+</head>
+<body>
+<div id="app"><p class="waiting">Loading…</p></div>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+}
+
+function makeNonce(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'chart';
+}
+
+function errorMessage(err: unknown): string {
+  const m = err instanceof Error ? err.message : String(err);
+  return m.split('\n')[0];
+}
