@@ -1,24 +1,283 @@
-/** Dynamics panel webview (bootstrap; charts are in the modules next to it). */
-import { isHostToWebview, type HostToWebview } from '../../extension/protocol';
+/**
+ * Dynamics panel webview: receives `show` / `append` / `status` from the host (validated with the protocol
+ * guards), keeps a RunModel per run, and redraws only the charts whose data changed, at most ~10 times a second
+ * (RedrawThrottle: dirty flags + requestAnimationFrame). After each redraw batch it reports the points per chart
+ * to the host (`state`) and in the DOM (`data-points`). UI choices and the runs shown survive a reload through
+ * acquireVsCodeApi().setState.
+ */
+import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDropdown, vsCodeOption } from '@vscode/webview-ui-toolkit';
+import { isHostToWebview, type HostToWebview, type RunJson, type RunSnapshot } from '../../extension/protocol';
+import { RunModel, type ChartName } from '../shared/series';
+import { readTheme, watchTheme, type Theme } from '../shared/theme';
+import { RedrawThrottle } from '../shared/throttle';
 import { vscodeApi } from '../shared/vscodeApi';
+import { el, setChartDefaults } from './charts';
+import {
+  AccuracyView,
+  ActivationsView,
+  BenfordView,
+  fmt,
+  GradNormView,
+  LandscapeView,
+  LossView,
+  SpectrumView,
+  UpdateRatioView,
+  WeightNormView,
+  type UiState,
+  type View,
+  type ViewContext,
+} from './views';
+
+provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDropdown(), vsCodeOption());
 
 interface SavedState {
   runDirs: string[];
   sweepAxes: string[] | null;
+  ui: UiState;
 }
 
 const vscode = vscodeApi<SavedState>();
 const app = document.getElementById('app')!;
+const saved = vscode.getState();
+
+let theme: Theme = readTheme();
+setChartDefaults(theme);
+let runs: RunModel[] = [];
+let sweepAxes: string[] | null = null;
+let views: View[] = [];
+const ui: UiState = { ...(saved?.ui ?? {}) };
+let header: HTMLElement | null = null;
+
+const ctx: ViewContext = {
+  get runs() {
+    return runs;
+  },
+  get sweepAxes() {
+    return sweepAxes;
+  },
+  get theme() {
+    return theme;
+  },
+  ui,
+  changed(charts) {
+    persist();
+    throttle.mark(charts);
+  },
+  savePng(chart, dataUrl) {
+    vscode.postMessage({ type: 'savePng', chart, dataUrl });
+  },
+};
+
+type DirtyKey = ChartName | 'header';
+
+const throttle = new RedrawThrottle<DirtyKey>(draw, {
+  now: () => performance.now(),
+  setTimer: (fn, ms) => void setTimeout(fn, ms),
+  requestFrame: (fn) => void requestAnimationFrame(() => fn()),
+});
+
+function persist(): void {
+  vscode.setState({ runDirs: runs.map((r) => r.runDir), sweepAxes, ui });
+}
+
+function draw(dirty: Set<DirtyKey>): void {
+  for (const v of views) if (dirty.has(v.name)) v.draw();
+  if (dirty.has('header')) renderHeader();
+  const charts: Record<string, number> = {};
+  for (const v of views) charts[v.name] = v.points;
+  vscode.postMessage({ type: 'state', charts });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Layout
+// ---------------------------------------------------------------------------------------------------------
+
+function show(snapshots: RunSnapshot[], axes: string[] | null): void {
+  for (const v of views) v.destroy();
+  views = [];
+  runs = snapshots.map((s) => {
+    const m = new RunModel(s.runDir, s.run);
+    m.ingest(s.records);
+    return m;
+  });
+  sweepAxes = axes;
+  persist();
+  app.replaceChildren();
+  if (runs.length === 0) {
+    app.append(el('p', 'waiting', 'No run to show. Train a config or pick a run in the Runs view.'));
+    vscode.postMessage({ type: 'state', charts: {} });
+    return;
+  }
+  header = el('header', 'run-header');
+  const grid = el('div', 'charts');
+  app.append(header, grid);
+  views = runs.length > 1 ? [new LossView(ctx), new AccuracyView(ctx), new GradNormView(ctx)] : [
+    new LossView(ctx),
+    new AccuracyView(ctx),
+    new GradNormView(ctx),
+    new WeightNormView(ctx),
+    new UpdateRatioView(ctx),
+    new ActivationsView(ctx),
+    new SpectrumView(ctx),
+    new BenfordView(ctx),
+  ];
+  if (LandscapeView.applies(runs, sweepAxes)) views.unshift(new LandscapeView(ctx));
+  for (const v of views) grid.append(v.card.el);
+  throttle.mark(['header', ...views.map((v) => v.name)]);
+}
+
+function renderHeader(): void {
+  if (!header) return;
+  header.replaceChildren(runs.length === 1 ? singleHeader(runs[0]) : compareHeader());
+}
+
+function button(label: string, title: string, onClick: () => void, appearance: 'primary' | 'secondary' = 'secondary'): HTMLElement {
+  const b = document.createElement('vscode-button');
+  b.setAttribute('appearance', appearance);
+  b.setAttribute('title', title);
+  b.textContent = label;
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+function statusBadge(run: RunJson): HTMLElement {
+  const b = el('span', `status status-${run.status}`, run.status);
+  if (run.reason) b.title = run.reason;
+  return b;
+}
+
+function progressText(m: RunModel): string {
+  const done = Math.max(m.run.epochsCompleted, m.lastEpoch ?? 0);
+  return `epoch ${done} / ${m.run.totalEpochs}`;
+}
+
+function singleHeader(m: RunModel): HTMLElement {
+  const run = m.run;
+  const box = el('div', 'header-body');
+  const title = el('div', 'title-row');
+  title.append(el('h1', 'run-name', run.runName), el('span', 'experiment', run.experiment), statusBadge(run), el('span', 'backend', `backend: ${run.backend}`));
+  const actions = el('div', 'actions');
+  if (run.status === 'running') actions.append(button('Stop', 'Stop this run (state is flushed, run marked stopped)', () => vscode.postMessage({ type: 'stopRun', runDir: m.runDir }), 'primary'));
+  actions.append(button('Export CSV', 'Save the per-epoch metrics as CSV', () => vscode.postMessage({ type: 'exportCsv', runDir: m.runDir })));
+  if (m.checkpoints.length) actions.append(button('Open checkpoint', 'Open a checkpoint of this run', () => vscode.postMessage({ type: 'openCheckpoint', runDir: m.runDir, epoch: null })));
+  title.append(actions);
+
+  const progress = el('div', 'progress-row');
+  const bar = el('div', 'bar');
+  const fill = el('div', 'bar-fill');
+  const done = Math.max(run.epochsCompleted, m.lastEpoch ?? 0);
+  fill.style.width = `${run.totalEpochs ? Math.min(100, (100 * done) / run.totalEpochs) : 0}%`;
+  bar.append(fill);
+  progress.append(el('span', 'epochs', progressText(m)), bar);
+  if (run.reason && run.status !== 'running' && run.status !== 'completed') progress.append(el('span', 'reason', run.reason));
+
+  const facts = el('div', 'facts');
+  const mem = m.markers.memorization ?? run.summary?.memorizationEpoch ?? null;
+  const gen = m.markers.generalization ?? run.summary?.generalizationEpoch ?? null;
+  facts.append(fact('memorization', mem === null ? '—' : `epoch ${mem}`), fact('generalization', gen === null ? '—' : `epoch ${gen}`));
+  const last = m.testLoss.length ? m.testLoss.lastX : null;
+  if (last !== null) {
+    const acc = m.isRegression ? m.testR2 : m.testAcc;
+    const pts = acc.points(1e9);
+    const v = pts.length ? pts[pts.length - 1].y : null;
+    if (v !== null) facts.append(fact(m.isRegression ? 'test R²' : 'test acc', fmt(v)));
+  }
+  if (run.summary?.bestLossFit) facts.append(fact('loss fit', `${run.summary.bestLossFit.form} (R² ${fmt(run.summary.bestLossFit.r2)})`));
+
+  const transitions = el('div', 'transitions');
+  const tr = m.markers.transitions;
+  if (tr.length === 0) transitions.append(el('span', 'muted', 'No gradient-norm transitions detected yet.'));
+  else {
+    transitions.append(el('span', 'label', 'Transitions:'));
+    for (const ev of [...tr].sort((a, b) => a.epoch - b.epoch)) {
+      const lead = gen !== null ? ` · lead ${gen - ev.epoch}` : '';
+      const chip = el('span', `chip kind-${ev.changeKind}`, `${ev.changeKind} L${ev.layer} @${ev.epoch}${lead}`);
+      chip.title = `${ev.tensor}: change at epoch ${ev.epoch}, confirmed at ${ev.detectedAt}; slope of log10‖∇‖ per 1000 epochs ${fmt(ev.slopeBefore)} → ${fmt(ev.slopeAfter)}`;
+      transitions.append(chip);
+    }
+  }
+  box.append(title, progress, facts, transitions);
+  return box;
+}
+
+function fact(label: string, value: string): HTMLElement {
+  const f = el('span', 'fact');
+  f.append(el('span', 'fact-label', `${label} `), el('span', 'fact-value', value));
+  return f;
+}
+
+function compareHeader(): HTMLElement {
+  const box = el('div', 'header-body');
+  const title = el('div', 'title-row');
+  title.append(el('h1', 'run-name', `Compare ${runs.length} runs`));
+  const experiments = [...new Set(runs.map((r) => r.run.experiment))];
+  title.append(el('span', 'experiment', experiments.join(', ')));
+  box.append(title);
+  const table = el('table', 'runs-table');
+  const head = el('tr');
+  for (const h of ['', 'run', 'status', 'progress', 'memorization', 'generalization', 'final test', '']) head.append(el('th', undefined, h));
+  table.append(head);
+  runs.forEach((m, i) => {
+    const row = el('tr');
+    const swatch = el('span', 'swatch');
+    swatch.style.backgroundColor = theme.palette[i % theme.palette.length];
+    const acc = m.isRegression ? m.testR2 : m.testAcc;
+    const pts = acc.points(1e9);
+    const final = pts.length ? `${m.isRegression ? 'R²' : 'acc'} ${fmt(pts[pts.length - 1].y)}` : '—';
+    const mem = m.markers.memorization ?? m.run.summary?.memorizationEpoch ?? null;
+    const gen = m.markers.generalization ?? m.run.summary?.generalizationEpoch ?? null;
+    const cells: (string | HTMLElement)[] = [swatch, m.run.runName, statusBadge(m.run), progressText(m), mem === null ? '—' : String(mem), gen === null ? 'never' : String(gen), final];
+    for (const c of cells) {
+      const td = el('td');
+      td.append(c);
+      row.append(td);
+    }
+    const actions = el('td', 'row-actions');
+    if (m.run.status === 'running') actions.append(button('Stop', `Stop ${m.run.runName}`, () => vscode.postMessage({ type: 'stopRun', runDir: m.runDir })));
+    actions.append(button('CSV', `Export ${m.run.runName} as CSV`, () => vscode.postMessage({ type: 'exportCsv', runDir: m.runDir })));
+    row.append(actions);
+    table.append(row);
+  });
+  box.append(table);
+  return box;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Messages
+// ---------------------------------------------------------------------------------------------------------
 
 function onMessage(msg: HostToWebview): void {
-  if (msg.type === 'show') {
-    vscode.setState({ runDirs: msg.runs.map((r) => r.runDir), sweepAxes: msg.sweepAxes });
-    app.textContent = msg.runs.map((r) => `${r.run.runName}: ${r.records.length} records`).join('\n');
-    vscode.postMessage({ type: 'state', charts: { records: msg.runs.reduce((n, r) => n + r.records.length, 0) } });
+  switch (msg.type) {
+    case 'show':
+      show(msg.runs, msg.sweepAxes);
+      return;
+    case 'append': {
+      const m = runs.find((r) => r.runDir === msg.runDir);
+      if (!m) return;
+      const dirty = m.ingest(msg.records);
+      if (dirty.size || msg.records.length) throttle.mark(['header', ...dirty, ...(LandscapeView.applies(runs, sweepAxes) ? (['landscape'] as const) : [])]);
+      return;
+    }
+    case 'status': {
+      const m = runs.find((r) => r.runDir === msg.runDir);
+      if (!m) return;
+      m.run = msg.run;
+      // Status changes alter the waiting messages (running → "recorded no …") and the landscape (pending → never).
+      throttle.mark(['header', ...views.map((v) => v.name)]);
+      return;
+    }
   }
 }
 
 window.addEventListener('message', (e: MessageEvent<unknown>) => {
   if (isHostToWebview(e.data)) onMessage(e.data);
 });
+
+watchTheme(() => {
+  theme = readTheme();
+  setChartDefaults(theme);
+  for (const v of views) v.retheme();
+  throttle.mark(['header', ...views.map((v) => v.name)]);
+});
+
 vscode.postMessage({ type: 'ready' });

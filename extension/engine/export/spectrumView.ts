@@ -1,0 +1,53 @@
+/**
+ * What the spectrum chart draws: the eigenvalue histogram as a density (so it is comparable with the
+ * Marchenko–Pastur density), the MP curve sampled on the support, and the Benford reference.
+ *
+ * Pure: no vscode, no DOM. Uses the engine's MP density (probes/spectra.ts) so the overlay is the same law the
+ * fit used.
+ */
+import type { Histogram } from '../../protocol';
+import { mpDensity, mpEdges } from '../probes/spectra';
+
+export interface XY {
+  x: number;
+  y: number;
+}
+
+/**
+ * Histogram → density points for a stepped line: one point at each left edge with that bin's density
+ * count / (total · width), and a closing point at the last edge. Empty histogram → [].
+ */
+export function histogramDensity(h: Histogram): XY[] {
+  const total = h.counts.reduce((a, b) => a + b, 0);
+  if (total === 0 || h.edges.length !== h.counts.length + 1) return [];
+  const pts: XY[] = [];
+  for (let i = 0; i < h.counts.length; i++) {
+    const w = h.edges[i + 1] - h.edges[i];
+    pts.push({ x: h.edges[i], y: w > 0 ? h.counts[i] / (total * w) : 0 });
+  }
+  pts.push({ x: h.edges[h.edges.length - 1], y: pts.length ? pts[pts.length - 1].y : 0 });
+  return pts;
+}
+
+/**
+ * The MP density with entry variance σ² and ratio q at `points` abscissae on [λ−, λ+] (Chebyshev-spaced, so
+ * the square-root edges are resolved), plus zero just outside, for a line overlay.
+ */
+export function mpCurvePoints(sigma2: number, q: number, points = 200): XY[] {
+  if (!(sigma2 > 0) || !(q > 0) || q > 1 || points < 2) return [];
+  const [lo, hi] = mpEdges(sigma2, q);
+  const c = (lo + hi) / 2;
+  const r = (hi - lo) / 2;
+  const pts: XY[] = [{ x: lo, y: 0 }];
+  for (let i = 1; i < points; i++) {
+    const x = c - r * Math.cos((Math.PI * i) / points);
+    pts.push({ x, y: mpDensity(x, sigma2, q) });
+  }
+  pts.push({ x: hi, y: 0 });
+  return pts;
+}
+
+/** Benford's law: P(first digit = d) = log10(1 + 1/d), d = 1..9. */
+export function benfordExpected(): number[] {
+  return Array.from({ length: 9 }, (_, i) => Math.log10(1 + 1 / (i + 1)));
+}

@@ -1,0 +1,668 @@
+/**
+ * The Dynamics charts. Each view owns one card and one chart; `render()` syncs its datasets from the run
+ * models (reusing dataset objects, decimated point arrays) and returns how many data points it holds.
+ */
+import type { AnnotationOptions } from 'chartjs-plugin-annotation';
+import type { MatrixSpectrum, MetricsRecord } from '../../extension/protocol';
+import { benfordExpected, histogramDensity, mpCurvePoints } from '../../extension/engine/export/spectrumView';
+import { landscapeGrid, varyingAxes, type LandscapeGrid } from '../../extension/engine/export/heatmap';
+import { compareTensors, indexAtEpoch, type ChartName, type RunModel, type Series } from '../shared/series';
+import { withAlpha, type Theme } from '../shared/theme';
+import { applyTheme, Card, Chart, Dropdown, EpochSlider, lineConfig, syncDatasets, type DatasetSpec } from './charts';
+
+/** Points per series drawn; longer series are LTTB-decimated to this many. */
+export const MAX_POINTS = 2000;
+
+export interface UiState {
+  gradTensor?: string;
+  spectrumMatrix?: string;
+  spectrumEpoch?: number | null;
+  benfordTensor?: string;
+  benfordEpoch?: number | null;
+  landscapeX?: string;
+  landscapeY?: string;
+}
+
+export interface ViewContext {
+  runs: RunModel[];
+  sweepAxes: string[] | null;
+  theme: Theme;
+  ui: UiState;
+  /** A control changed: persist the UI state and redraw these charts. */
+  changed(charts: ChartName[]): void;
+  savePng(chart: string, dataUrl: string): void;
+}
+
+export abstract class View {
+  readonly card: Card;
+  points = 0;
+
+  constructor(
+    readonly name: ChartName,
+    title: string,
+    protected readonly ctx: ViewContext,
+  ) {
+    this.card = new Card(name, title, () => this.exportPng());
+  }
+
+  /** Redraw from the models; updates data-points and the waiting message. */
+  draw(): void {
+    this.points = this.render();
+    this.card.setPoints(this.points, this.waitingText());
+  }
+
+  abstract render(): number;
+  abstract waitingText(): string;
+  abstract exportPng(): void;
+  abstract retheme(): void;
+  abstract destroy(): void;
+}
+
+const isCompare = (ctx: ViewContext) => ctx.runs.length > 1;
+const runColor = (ctx: ViewContext, i: number) => ctx.theme.palette[i % ctx.theme.palette.length];
+const layerOf = (tensor: string) => Number(/layers\.(\d+)\./.exec(tensor)?.[1] ?? 0);
+
+function probeWait(ctx: ViewContext, what: string, every: number | undefined, key: string): string {
+  const run = ctx.runs[0]?.run;
+  if (!run) return 'No run shown.';
+  if (every === 0) return `The ${what} probe is off (probes.${key} = 0).`;
+  const n = every ?? '?';
+  if (run.status !== 'running') return `This run recorded no ${what} probe (every ${n} epochs).`;
+  return `Waiting for the first ${what} probe (every ${n} epochs)…`;
+}
+
+function epochWait(ctx: ViewContext): string {
+  const run = ctx.runs[0]?.run;
+  if (!run) return 'No run shown.';
+  return run.status === 'running' ? 'Waiting for the first epoch…' : 'This run recorded no epochs.';
+}
+
+// -----------------------------------------------------------------------------------------------------------
+// Line charts over epochs
+// -----------------------------------------------------------------------------------------------------------
+
+abstract class LineView extends View {
+  protected readonly chart: Chart;
+
+  constructor(name: ChartName, title: string, ctx: ViewContext, config: Parameters<typeof lineConfig>[0]) {
+    super(name, title, ctx);
+    this.chart = new Chart(this.card.canvas, lineConfig(config) as never);
+    applyTheme(this.chart, ctx.theme);
+  }
+
+  render(): number {
+    const { specs, points } = this.series();
+    syncDatasets(this.chart, specs);
+    (this.chart.options.plugins as { annotation: { annotations: Record<string, AnnotationOptions> } }).annotation.annotations = this.annotations();
+    this.chart.update('none');
+    return points;
+  }
+
+  protected abstract series(): { specs: DatasetSpec[]; points: number };
+
+  protected annotations(): Record<string, AnnotationOptions> {
+    return {};
+  }
+
+  waitingText(): string {
+    return epochWait(this.ctx);
+  }
+
+  exportPng(): void {
+    this.ctx.savePng(this.name, this.chart.toBase64Image('image/png', 1));
+  }
+
+  retheme(): void {
+    applyTheme(this.chart, this.ctx.theme);
+  }
+
+  destroy(): void {
+    this.chart.destroy();
+  }
+
+  protected line(key: string, label: string, s: Series | undefined, color: string, dash?: number[], width?: number): DatasetSpec | null {
+    if (!s || s.length === 0) return null;
+    return { key, label, data: s.points(MAX_POINTS), color, dash, width };
+  }
+}
+
+/** Memorization / generalization lines (single run), or each run's generalization (compare). */
+function thresholdMarkers(ctx: ViewContext): Record<string, AnnotationOptions> {
+  const out: Record<string, AnnotationOptions> = {};
+  const t = ctx.theme;
+  ctx.runs.forEach((r, i) => {
+    const compare = isCompare(ctx);
+    const color = compare ? runColor(ctx, i) : t.foreground;
+    if (r.markers.memorization !== null && !compare) out[`mem${i}`] = vline(r.markers.memorization, color, 'memorization', [2, 3], 'end', t);
+    if (r.markers.generalization !== null) out[`gen${i}`] = vline(r.markers.generalization, compare ? color : t.green, compare ? `gen ${r.run.runName}` : 'generalization', [6, 3], 'end', t);
+  });
+  return out;
+}
+
+function vline(x: number, color: string, label: string, dash: number[], position: 'start' | 'end' | 'center', t: Theme, yAdjust = 0): AnnotationOptions {
+  return {
+    type: 'line',
+    xMin: x,
+    xMax: x,
+    borderColor: color,
+    borderWidth: 1.2,
+    borderDash: dash,
+    label: {
+      display: true,
+      content: label,
+      position,
+      yAdjust,
+      color: t.foreground,
+      backgroundColor: withAlpha(t.background, 0.85),
+      borderColor: color,
+      borderWidth: 1,
+      font: { size: 10 },
+      padding: 2,
+    },
+  } as AnnotationOptions;
+}
+
+export class LossView extends LineView {
+  constructor(ctx: ViewContext) {
+    super('loss', 'Loss', ctx, { yType: 'logarithmic', yTitle: 'loss (log)' });
+  }
+
+  protected series() {
+    const specs: DatasetSpec[] = [];
+    let points = 0;
+    const compare = isCompare(this.ctx);
+    this.ctx.runs.forEach((r, i) => {
+      const name = compare ? `${r.run.runName} ` : '';
+      const ylabel = r.isRegression ? 'MSE' : 'loss';
+      const a = this.line(`train${i}`, `${name}train ${ylabel}`, r.trainLoss, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[0], compare ? [4, 3] : undefined);
+      const b = this.line(`test${i}`, `${name}test ${ylabel}`, r.testLoss, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[1]);
+      for (const s of [a, b]) if (s) specs.push(s);
+      points += r.trainLoss.length + r.testLoss.length;
+    });
+    const y = this.chart.options.scales!.y as { title: { text: string } };
+    y.title.text = this.ctx.runs.every((r) => r.isRegression) && this.ctx.runs.length ? 'MSE (log)' : 'loss (log)';
+    return { specs, points };
+  }
+
+  protected override annotations() {
+    return thresholdMarkers(this.ctx);
+  }
+}
+
+export class AccuracyView extends LineView {
+  constructor(ctx: ViewContext) {
+    super('accuracy', 'Accuracy', ctx, { yType: 'linear', yTitle: 'accuracy', yMax: 1 });
+  }
+
+  protected series() {
+    const specs: DatasetSpec[] = [];
+    let points = 0;
+    const compare = isCompare(this.ctx);
+    const regression = this.ctx.runs.length > 0 && this.ctx.runs.every((r) => r.isRegression);
+    this.ctx.runs.forEach((r, i) => {
+      const name = compare ? `${r.run.runName} ` : '';
+      const [tr, te, what] = r.isRegression ? [r.trainR2, r.testR2, 'R²'] : [r.trainAcc, r.testAcc, 'acc'];
+      const a = this.line(`train${i}`, `${name}train ${what}`, tr, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[0], compare ? [4, 3] : undefined);
+      const b = this.line(`test${i}`, `${name}test ${what}`, te, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[1]);
+      for (const s of [a, b]) if (s) specs.push(s);
+      points += tr.length + te.length;
+    });
+    const y = this.chart.options.scales!.y as { title: { text: string }; min?: number };
+    y.title.text = regression ? 'R² (clipped at −1)' : 'accuracy';
+    y.min = regression ? -1 : 0;
+    this.card.el.querySelector('.card-title')!.textContent = regression ? 'R² (regression)' : 'Accuracy';
+    return { specs, points };
+  }
+
+  protected override annotations() {
+    return thresholdMarkers(this.ctx);
+  }
+}
+
+/** One series per tensor (single run; kernels solid, biases dashed), or one per run for a chosen tensor. */
+abstract class TensorView extends LineView {
+  protected readonly tensorPick: Dropdown | null = null;
+
+  constructor(name: ChartName, title: string, ctx: ViewContext, yType: 'linear' | 'logarithmic', yTitle: string) {
+    super(name, title, ctx, { yType, yTitle });
+    if (isCompare(ctx)) {
+      this.tensorPick = new Dropdown('Tensor', (v) => {
+        ctx.ui.gradTensor = v;
+        ctx.changed([name]);
+      });
+      this.card.controls.append(this.tensorPick.el);
+    }
+  }
+
+  protected abstract mapOf(r: RunModel): Map<string, Series>;
+
+  protected series() {
+    const specs: DatasetSpec[] = [];
+    let points = 0;
+    if (isCompare(this.ctx)) {
+      const all = [...new Set(this.ctx.runs.flatMap((r) => [...this.mapOf(r).keys()]))].sort(compareTensors);
+      if (all.length === 0) return { specs, points };
+      const chosen = this.ctx.ui.gradTensor && all.includes(this.ctx.ui.gradTensor) ? this.ctx.ui.gradTensor : all[0];
+      this.tensorPick?.setOptions(all.map((t) => ({ value: t, label: t })), chosen);
+      this.ctx.runs.forEach((r, i) => {
+        const s = this.mapOf(r).get(chosen);
+        const d = this.line(`run${i}`, r.run.runName, s, runColor(this.ctx, i));
+        if (d) specs.push(d);
+        points += s?.length ?? 0;
+      });
+      return { specs, points };
+    }
+    const r = this.ctx.runs[0];
+    if (!r) return { specs, points };
+    for (const t of [...this.mapOf(r).keys()].sort(compareTensors)) {
+      const s = this.mapOf(r).get(t)!;
+      const bias = t.endsWith('.bias');
+      const d = this.line(t, t, s, this.ctx.theme.palette[layerOf(t) % this.ctx.theme.palette.length], bias ? [3, 3] : undefined, bias ? 1 : 1.6);
+      if (d) specs.push(d);
+      points += s.length;
+    }
+    return { specs, points };
+  }
+}
+
+export class GradNormView extends TensorView {
+  constructor(ctx: ViewContext) {
+    super('gradNorm', 'Gradient norm per tensor', ctx, 'logarithmic', '‖∇W‖ (log)');
+  }
+
+  protected mapOf(r: RunModel) {
+    return r.grad;
+  }
+
+  protected override annotations() {
+    const out = thresholdMarkers(this.ctx);
+    if (isCompare(this.ctx)) return out;
+    const r = this.ctx.runs[0];
+    if (!r) return out;
+    const t = this.ctx.theme;
+    r.markers.transitions.forEach((ev, k) => {
+      const color = t.palette[ev.layer % t.palette.length];
+      out[`tr${k}`] = vline(ev.epoch, color, `${ev.changeKind} L${ev.layer}`, [], 'start', t, (k % 4) * 16);
+    });
+    return out;
+  }
+}
+
+export class WeightNormView extends TensorView {
+  constructor(ctx: ViewContext) {
+    super('weightNorm', 'Weight norm per tensor', ctx, 'linear', '‖W‖');
+  }
+
+  protected mapOf(r: RunModel) {
+    return r.weight;
+  }
+}
+
+export class UpdateRatioView extends TensorView {
+  constructor(ctx: ViewContext) {
+    super('updateRatio', 'Update-to-weight ratio', ctx, 'logarithmic', '‖ΔW‖ / ‖W‖ (log)');
+  }
+
+  protected mapOf(r: RunModel) {
+    return r.ratio;
+  }
+}
+
+export class ActivationsView extends LineView {
+  constructor(ctx: ViewContext) {
+    super('activations', 'Dead neurons, sparsity, entropy', ctx, { yType: 'linear', yTitle: 'fraction / bits', yMin: 0, yMax: 1 });
+  }
+
+  protected series() {
+    const specs: DatasetSpec[] = [];
+    let points = 0;
+    const r = this.ctx.runs[0];
+    if (!r) return { specs, points };
+    const t = this.ctx.theme;
+    for (const layer of [...r.dead.keys()].sort((a, b) => a - b)) {
+      const color = t.palette[layer % t.palette.length];
+      const parts: [string, Series | undefined, number[] | undefined][] = [
+        ['dead', r.dead.get(layer), undefined],
+        ['sparsity', r.sparsity.get(layer), [5, 3]],
+        ['entropy', r.entropy.get(layer), [1, 2]],
+      ];
+      for (const [what, s, dash] of parts) {
+        const d = this.line(`${what}${layer}`, `L${layer} ${what === 'dead' ? 'dead fraction' : what === 'entropy' ? 'entropy (bits)' : what}`, s, color, dash);
+        if (d) specs.push(d);
+        points += s?.length ?? 0;
+      }
+    }
+    return { specs, points };
+  }
+
+  override waitingText(): string {
+    const r = this.ctx.runs[0];
+    if (r && r.run.config.model.hidden.length === 0) return 'This model has no hidden layer: no activation statistics.';
+    return probeWait(this.ctx, 'activation', r?.run.config.probes?.activationsEvery, 'activationsEvery');
+  }
+}
+
+// -----------------------------------------------------------------------------------------------------------
+// Spectrum: eigenvalue histogram vs Marchenko–Pastur, with an epoch slider
+// -----------------------------------------------------------------------------------------------------------
+
+export class SpectrumView extends View {
+  private readonly chart: Chart;
+  private readonly matrixPick: Dropdown;
+  private readonly slider: EpochSlider;
+
+  constructor(ctx: ViewContext) {
+    super('spectrum', 'Weight spectrum vs Marchenko–Pastur', ctx);
+    const cfg = lineConfig({ yType: 'linear', yTitle: 'density', xTitle: 'eigenvalue of WᵀW / max(m,n)' });
+    cfg.options!.interaction = { mode: 'nearest', intersect: false };
+    this.chart = new Chart(this.card.canvas, cfg as never);
+    applyTheme(this.chart, ctx.theme);
+    this.matrixPick = new Dropdown('Weight matrix', (v) => {
+      ctx.ui.spectrumMatrix = v;
+      ctx.changed(['spectrum']);
+    });
+    this.slider = new EpochSlider('Scrub through the recorded spectra', (epoch, follow) => {
+      ctx.ui.spectrumEpoch = follow ? null : epoch;
+      ctx.changed(['spectrum']);
+    });
+    this.slider.follow = ctx.ui.spectrumEpoch === undefined || ctx.ui.spectrumEpoch === null;
+    this.card.controls.append(this.matrixPick.el, this.slider.el);
+  }
+
+  render(): number {
+    const r = this.ctx.runs[0];
+    const spectra = r?.spectra ?? [];
+    const epoch = this.slider.set(spectra.map((s) => s.epoch), this.ctx.ui.spectrumEpoch ?? null);
+    if (!r || epoch === null) {
+      syncDatasets(this.chart, []);
+      this.chart.update('none');
+      this.card.info.textContent = '';
+      return 0;
+    }
+    const rec = spectra[indexAtEpoch(spectra, epoch)];
+    const names = rec.matrices.map((m) => m.tensor).sort(compareTensors);
+    const chosen = this.ctx.ui.spectrumMatrix && names.includes(this.ctx.ui.spectrumMatrix) ? this.ctx.ui.spectrumMatrix : names[0];
+    this.matrixPick.setOptions(names.map((n) => ({ value: n, label: n })), chosen);
+    const m = rec.matrices.find((x) => x.tensor === chosen);
+    if (!m) return 0;
+    const t = this.ctx.theme;
+    const hist = histogramDensity(m.histogram);
+    const fit = mpCurvePoints(m.mp.sigma2Fit, m.mp.q);
+    const emp = mpCurvePoints(m.mp.sigma2Empirical, m.mp.q);
+    syncDatasets(this.chart, [
+      { key: 'hist', label: `eigenvalues (${m.eigenvalues.length})`, data: hist, color: t.palette[0], fill: withAlpha(t.palette[0], 0.3), stepped: 'after', width: 1 },
+      { key: 'mp', label: `MP, fitted σ² = ${fmt(m.mp.sigma2Fit)}`, data: fit, color: t.palette[1], width: 2 },
+      { key: 'mpEmp', label: `MP, σ² of entries = ${fmt(m.mp.sigma2Empirical)}`, data: emp, color: t.muted, dash: [4, 3], width: 1 },
+    ]);
+    const histMax = Math.max(0, ...hist.map((p) => p.y));
+    const lo = m.mp.lambdaMinus;
+    const hi = m.mp.lambdaPlus;
+    const interior = fit.filter((p) => p.x >= lo + 0.03 * (hi - lo) && p.x <= hi - 0.03 * (hi - lo)).map((p) => p.y);
+    const yMax = 1.15 * Math.max(histMax, ...interior, 1e-12);
+    const y = this.chart.options.scales!.y as { max?: number; min?: number };
+    y.min = 0;
+    y.max = yMax;
+    (this.chart.options.plugins as { annotation: { annotations: Record<string, AnnotationOptions> } }).annotation.annotations = {
+      lminus: vline(lo, t.red, `λ− ${fmt(lo)}`, [4, 2], 'end', t),
+      lplus: vline(hi, t.red, `λ+ ${fmt(hi)}`, [4, 2], 'start', t),
+    };
+    this.chart.update('none');
+    this.card.info.textContent = spectrumInfo(rec.epoch, m);
+    return m.eigenvalues.length;
+  }
+
+  waitingText(): string {
+    return probeWait(this.ctx, 'spectrum', this.ctx.runs[0]?.run.config.probes?.spectrumEvery, 'spectrumEvery');
+  }
+
+  exportPng(): void {
+    this.ctx.savePng(this.name, this.chart.toBase64Image('image/png', 1));
+  }
+
+  retheme(): void {
+    applyTheme(this.chart, this.ctx.theme);
+  }
+
+  destroy(): void {
+    this.chart.destroy();
+  }
+}
+
+function spectrumInfo(epoch: number, m: MatrixSpectrum): string {
+  const parts = [
+    `epoch ${epoch}`,
+    `${m.tensor} ${m.shape[0]}×${m.shape[1]}, q = ${fmt(m.mp.q)}`,
+    `λ− ${fmt(m.mp.lambdaMinus)}, λ+ ${fmt(m.mp.lambdaPlus)}`,
+    `KS ${fmt(m.mp.ksDistance)}`,
+    `above λ+ ${(100 * m.mp.fractionAbove).toFixed(1)} %`,
+    m.powerLaw ? `α ${fmt(m.powerLaw.alpha)} (tail ${m.powerLaw.nTail}, xmin ${fmt(m.powerLaw.xmin)})` : 'α —',
+  ];
+  if (m.top.length) parts.push(`top λ ${m.top.slice(0, 3).map(fmt).join(', ')}`);
+  return parts.join(' · ');
+}
+
+export function fmt(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  const a = Math.abs(x);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(2);
+  return Number(x.toPrecision(3)).toString();
+}
+
+// -----------------------------------------------------------------------------------------------------------
+// Benford
+// -----------------------------------------------------------------------------------------------------------
+
+export class BenfordView extends View {
+  private readonly chart: Chart;
+  private readonly tensorPick: Dropdown;
+  private readonly slider: EpochSlider;
+
+  constructor(ctx: ViewContext) {
+    super('benford', 'Benford first digits', ctx);
+    this.chart = new Chart(this.card.canvas, {
+      type: 'bar',
+      data: { labels: ['1', '2', '3', '4', '5', '6', '7', '8', '9'], datasets: [] },
+      options: {
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        scales: { x: { title: { display: true, text: 'first significant digit' } }, y: { min: 0, title: { display: true, text: 'frequency' } } },
+        plugins: { legend: { labels: { boxWidth: 14, padding: 8 } }, annotation: { annotations: {} } },
+      },
+    } as never);
+    applyTheme(this.chart, ctx.theme);
+    this.tensorPick = new Dropdown('Tensor', (v) => {
+      ctx.ui.benfordTensor = v;
+      ctx.changed(['benford']);
+    });
+    this.slider = new EpochSlider('Scrub through the recorded digit distributions', (epoch, follow) => {
+      ctx.ui.benfordEpoch = follow ? null : epoch;
+      ctx.changed(['benford']);
+    });
+    this.slider.follow = ctx.ui.benfordEpoch === undefined || ctx.ui.benfordEpoch === null;
+    this.card.controls.append(this.tensorPick.el, this.slider.el);
+  }
+
+  render(): number {
+    const r = this.ctx.runs[0];
+    const list = r?.benford ?? [];
+    const epoch = this.slider.set(list.map((b) => b.epoch), this.ctx.ui.benfordEpoch ?? null);
+    if (!r || epoch === null) {
+      syncDatasets(this.chart, []);
+      this.chart.update('none');
+      this.card.info.textContent = '';
+      return 0;
+    }
+    const rec = list[indexAtEpoch(list, epoch)];
+    const names = rec.tensors.map((x) => x.tensor).sort(compareTensors);
+    const chosen = this.ctx.ui.benfordTensor && names.includes(this.ctx.ui.benfordTensor) ? this.ctx.ui.benfordTensor : names[0];
+    this.tensorPick.setOptions(names.map((n) => ({ value: n, label: n })), chosen);
+    const b = rec.tensors.find((x) => x.tensor === chosen);
+    if (!b) return 0;
+    const t = this.ctx.theme;
+    syncDatasets(this.chart, [
+      { key: 'expected', label: 'Benford log10(1 + 1/d)', data: benfordExpected(), color: t.palette[1], type: 'line', width: 2 },
+      { key: 'observed', label: `${b.tensor}, epoch ${rec.epoch}`, data: b.frequencies, color: withAlpha(t.palette[0], 0.75), type: 'bar' },
+    ]);
+    this.chart.update('none');
+    this.card.info.textContent = `epoch ${rec.epoch} · ${b.tensor} · distance to Benford ${fmt(b.distance)}`;
+    return b.frequencies.length;
+  }
+
+  waitingText(): string {
+    return probeWait(this.ctx, 'Benford', this.ctx.runs[0]?.run.config.probes?.benfordEvery, 'benfordEvery');
+  }
+
+  exportPng(): void {
+    this.ctx.savePng(this.name, this.chart.toBase64Image('image/png', 1));
+  }
+
+  retheme(): void {
+    applyTheme(this.chart, this.ctx.theme);
+  }
+
+  destroy(): void {
+    this.chart.destroy();
+  }
+}
+
+// -----------------------------------------------------------------------------------------------------------
+// Sweep landscape: generalization epoch over two swept axes (drawn on a canvas, so it exports as PNG too)
+// -----------------------------------------------------------------------------------------------------------
+
+export class LandscapeView extends View {
+  private readonly xPick: Dropdown;
+  private readonly yPick: Dropdown;
+  private grid: LandscapeGrid | null = null;
+
+  constructor(ctx: ViewContext) {
+    super('landscape', 'Sweep landscape: generalization epoch', ctx);
+    this.xPick = new Dropdown('Horizontal axis', (v) => {
+      ctx.ui.landscapeX = v;
+      ctx.changed(['landscape']);
+    });
+    this.yPick = new Dropdown('Vertical axis', (v) => {
+      ctx.ui.landscapeY = v;
+      ctx.changed(['landscape']);
+    });
+    this.card.controls.append(this.xPick.el, this.yPick.el);
+    this.card.el.classList.add('landscape');
+    new ResizeObserver(() => this.paint()).observe(this.card.canvas.parentElement!);
+  }
+
+  static applies(runs: RunModel[], sweepAxes: string[] | null): boolean {
+    return runs.length > 1 && !!sweepAxes && varyingAxes(runs, sweepAxes).length >= 2;
+  }
+
+  render(): number {
+    const axes = varyingAxes(this.ctx.runs, this.ctx.sweepAxes ?? []);
+    if (axes.length < 2) {
+      this.grid = null;
+      this.paint();
+      return 0;
+    }
+    const x = this.ctx.ui.landscapeX && axes.includes(this.ctx.ui.landscapeX) ? this.ctx.ui.landscapeX : axes[0];
+    let y = this.ctx.ui.landscapeY && axes.includes(this.ctx.ui.landscapeY) ? this.ctx.ui.landscapeY : axes[1];
+    if (y === x) y = axes.find((a) => a !== x)!;
+    const opts = axes.map((a) => ({ value: a, label: a }));
+    this.xPick.setOptions(opts, x);
+    this.yPick.setOptions(opts, y);
+    this.grid = landscapeGrid(
+      this.ctx.runs.map((r) => {
+        const gen = r.markers.generalization;
+        // a live run's generalization is known from its event before run.json has a summary
+        const records: MetricsRecord[] = gen === null ? [] : [{ type: 'event', epoch: gen, event: { kind: 'generalization', epoch: gen } }];
+        return { runDir: r.runDir, run: r.run, records };
+      }),
+      x,
+      y,
+    );
+    this.paint();
+    const placed = this.grid.cells.flat().filter((c) => c.state !== 'empty').length;
+    const never = this.grid.cells.flat().filter((c) => c.state === 'never').length;
+    this.card.info.textContent = `${placed} cells · ${never} never generalized · colour: earlier generalization = brighter; other swept axes: earliest of their runs`;
+    return placed;
+  }
+
+  private paint(): void {
+    const canvas = this.card.canvas;
+    const wrap = canvas.parentElement!;
+    const dpr = window.devicePixelRatio || 1;
+    const w = Math.max(200, wrap.clientWidth);
+    const h = Math.max(160, wrap.clientHeight);
+    canvas.width = Math.round(w * dpr);
+    canvas.height = Math.round(h * dpr);
+    canvas.style.width = `${w}px`;
+    canvas.style.height = `${h}px`;
+    const g = canvas.getContext('2d');
+    if (!g) return;
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const t = this.ctx.theme;
+    g.fillStyle = t.background;
+    g.fillRect(0, 0, w, h);
+    const grid = this.grid;
+    if (!grid || grid.xValues.length === 0) return;
+    const left = 90;
+    const bottom = 40;
+    const top = 10;
+    const right = 10;
+    const cw = (w - left - right) / grid.xValues.length;
+    const ch = (h - top - bottom) / grid.yValues.length;
+    g.font = `11px ${t.fontFamily}`;
+    g.textAlign = 'center';
+    g.textBaseline = 'middle';
+    const lo = grid.minEpoch ?? 0;
+    const hi = grid.maxEpoch ?? 1;
+    grid.cells.forEach((row, yi) => {
+      row.forEach((cell, xi) => {
+        const x0 = left + xi * cw;
+        const y0 = top + (grid.yValues.length - 1 - yi) * ch;
+        let fill = withAlpha(t.muted, 0.08);
+        let label = '';
+        if (cell.state === 'generalized') {
+          const f = hi > lo ? (cell.epoch - lo) / (hi - lo) : 0;
+          fill = withAlpha(t.green, 0.9 - 0.65 * f);
+          label = String(cell.epoch);
+        } else if (cell.state === 'never') {
+          fill = withAlpha(t.red, 0.25);
+          label = 'never';
+        } else if (cell.state === 'pending') {
+          fill = withAlpha(t.yellow, 0.2);
+          label = 'running…';
+        }
+        g.fillStyle = fill;
+        g.fillRect(x0 + 1, y0 + 1, cw - 2, ch - 2);
+        g.fillStyle = t.foreground;
+        if (label) g.fillText(label, x0 + cw / 2, y0 + ch / 2);
+      });
+    });
+    g.fillStyle = t.muted;
+    grid.xValues.forEach((v, xi) => g.fillText(String(v), left + (xi + 0.5) * cw, h - bottom + 12));
+    g.fillStyle = t.foreground;
+    g.fillText(grid.xAxis, left + (w - left - right) / 2, h - 10);
+    g.textAlign = 'right';
+    g.fillStyle = t.muted;
+    grid.yValues.forEach((v, yi) => g.fillText(String(v), left - 6, top + (grid.yValues.length - 1 - yi + 0.5) * ch));
+    g.save();
+    g.translate(14, top + (h - top - bottom) / 2);
+    g.rotate(-Math.PI / 2);
+    g.textAlign = 'center';
+    g.fillStyle = t.foreground;
+    g.fillText(grid.yAxis, 0, 0);
+    g.restore();
+  }
+
+  waitingText(): string {
+    return 'The landscape needs runs of a sweep over two axes.';
+  }
+
+  exportPng(): void {
+    this.ctx.savePng(this.name, this.card.canvas.toDataURL('image/png'));
+  }
+
+  retheme(): void {
+    this.paint();
+  }
+
+  destroy(): void {}
+}
