@@ -1,0 +1,217 @@
+/**
+ * The extension in a real VS Code: activation, diagnostics, CodeLens, training through the commands, the
+ * Dynamics panel's data, stopping, a killed trainer, the checkpoint custom editor. Runs in the extension host
+ * (test-electron or code-server), against the workspace the runner opened (a scratch copy of samples/).
+ * Tests run in order and share runs: the tiny run of "train" is the one the panel and checkpoint tests use.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { parse as parseJsonc } from 'jsonc-parser';
+import type { MetricsRecord, RunJson } from '../../extension/protocol';
+import { test, until } from './harness';
+
+const EXTENSION_ID = 'training-dynamics.training-dynamics';
+const CHECKPOINT_VIEW_TYPE = 'trainingDynamics.checkpoint';
+
+/** The API `activate()` returns (extension/host/api.ts), as the tests use it. */
+interface Api {
+  listRuns(): Promise<{ runDir: string; run: RunJson }[]>;
+  activeRuns(): string[];
+  lastStartedRunDir(): string | undefined;
+  waitForRun(runDir: string, statuses?: RunJson['status'][], timeoutMs?: number): Promise<RunJson>;
+  panelState(): { runDirs: string[]; charts: Record<string, number> } | undefined;
+}
+
+const state: { api?: Api; tinyRunDir?: string } = {};
+
+function workspaceRoot(): string {
+  const f = vscode.workspace.workspaceFolders?.[0];
+  if (!f) throw new Error('the test workspace is not open (the runner must open a folder)');
+  return f.uri.fsPath;
+}
+const sample = (name: string) => vscode.Uri.file(path.join(workspaceRoot(), 'samples', name));
+const api = (): Api => {
+  if (!state.api) throw new Error('extension API unavailable (activation test failed)');
+  return state.api;
+};
+
+function readRecords(runDir: string): MetricsRecord[] {
+  const file = path.join(runDir, 'metrics.jsonl');
+  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as MetricsRecord);
+}
+function readRunJson(runDir: string): RunJson {
+  return JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')) as RunJson;
+}
+
+/** Starts one config through the command the CodeLens runs; resolves with its run directory. */
+async function train(uri: vscode.Uri, config: string): Promise<string> {
+  const dirs = await vscode.commands.executeCommand<string[] | undefined>('trainingDynamics.trainConfig', uri, config);
+  assert.ok(Array.isArray(dirs) && dirs.length === 1, `trainConfig(${config}) returned ${JSON.stringify(dirs)}, expected one run directory`);
+  return dirs[0];
+}
+
+/** Pids of the trainer processes that are children of this extension host (ps works on Linux and macOS). */
+function trainerPids(): number[] {
+  const out = execFileSync('ps', ['-A', '-o', 'pid=,ppid=,args='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((l) => l.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/))
+    .filter((m): m is RegExpMatchArray => !!m && Number(m[2]) === process.pid && /trainer\.js/.test(m[3]))
+    .map((m) => Number(m[1]));
+}
+
+async function waitEpochs(runDir: string, min: number, timeoutMs: number): Promise<void> {
+  await until(`run ${path.basename(runDir)} to log ${min} epoch records`, timeoutMs, () => {
+    try {
+      return readRecords(runDir).filter((r) => r.type === 'epoch').length >= min ? true : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+test('activates on an experiment file and returns its API', 60_000, async () => {
+  const ext = vscode.extensions.getExtension<Api>(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is not loaded`);
+  const doc = await vscode.workspace.openTextDocument(sample('quickstart.experiment.json'));
+  await vscode.window.showTextDocument(doc);
+  // Opening the file (or the workspace holding it) activates the extension: no explicit activate() here.
+  await until('the extension to activate', 30_000, () => (ext.isActive ? true : undefined));
+  const exported = ext.exports;
+  assert.equal(typeof exported?.listRuns, 'function', 'activate() did not return the test API');
+  state.api = exported;
+  const commands = await vscode.commands.getCommands(true);
+  for (const c of ['trainConfig', 'runSweep', 'stopRun', 'showDynamics', 'openCheckpoint']) {
+    assert.ok(commands.includes(`trainingDynamics.${c}`), `command trainingDynamics.${c} is not registered`);
+  }
+});
+
+test('reports diagnostics for a broken config', 30_000, async () => {
+  const file = path.join(workspaceRoot(), 'samples', 'broken.experiment.json');
+  fs.writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'broken',
+      configs: [
+        { name: 'a', optimizer: { name: 'adamw', lr: -1 }, training: { epochs: 10 } },
+        { name: 'a', training: { epochs: 10 } },
+      ],
+    }, null, 2),
+  );
+  const uri = vscode.Uri.file(file);
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+  const ours = await until('diagnostics from Training Dynamics on broken.experiment.json', 20_000, () => {
+    const d = vscode.languages.getDiagnostics(uri).filter((x) => x.source === 'Training Dynamics' && x.severity === vscode.DiagnosticSeverity.Error);
+    return d.length > 0 ? d : undefined;
+  });
+  // The duplicate config name is something only the extension's validator (not the JSON schema) can report.
+  assert.ok(ours.some((d) => /duplicate|already/i.test(d.message)), `no duplicate-name error among: ${ours.map((d) => d.message).join(' | ')}`);
+  // And the good sample has none of ours.
+  const good = vscode.languages.getDiagnostics(sample('quickstart.experiment.json')).filter((x) => x.source === 'Training Dynamics' && x.severity === vscode.DiagnosticSeverity.Error);
+  assert.deepEqual(good.map((d) => d.message), [], 'quickstart.experiment.json should have no errors');
+  await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  fs.rmSync(file, { force: true });
+});
+
+test('a "Train this config" CodeLens over every config of every sample', 60_000, async () => {
+  const dir = path.join(workspaceRoot(), 'samples');
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.experiment.json'));
+  assert.ok(files.length >= 2, `expected the samples in ${dir}, found ${files.join(', ')}`);
+  for (const f of files) {
+    const uri = vscode.Uri.file(path.join(dir, f));
+    const parsed = parseJsonc(fs.readFileSync(uri.fsPath, 'utf8')) as { configs?: { name: string }[] };
+    const expected = (parsed.configs ?? []).map((c) => c.name).sort();
+    await vscode.workspace.openTextDocument(uri);
+    const lenses = await until(`CodeLenses on ${f}`, 20_000, async () => {
+      const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100);
+      const train = (l ?? []).filter((x) => x.command && /Train this config/.test(x.command.title));
+      return train.length >= expected.length && expected.length > 0 ? train : undefined;
+    });
+    const names = lenses.map((l) => {
+      assert.equal(l.command?.command, 'trainingDynamics.trainConfig', `${f}: lens "${l.command?.title}" runs ${l.command?.command}`);
+      return String(l.command?.arguments?.[1]);
+    });
+    assert.deepEqual(names.sort(), expected, `${f}: the lenses' configs differ from the file's configs`);
+  }
+});
+
+test('trainConfig trains quickstart "tiny" to completion, with metrics and run.json on disk', 180_000, async () => {
+  const runDir = await train(sample('quickstart.experiment.json'), 'tiny');
+  state.tinyRunDir = runDir;
+  const run = await api().waitForRun(runDir, ['completed', 'failed', 'stopped'], 170_000);
+  assert.equal(run.status, 'completed', `run ended ${run.status}: ${run.reason ?? ''}`);
+  const listed = (await api().listRuns()).find((r) => r.runDir === runDir);
+  assert.ok(listed, 'listRuns() does not list the run');
+  assert.equal(listed.run.status, 'completed');
+  const onDisk = readRunJson(runDir);
+  assert.equal(onDisk.status, 'completed');
+  assert.equal(onDisk.configName, 'tiny');
+  assert.equal(onDisk.epochsCompleted, onDisk.totalEpochs);
+  const epochs = readRecords(runDir).filter((r) => r.type === 'epoch');
+  assert.equal(epochs.length, onDisk.totalEpochs, 'metrics.jsonl should hold one epoch record per epoch');
+  assert.ok(epochs.every((r) => r.type === 'epoch' && Number.isFinite(r.trainLoss)), 'non-finite train loss in metrics.jsonl');
+  assert.ok(fs.readdirSync(path.join(runDir, 'checkpoints')).some((f) => f.endsWith('.safetensors')), 'no checkpoint written');
+});
+
+test('the Dynamics panel reports data points for its charts', 60_000, async () => {
+  const runDir = state.tinyRunDir;
+  assert.ok(runDir, 'needs the tiny run of the previous test');
+  await vscode.commands.executeCommand('trainingDynamics.showDynamics', runDir);
+  const s = await until('the Dynamics panel to report data for every chart', 45_000, () => {
+    const st = api().panelState();
+    if (!st || !st.runDirs.includes(runDir)) return undefined;
+    const counts = Object.values(st.charts);
+    return counts.length > 0 && counts.every((n) => n > 0) ? st : undefined;
+  }).catch((err: Error) => {
+    throw new Error(`${err.message}; last panel state: ${JSON.stringify(api().panelState())}`);
+  });
+  assert.ok(Object.keys(s.charts).length >= 3, `expected several charts, got ${JSON.stringify(s.charts)}`);
+});
+
+test('opening a run\'s checkpoint opens the checkpoint custom editor', 60_000, async () => {
+  const runDir = state.tinyRunDir;
+  assert.ok(runDir, 'needs the tiny run');
+  const total = readRunJson(runDir).totalEpochs;
+  const uri = await vscode.commands.executeCommand<vscode.Uri | undefined>('trainingDynamics.openCheckpoint', runDir, total);
+  assert.ok(uri, 'openCheckpoint returned no checkpoint');
+  const tab = await until('a custom-editor tab on the checkpoint', 30_000, () =>
+    vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .find((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.fsPath === uri.fsPath),
+  ).catch((err: Error) => {
+    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => `${t.label}:${(t.input as { constructor?: { name?: string } })?.constructor?.name}`);
+    throw new Error(`${err.message}; open tabs: ${tabs.join(', ')}`);
+  });
+  assert.equal((tab.input as vscode.TabInputCustom).viewType, CHECKPOINT_VIEW_TYPE);
+});
+
+test('stopping a long run marks it stopped', 120_000, async () => {
+  const runDir = await train(sample('quickstart.experiment.json'), 'long');
+  await api().waitForRun(runDir, ['running'], 60_000);
+  await waitEpochs(runDir, 3, 60_000);
+  const ok = await vscode.commands.executeCommand<boolean>('trainingDynamics.stopRun', runDir);
+  assert.equal(ok, true, 'stopRun did not accept the run');
+  const run = await api().waitForRun(runDir, ['completed', 'failed', 'stopped'], 40_000);
+  assert.equal(run.status, 'stopped', `run ended ${run.status}: ${run.reason ?? ''}`);
+  assert.ok(run.epochsCompleted < run.totalEpochs, 'a stopped run should not have completed every epoch');
+  assert.equal(readRunJson(runDir).status, 'stopped');
+  assert.ok(!api().activeRuns().includes(runDir), 'the stopped run is still listed as active');
+});
+
+test('killing the trainer process by hand marks the run failed and keeps its metrics', 120_000, async () => {
+  assert.deepEqual(trainerPids(), [], 'a trainer process is still alive from an earlier test');
+  const runDir = await train(sample('quickstart.experiment.json'), 'long');
+  await api().waitForRun(runDir, ['running'], 60_000);
+  await waitEpochs(runDir, 3, 60_000);
+  const pids = trainerPids();
+  assert.equal(pids.length, 1, `expected one trainer process under the extension host (pid ${process.pid}), found ${JSON.stringify(pids)}`);
+  process.kill(pids[0], 'SIGKILL');
+  const run = await api().waitForRun(runDir, ['completed', 'failed', 'stopped'], 40_000);
+  assert.equal(run.status, 'failed', `run ended ${run.status}`);
+  assert.ok(run.reason && run.reason.length > 0, 'a failed run should say why');
+  assert.equal(readRunJson(runDir).status, 'failed');
+  assert.ok(readRecords(runDir).filter((r) => r.type === 'epoch').length >= 3, 'the metrics written before the kill were lost');
+});
