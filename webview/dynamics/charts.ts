@@ -92,9 +92,18 @@ export function syncDatasets(chart: Chart, specs: DatasetSpec[]): void {
   if (!same) chart.data.datasets = next as ChartDataset[];
 }
 
+/**
+ * The chart's own (unresolved) options object. `chart.options` is chart.js's resolver proxy; reading and
+ * spreading it resolves scriptable options, so every change goes to the plain object behind it.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- chart.js option trees are deeply optional unions
+export function rawOptions(chart: Chart): Record<string, any> {
+  return chart.config.options as Record<string, any>;
+}
+
 /** Colours of axes, grid, legend and tooltips from the theme (re-applied when the theme changes). */
 export function applyTheme(chart: Chart, theme: Theme): void {
-  const o = chart.options as Record<string, any>; // chart.js option objects are deeply optional; set known paths
+  const o = rawOptions(chart);
   for (const scale of Object.values((o.scales ?? {}) as Record<string, any>)) {
     scale.ticks = { ...(scale.ticks ?? {}), color: theme.muted };
     scale.grid = { ...(scale.grid ?? {}), color: theme.grid };
@@ -129,7 +138,13 @@ export function lineConfig(opts: { yType: 'linear' | 'logarithmic'; yTitle: stri
       elements: { point: { radius: 0, hitRadius: 6, hoverRadius: 3 }, line: { borderWidth: 1.5, tension: 0 } },
       scales: {
         x: { type: 'linear', title: { display: true, text: opts.xTitle ?? 'epoch' } },
-        y: { type: opts.yType, title: { display: true, text: opts.yTitle }, min: opts.yMin, max: opts.yMax },
+        y: {
+          type: opts.yType,
+          title: { display: true, text: opts.yTitle },
+          min: opts.yMin,
+          max: opts.yMax,
+          ticks: opts.yType === 'logarithmic' ? { callback: (v: number | string) => logTick(Number(v)) } : {},
+        },
       },
       plugins: {
         legend: { display: opts.legend ?? true, labels: { boxWidth: 14, boxHeight: 2, padding: 8 } },
@@ -138,6 +153,13 @@ export function lineConfig(opts: { yType: 'linear' | 'logarithmic'; yTitle: stri
       },
     },
   };
+}
+
+/** Compact labels for log-axis ticks (chart.js pads them all to the precision of the smallest). */
+export function logTick(x: number): string {
+  if (!(x > 0)) return '';
+  if (x >= 1e-3 && x < 1e5) return String(Number(x.toPrecision(2)));
+  return x.toExponential(0).replace('e-', 'e−');
 }
 
 /** A chart card: title, controls, PNG button, a canvas, a waiting message and an info line. */

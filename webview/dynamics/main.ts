@@ -81,7 +81,12 @@ function persist(): void {
 }
 
 function draw(dirty: Set<DirtyKey>): void {
-  for (const v of views) if (dirty.has(v.name)) v.draw();
+  for (const v of views) {
+    if (!dirty.has(v.name)) continue;
+    const t0 = performance.now();
+    v.draw();
+    if ((globalThis as { __tdProfile?: boolean }).__tdProfile) console.log(`draw ${v.name} ${(performance.now() - t0).toFixed(1)} ms`);
+  }
   if (dirty.has('header')) renderHeader();
   const charts: Record<string, number> = {};
   for (const v of views) charts[v.name] = v.points;
@@ -182,7 +187,7 @@ function singleHeader(m: RunModel): HTMLElement {
     const v = pts.length ? pts[pts.length - 1].y : null;
     if (v !== null) facts.append(fact(m.isRegression ? 'test R²' : 'test acc', fmt(v)));
   }
-  if (run.summary?.bestLossFit) facts.append(fact('loss fit', `${run.summary.bestLossFit.form} (R² ${fmt(run.summary.bestLossFit.r2)})`));
+  if (run.summary?.bestLossFit) facts.append(fact('loss fit', `${run.summary.bestLossFit.form} (R² ${run.summary.bestLossFit.r2.toFixed(4)})`));
 
   const transitions = el('div', 'transitions');
   const tr = m.markers.transitions;

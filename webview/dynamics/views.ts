@@ -2,13 +2,13 @@
  * The Dynamics charts. Each view owns one card and one chart; `render()` syncs its datasets from the run
  * models (reusing dataset objects, decimated point arrays) and returns how many data points it holds.
  */
-import type { AnnotationOptions } from 'chartjs-plugin-annotation';
+import type { AnnotationOptions, EventContext } from 'chartjs-plugin-annotation';
 import type { MatrixSpectrum, MetricsRecord } from '../../extension/protocol';
 import { benfordExpected, histogramDensity, mpCurvePoints } from '../../extension/engine/export/spectrumView';
 import { landscapeGrid, varyingAxes, type LandscapeGrid } from '../../extension/engine/export/heatmap';
 import { compareTensors, indexAtEpoch, type ChartName, type RunModel, type Series } from '../shared/series';
 import { withAlpha, type Theme } from '../shared/theme';
-import { applyTheme, Card, Chart, Dropdown, EpochSlider, lineConfig, syncDatasets, type DatasetSpec } from './charts';
+import { applyTheme, Card, rawOptions, Chart, Dropdown, EpochSlider, lineConfig, syncDatasets, type DatasetSpec } from './charts';
 
 /** Points per series drawn; longer series are LTTB-decimated to this many. */
 export const MAX_POINTS = 2000;
@@ -93,7 +93,7 @@ abstract class LineView extends View {
   render(): number {
     const { specs, points } = this.series();
     syncDatasets(this.chart, specs);
-    (this.chart.options.plugins as { annotation: { annotations: Record<string, AnnotationOptions> } }).annotation.annotations = this.annotations();
+    rawOptions(this.chart).plugins.annotation.annotations = this.annotations();
     this.chart.update('none');
     return points;
   }
@@ -179,7 +179,7 @@ export class LossView extends LineView {
       for (const s of [a, b]) if (s) specs.push(s);
       points += r.trainLoss.length + r.testLoss.length;
     });
-    const y = this.chart.options.scales!.y as { title: { text: string } };
+    const y = rawOptions(this.chart).scales.y as { title: { text: string } };
     y.title.text = this.ctx.runs.every((r) => r.isRegression) && this.ctx.runs.length ? 'MSE (log)' : 'loss (log)';
     return { specs, points };
   }
@@ -207,7 +207,7 @@ export class AccuracyView extends LineView {
       for (const s of [a, b]) if (s) specs.push(s);
       points += tr.length + te.length;
     });
-    const y = this.chart.options.scales!.y as { title: { text: string }; min?: number };
+    const y = rawOptions(this.chart).scales.y as { title: { text: string }; min?: number };
     y.title.text = regression ? 'R² (clipped at −1)' : 'accuracy';
     y.min = regression ? -1 : 0;
     this.card.el.querySelector('.card-title')!.textContent = regression ? 'R² (regression)' : 'Accuracy';
@@ -280,9 +280,27 @@ export class GradNormView extends TensorView {
     const r = this.ctx.runs[0];
     if (!r) return out;
     const t = this.ctx.theme;
-    r.markers.transitions.forEach((ev, k) => {
+    // Levelling-off and peak transitions carry their label; the others show it on hover (the header lists all).
+    const labelled = new Set<string>(['levelling-off', 'peak']);
+    let slot = 0;
+    [...r.markers.transitions].sort((a, b) => a.epoch - b.epoch).forEach((ev, k) => {
       const color = t.palette[ev.layer % t.palette.length];
-      out[`tr${k}`] = vline(ev.epoch, color, `${ev.changeKind} L${ev.layer}`, [], 'start', t, (k % 4) * 16);
+      const line = vline(ev.epoch, color, `${ev.changeKind} L${ev.layer} @${ev.epoch}`, [], 'start', t, 0) as AnnotationOptions & { label: Record<string, unknown> };
+      const show = labelled.has(ev.changeKind);
+      line.label.display = show;
+      line.label.yAdjust = show ? -22 * (slot++ % 4) : 0;
+      line.borderWidth = show ? 1.4 : 0.8;
+      if (!show) {
+        line.enter = (c: EventContext) => {
+          if (c.element.label) c.element.label.options.display = true;
+          return true;
+        };
+        line.leave = (c: EventContext) => {
+          if (c.element.label) c.element.label.options.display = false;
+          return true;
+        };
+      }
+      out[`tr${k}`] = line;
     });
     return out;
   }
@@ -352,9 +370,9 @@ export class SpectrumView extends View {
   private readonly slider: EpochSlider;
 
   constructor(ctx: ViewContext) {
-    super('spectrum', 'Weight spectrum vs Marchenko–Pastur', ctx);
+    super('spectrum', 'Spectrum vs Marchenko–Pastur', ctx);
     const cfg = lineConfig({ yType: 'linear', yTitle: 'density', xTitle: 'eigenvalue of WᵀW / max(m,n)' });
-    cfg.options!.interaction = { mode: 'nearest', intersect: false };
+    cfg.options!.interaction = { mode: 'nearest', axis: 'x', intersect: false };
     this.chart = new Chart(this.card.canvas, cfg as never);
     applyTheme(this.chart, ctx.theme);
     this.matrixPick = new Dropdown('Weight matrix', (v) => {
@@ -399,10 +417,10 @@ export class SpectrumView extends View {
     const hi = m.mp.lambdaPlus;
     const interior = fit.filter((p) => p.x >= lo + 0.03 * (hi - lo) && p.x <= hi - 0.03 * (hi - lo)).map((p) => p.y);
     const yMax = 1.15 * Math.max(histMax, ...interior, 1e-12);
-    const y = this.chart.options.scales!.y as { max?: number; min?: number };
+    const y = rawOptions(this.chart).scales.y as { max?: number; min?: number };
     y.min = 0;
     y.max = yMax;
-    (this.chart.options.plugins as { annotation: { annotations: Record<string, AnnotationOptions> } }).annotation.annotations = {
+    rawOptions(this.chart).plugins.annotation.annotations = {
       lminus: vline(lo, t.red, `λ− ${fmt(lo)}`, [4, 2], 'end', t),
       lplus: vline(hi, t.red, `λ+ ${fmt(hi)}`, [4, 2], 'start', t),
     };
