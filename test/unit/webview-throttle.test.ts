@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RedrawThrottle } from '../../webview/shared/throttle';
+import { FakeClock } from './export-fixture';
+
+function setup() {
+  const clock = new FakeClock();
+  const draws: { t: number; keys: string[] }[] = [];
+  const frames: (() => void)[] = [];
+  const th = new RedrawThrottle<string>((k) => draws.push({ t: clock.t, keys: [...k].sort() }), {
+    now: clock.now,
+    setTimer: (fn, ms) => void clock.setTimer(fn, ms),
+    // a frame arrives 16 ms later
+    requestFrame: (fn) => void clock.setTimer(fn, 16),
+  });
+  return { clock, draws, th, frames };
+}
+
+test('redraw throttle: marks at 1 kHz give at most ~10 redraws a second', () => {
+  const { clock, draws, th } = setup();
+  for (let ms = 0; ms < 3000; ms++) {
+    th.mark([ms % 2 ? 'loss' : 'gradNorm']);
+    clock.advance(1);
+  }
+  clock.advance(500);
+  assert.ok(draws.length <= 31, `${draws.length} redraws in 3 s`);
+  assert.ok(draws.length >= 20, `${draws.length} redraws in 3 s: too few`);
+  for (let i = 1; i < draws.length; i++) assert.ok(draws[i].t - draws[i - 1].t >= 100, 'redraws at least 100 ms apart');
+});
+
+test('redraw throttle: one redraw gets the union of dirty keys; nothing marked, nothing drawn', () => {
+  const { clock, draws, th } = setup();
+  clock.advance(1000);
+  assert.equal(draws.length, 0);
+  th.mark(['a']);
+  th.mark(['b', 'a']);
+  th.mark([]);
+  clock.advance(50);
+  assert.deepEqual(draws.map((d) => d.keys), [['a', 'b']]);
+  th.mark([]);
+  clock.advance(1000);
+  assert.equal(draws.length, 1);
+  th.mark(['c']);
+  assert.equal(th.pending, true);
+  clock.advance(200);
+  assert.deepEqual(draws[1].keys, ['c']);
+});
