@@ -17,6 +17,7 @@ import type { TrainingConfig } from './config/types';
 import type { EpochRecord, MetricsRecord, RunSummary } from '../protocol';
 import { makeDataset, type Dataset } from './tasks/datasets';
 import { Mlp, type ModelInput } from './model/mlp';
+import { softmaxCrossEntropy, type CrossEntropyStats } from './model/losses';
 import { Optimizer, learningRate } from './optim/optimizers';
 import { Rng, STREAM } from './tasks/rng';
 import { layerActivationStats } from './probes/activations';
@@ -78,8 +79,13 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
   const sstTrain = sst(data.train);
   const sstTest = sst(data.test);
 
-  const lossOf = (out: tfc.Tensor2D, y: tfc.Tensor2D): tfc.Scalar =>
-    loss === 'cross-entropy' ? (tf.losses.softmaxCrossEntropy(y, out) as tfc.Scalar) : (tf.losses.meanSquaredError(y, out) as tfc.Scalar);
+  // Cross-entropy always has integer labels (checked above); the fused op also counts correct predictions.
+  const ceStats: CrossEntropyStats = { correct: 0 };
+  const lossOf = (out: tfc.Tensor2D, y: tfc.Tensor2D, labels: Int32Array | null): tfc.Scalar =>
+    loss === 'cross-entropy' ? softmaxCrossEntropy(tf, out, labels!, ceStats) : (tf.losses.meanSquaredError(y, out) as tfc.Scalar);
+  /** Correct predictions among `out` for labels: from the fused loss, or an argmax for mse on a classification task. */
+  const correctOf = (out: tfc.Tensor2D, labels: tfc.Tensor1D | null): number =>
+    labels === null ? 0 : loss === 'cross-entropy' ? ceStats.correct : tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(out, 1), labels), 'float32')).dataSync()[0]);
 
   const p = config.probes;
   const epochs = config.training.epochs;
@@ -118,7 +124,7 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
       const before = measure ? model.params.map((q) => tf.clone(q.variable)) : [];
       // Running sums (as tensors, read once at the end of the epoch): loss·n, correct, grad norms.
       let lossSum: tfc.Tensor = tf.scalar(0);
-      let correctSum: tfc.Tensor = tf.scalar(0);
+      let correctSum = 0;
       let sseSum: tfc.Tensor = tf.scalar(0);
       let gradNormSum: tfc.Tensor = tf.zeros([names.length]);
       let lr = config.optimizer.lr;
@@ -134,6 +140,7 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
         let batch: ModelInput = trainIn;
         let yb = yTrain;
         let lb = labelsTrain;
+        let lbHost: Int32Array | null = classification ? data.train.labels! : null;
         let rows: tfc.Tensor1D | null = null;
         if (order) {
           const idx = order.subarray(b * batchSize, Math.min(data.train.n, (b + 1) * batchSize));
@@ -141,6 +148,7 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
           rows = tf.tensor1d(idx, 'int32');
           yb = tf.gather(yTrain, rows) as tfc.Tensor2D;
           lb = labelsTrain ? (tf.gather(labelsTrain, rows) as tfc.Tensor1D) : null;
+          lbHost = classification ? idx.map((r) => data.train.labels![r]) : null;
         }
         const n = batch.n;
         const out = tf.tidy(() => {
@@ -148,18 +156,18 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
           const { value, grads } = tf.variableGrads(() => {
             const o = model.forward(batch).out;
             logits = tf.keep(o);
-            return lossOf(o, yb);
+            return lossOf(o, yb, lbHost);
           }, trainable.map((q) => q.variable));
           const gradMap = new Map<string, tfc.Tensor>();
           for (const q of trainable) gradMap.set(q.name, grads[q.variable.name]);
           const norms = tf.stack(names.map((nm) => (gradMap.has(nm) ? tf.norm(gradMap.get(nm)!) : tf.scalar(0))));
           opt.step(lr, trainable, gradMap);
           const lo = logits! as tfc.Tensor2D;
-          const correct = lb ? tf.sum(tf.cast(tf.equal(tf.argMax(lo, 1), lb), 'float32')) : tf.scalar(0);
+          const correct = correctOf(lo, lb);
           const sse = classification ? tf.scalar(0) : tf.sum(tf.square(tf.sub(lo, yb)));
           const res = {
             loss: tf.add(lossSum, tf.mul(value, n)),
-            correct: tf.add(correctSum, correct),
+            correct: correctSum + correct,
             sse: tf.add(sseSum, sse),
             norms: tf.add(gradNormSum, norms),
           };
@@ -167,7 +175,6 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
           return res;
         });
         lossSum.dispose();
-        correctSum.dispose();
         sseSum.dispose();
         gradNormSum.dispose();
         lossSum = out.loss;
@@ -190,14 +197,14 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
       if (measure) {
         const packed = tf.tidy(() => {
           const o = model.forward(testIn).out;
-          const testLoss = lossOf(o, yTest);
-          const testCorrect = labelsTest ? tf.sum(tf.cast(tf.equal(tf.argMax(o, 1), labelsTest), 'float32')) : tf.scalar(0);
+          const testLoss = lossOf(o, yTest, classification ? data.test.labels! : null);
+          const testCorrect = tf.scalar(correctOf(o, labelsTest));
           const testSse = classification ? tf.scalar(0) : tf.sum(tf.square(tf.sub(o, yTest)));
           const wNorms = model.params.map((q) => tf.norm(q.variable));
           const dNorms = model.params.map((q, i) => tf.norm(tf.sub(q.variable, before[i])));
           const bNorms = before.map((t) => tf.norm(t));
           return tf.concat([
-            tf.stack([tf.div(lossSum, data.train.n), correctSum, sseSum, testLoss, testCorrect, testSse]),
+            tf.stack([tf.div(lossSum, data.train.n), tf.scalar(correctSum), sseSum, testLoss, testCorrect, testSse]),
             tf.div(gradNormSum, stepsPerEpoch),
             tf.stack(wNorms),
             tf.stack(dNorms),
@@ -258,7 +265,7 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
           }
         });
       }
-      for (const t of [lossSum, correctSum, sseSum, gradNormSum]) t.dispose();
+      for (const t of [lossSum, sseSum, gradNormSum]) t.dispose();
       for (const t of before) t.dispose();
 
       const last = epoch === epochs;

@@ -16,6 +16,7 @@ import type { TF } from '../backend';
 import type { ModelConfig } from '../config/types';
 import type { Dataset, Split } from '../tasks/datasets';
 import { Rng, STREAM } from '../tasks/rng';
+import { HostOutput, hostRead } from './hostio';
 
 export interface Param {
   name: string;
@@ -139,11 +140,12 @@ export class Mlp {
     const ib = inp.ibHost!;
     const op = tf.customGrad(((t: tfc.Tensor) => {
       // Forward on the JS side too: the wasm backend's Gather kernel is scalar and slow (≈40 ms for 4704 rows
-      // of 256 floats, most of an epoch), while summing the rows here takes a few ms plus one upload.
-      const table = t.dataSync() as Float32Array;
+      // of 256 floats, most of an epoch), while summing the rows here takes ≈3 ms, in place (see hostio.ts).
       const width = concat ? 2 * cols : cols;
-      const out = new Float32Array(ia.length * width);
       const offB = concat ? cols : 0;
+      const result = new HostOutput<tfc.Tensor2D>(tf, [ia.length, width]);
+      const table = hostRead(tf, t);
+      const out = result.view();
       for (let i = 0; i < ia.length; i++) {
         const dst = i * width;
         const ra = ia[i] * cols;
@@ -155,22 +157,21 @@ export class Mlp {
           for (let j = 0; j < cols; j++) out[dst + j] = table[ra + j] + table[rb + j];
         }
       }
-      const value = tf.tensor2d(out, [ia.length, width]);
+      const value = result.finish();
       const gradFunc = (dy: tfc.Tensor) => {
-        const g = dy.dataSync();
-        const acc = new Float32Array(rows * cols);
-        const width = concat ? 2 * cols : cols;
+        const grad = new HostOutput<tfc.Tensor2D>(tf, [rows, cols]);
+        const g = hostRead(tf, dy);
+        const acc = grad.view();
         for (let i = 0; i < ia.length; i++) {
           const src = i * width;
           const ra = ia[i] * cols;
           const rb = ib[i] * cols;
-          const offB = concat ? cols : 0;
           for (let j = 0; j < cols; j++) {
             acc[ra + j] += g[src + j];
             acc[rb + j] += g[src + offB + j];
           }
         }
-        return tf.tensor2d(acc, [rows, cols]);
+        return grad.finish();
       };
       return { value, gradFunc };
     }) as unknown as Parameters<TF['customGrad']>[0]);
@@ -240,7 +241,7 @@ export class Mlp {
       h = inp.x!;
     }
     for (let k = first; k < nLayers; k++) {
-      let z = this.dense(h, this.param(`layers.${k}.kernel`)!.variable);
+      let z = this.dense(h, this.param(`layers.${k}.kernel`)!.variable as tfc.Tensor2D);
       const b = this.param(`layers.${k}.bias`);
       if (b) z = tf.add(z, b.variable);
       if (k === nLayers - 1) {
