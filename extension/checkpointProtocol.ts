@@ -1,0 +1,313 @@
+/**
+ * Messages of the checkpoint inspector (custom editor for *.safetensors and the checkpoint comparison):
+ * host ↔ worker thread (extension/host/checkpointWorker.ts) and host ↔ webview (webview/checkpoint/main.ts).
+ * Every message crossing a boundary is checked with the guards below before it is used. Pure: imports neither
+ * `vscode`, node modules nor the DOM (the webview bundle imports it too).
+ */
+
+// --- data ---------------------------------------------------------------------------------------------------
+
+export interface TensorRow {
+  name: string;
+  dtype: string;
+  shape: number[];
+  numel: number;
+  /** Size of the tensor's data in bytes. */
+  bytes: number;
+}
+
+/** Our own checkpoints (metadata `format` = "training-dynamics/1"): the parsed training context. */
+export interface OurCheckpoint {
+  config: unknown;
+  epoch: number | null;
+  metrics: unknown;
+  experiment: string | null;
+  runName: string | null;
+  runDir: string | null;
+  experimentFile: string | null;
+}
+
+export interface HeaderView {
+  file: string;
+  fileSize: number;
+  headerLength: number;
+  metadata: Record<string, string> | null;
+  tensors: TensorRow[];
+  ours: OurCheckpoint | null;
+}
+
+export interface StatsView {
+  numel: number;
+  mean: number | null;
+  std: number | null;
+  min: number | null;
+  max: number | null;
+  l2: number | null;
+  zeroFraction: number;
+  nanCount: number;
+  infCount: number;
+}
+
+export interface HistogramView {
+  edges: number[];
+  counts: number[];
+}
+
+export interface SpectrumView {
+  /** Eigenvalues of WᵀW / max(m,n): how many, and their histogram as a density (counts / (N · bin width)). */
+  count: number;
+  histogram: HistogramView;
+  density: number[];
+  /** Marchenko–Pastur density sampled on `mpCurve.x` for the fitted σ² (mpDensity). */
+  mpCurve: { x: number[]; y: number[] };
+  q: number;
+  sigma2: number;
+  lambdaMinus: number;
+  lambdaPlus: number;
+  fractionAbove: number;
+  ksDistance: number;
+  alpha: number | null;
+  /** Largest eigenvalues, descending (up to 10). */
+  top: number[];
+}
+
+export interface TensorDetail {
+  name: string;
+  stats: StatsView;
+  histogram: HistogramView | null;
+  spectrum: SpectrumView | null;
+  /** Why there is no spectrum for a 2-D tensor (too large without `force`, non-finite values), else null. */
+  spectrumNote: string | null;
+  /** The spectrum was skipped only because of its size: the user may ask for it explicitly. */
+  spectrumForceable: boolean;
+  millis: number;
+}
+
+export interface CompareRow {
+  name: string;
+  shapeA: number[] | null;
+  shapeB: number[] | null;
+  status: 'ok' | 'only-in-a' | 'only-in-b' | 'shape-mismatch';
+  /** ‖W₁−W₀‖ / ‖W₀‖ (null when undefined: W₀ = 0 or not comparable). */
+  relChange: number | null;
+  cosine: number | null;
+  /** Largest eigenvalue of WᵀW/max(m,n) of W₀ and W₁ (2-D tensors). */
+  topA: number | null;
+  topB: number | null;
+  /** Marchenko–Pastur λ+ of W₀ and W₁ (2-D tensors small enough for a full spectrum). */
+  lambdaPlusA: number | null;
+  lambdaPlusB: number | null;
+}
+
+export interface CompareResult {
+  fileA: string;
+  fileB: string;
+  epochA: number | null;
+  epochB: number | null;
+  rows: CompareRow[];
+  millis: number;
+}
+
+// --- host ↔ worker --------------------------------------------------------------------------------------------
+
+export type HostToWorker =
+  | { type: 'header'; id: number; file: string }
+  | { type: 'tensor'; id: number; file: string; name: string; force: boolean }
+  | { type: 'compare'; id: number; fileA: string; fileB: string };
+
+export type WorkerToHost =
+  | { type: 'header'; id: number; header: HeaderView }
+  | { type: 'tensor'; id: number; detail: TensorDetail }
+  | { type: 'compare'; id: number; result: CompareResult }
+  | { type: 'progress'; id: number; fraction: number; label: string }
+  | { type: 'error'; id: number; code: string; message: string };
+
+// --- host ↔ webview -------------------------------------------------------------------------------------------
+
+export type CheckpointHostToWebview =
+  | { type: 'header'; header: HeaderView }
+  | { type: 'fatal'; file: string; code: string; message: string }
+  | { type: 'progress'; name: string; fraction: number; label: string }
+  | { type: 'tensor'; detail: TensorDetail }
+  | { type: 'tensorError'; name: string; message: string }
+  | { type: 'compareProgress'; fraction: number; label: string }
+  | { type: 'compare'; result: CompareResult };
+
+export type CheckpointWebviewToHost =
+  | { type: 'ready' }
+  | { type: 'selectTensor'; name: string; force: boolean }
+  | { type: 'openDynamics' }
+  | { type: 'openExperiment' }
+  | { type: 'compare' };
+
+// --- guards ---------------------------------------------------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isStr = (x: unknown): x is string => typeof x === 'string';
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const isNumOrNull = (x: unknown): x is number | null => x === null || isNum(x);
+const isStrOrNull = (x: unknown): x is string | null => x === null || isStr(x);
+const isInt = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+const isNumArray = (x: unknown): x is number[] => Array.isArray(x) && x.every(isNum);
+const isShape = (x: unknown): x is number[] => Array.isArray(x) && x.every(isInt);
+const isFraction = (x: unknown): x is number => isNum(x) && x >= 0 && x <= 1;
+
+export function isTensorRow(x: unknown): x is TensorRow {
+  return isObj(x) && isStr(x.name) && isStr(x.dtype) && isShape(x.shape) && isInt(x.numel) && isInt(x.bytes);
+}
+
+function isOurCheckpoint(x: unknown): x is OurCheckpoint {
+  return (
+    isObj(x) && 'config' in x && 'metrics' in x && isNumOrNull(x.epoch) && isStrOrNull(x.experiment) && isStrOrNull(x.runName) &&
+    isStrOrNull(x.runDir) && isStrOrNull(x.experimentFile)
+  );
+}
+
+export function isHeaderView(x: unknown): x is HeaderView {
+  return (
+    isObj(x) && isStr(x.file) && isInt(x.fileSize) && isInt(x.headerLength) &&
+    (x.metadata === null || (isObj(x.metadata) && Object.values(x.metadata).every(isStr))) &&
+    Array.isArray(x.tensors) && x.tensors.every(isTensorRow) &&
+    (x.ours === null || isOurCheckpoint(x.ours))
+  );
+}
+
+function isHistogramView(x: unknown): x is HistogramView {
+  return isObj(x) && isNumArray(x.edges) && isNumArray(x.counts) && (x.counts.length === 0 ? x.edges.length === 0 : x.edges.length === x.counts.length + 1);
+}
+
+function isStatsView(x: unknown): x is StatsView {
+  return (
+    isObj(x) && isInt(x.numel) && isNumOrNull(x.mean) && isNumOrNull(x.std) && isNumOrNull(x.min) && isNumOrNull(x.max) &&
+    isNumOrNull(x.l2) && isFraction(x.zeroFraction) && isInt(x.nanCount) && isInt(x.infCount)
+  );
+}
+
+function isSpectrumView(x: unknown): x is SpectrumView {
+  return (
+    isObj(x) && isInt(x.count) && isHistogramView(x.histogram) && isNumArray(x.density) && x.density.length === x.histogram.counts.length &&
+    isObj(x.mpCurve) && isNumArray(x.mpCurve.x) && isNumArray(x.mpCurve.y) && x.mpCurve.x.length === x.mpCurve.y.length &&
+    isNum(x.q) && isNum(x.sigma2) && isNum(x.lambdaMinus) && isNum(x.lambdaPlus) && isFraction(x.fractionAbove) &&
+    isNum(x.ksDistance) && isNumOrNull(x.alpha) && isNumArray(x.top)
+  );
+}
+
+export function isTensorDetail(x: unknown): x is TensorDetail {
+  return (
+    isObj(x) && isStr(x.name) && isStatsView(x.stats) && (x.histogram === null || isHistogramView(x.histogram)) &&
+    (x.spectrum === null || isSpectrumView(x.spectrum)) && isStrOrNull(x.spectrumNote) && typeof x.spectrumForceable === 'boolean' && isNum(x.millis)
+  );
+}
+
+function isCompareRow(x: unknown): x is CompareRow {
+  return (
+    isObj(x) && isStr(x.name) && (x.shapeA === null || isShape(x.shapeA)) && (x.shapeB === null || isShape(x.shapeB)) &&
+    (x.status === 'ok' || x.status === 'only-in-a' || x.status === 'only-in-b' || x.status === 'shape-mismatch') &&
+    isNumOrNull(x.relChange) && isNumOrNull(x.cosine) && isNumOrNull(x.topA) && isNumOrNull(x.topB) &&
+    isNumOrNull(x.lambdaPlusA) && isNumOrNull(x.lambdaPlusB)
+  );
+}
+
+export function isCompareResult(x: unknown): x is CompareResult {
+  return (
+    isObj(x) && isStr(x.fileA) && isStr(x.fileB) && isNumOrNull(x.epochA) && isNumOrNull(x.epochB) &&
+    Array.isArray(x.rows) && x.rows.every(isCompareRow) && isNum(x.millis)
+  );
+}
+
+export function isHostToWorker(x: unknown): x is HostToWorker {
+  if (!isObj(x) || !isInt(x.id)) return false;
+  switch (x.type) {
+    case 'header':
+      return isStr(x.file);
+    case 'tensor':
+      return isStr(x.file) && isStr(x.name) && typeof x.force === 'boolean';
+    case 'compare':
+      return isStr(x.fileA) && isStr(x.fileB);
+    default:
+      return false;
+  }
+}
+
+export function isWorkerToHost(x: unknown): x is WorkerToHost {
+  if (!isObj(x) || !isInt(x.id)) return false;
+  switch (x.type) {
+    case 'header':
+      return isHeaderView(x.header);
+    case 'tensor':
+      return isTensorDetail(x.detail);
+    case 'compare':
+      return isCompareResult(x.result);
+    case 'progress':
+      return isFraction(x.fraction) && isStr(x.label);
+    case 'error':
+      return isStr(x.code) && isStr(x.message);
+    default:
+      return false;
+  }
+}
+
+export function isCheckpointHostToWebview(x: unknown): x is CheckpointHostToWebview {
+  if (!isObj(x)) return false;
+  switch (x.type) {
+    case 'header':
+      return isHeaderView(x.header);
+    case 'fatal':
+      return isStr(x.file) && isStr(x.code) && isStr(x.message);
+    case 'progress':
+      return isStr(x.name) && isFraction(x.fraction) && isStr(x.label);
+    case 'tensor':
+      return isTensorDetail(x.detail);
+    case 'tensorError':
+      return isStr(x.name) && isStr(x.message);
+    case 'compareProgress':
+      return isFraction(x.fraction) && isStr(x.label);
+    case 'compare':
+      return isCompareResult(x.result);
+    default:
+      return false;
+  }
+}
+
+export function isCheckpointWebviewToHost(x: unknown): x is CheckpointWebviewToHost {
+  if (!isObj(x)) return false;
+  switch (x.type) {
+    case 'ready':
+    case 'openDynamics':
+    case 'openExperiment':
+    case 'compare':
+      return true;
+    case 'selectTensor':
+      return isStr(x.name) && x.name.length <= 100_000 && typeof x.force === 'boolean';
+    default:
+      return false;
+  }
+}
+
+/** JSON cannot carry NaN/±Inf: a non-finite number becomes null (shown as "—" / counted separately). */
+export const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+/** Parses the training context out of `__metadata__` when the file is one of our checkpoints; else null. */
+export function ourCheckpointOf(metadata: Record<string, string> | null, format: string): OurCheckpoint | null {
+  if (!metadata || metadata.format !== format) return null;
+  const json = (s: string | undefined): unknown => {
+    if (s === undefined || s === '') return null;
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      return s;
+    }
+  };
+  const epoch = metadata.epoch !== undefined && /^\d+$/.test(metadata.epoch) ? Number(metadata.epoch) : null;
+  const str = (s: string | undefined) => (s === undefined || s === '' ? null : s);
+  return {
+    config: json(metadata.config),
+    epoch,
+    metrics: json(metadata.metrics),
+    experiment: str(metadata.experiment),
+    runName: str(metadata.runName),
+    runDir: str(metadata.runDir),
+    experimentFile: str(metadata.experimentFile),
+  };
+}
