@@ -20,6 +20,8 @@ import {
   GradNormView,
   LandscapeView,
   LossView,
+  runColor,
+  runLabel,
   SpectrumView,
   UpdateRatioView,
   WeightNormView,
@@ -177,8 +179,8 @@ function singleHeader(m: RunModel): HTMLElement {
   if (run.reason && run.status !== 'running' && run.status !== 'completed') progress.append(el('span', 'reason', run.reason));
 
   const facts = el('div', 'facts');
-  const mem = m.markers.memorization ?? run.summary?.memorizationEpoch ?? null;
-  const gen = m.markers.generalization ?? run.summary?.generalizationEpoch ?? null;
+  const mem = m.memorizationEpoch;
+  const gen = m.generalizationEpoch;
   facts.append(fact('memorization', mem === null ? '—' : `epoch ${mem}`), fact('generalization', gen === null ? '—' : `epoch ${gen}`));
   const last = m.testLoss.length ? m.testLoss.lastX : null;
   if (last !== null) {
@@ -225,13 +227,16 @@ function compareHeader(): HTMLElement {
   runs.forEach((m, i) => {
     const row = el('tr');
     const swatch = el('span', 'swatch');
-    swatch.style.backgroundColor = theme.palette[i % theme.palette.length];
+    swatch.style.backgroundColor = runColor(ctx, i);
     const acc = m.isRegression ? m.testR2 : m.testAcc;
     const pts = acc.points(1e9);
     const final = pts.length ? `${m.isRegression ? 'R²' : 'acc'} ${fmt(pts[pts.length - 1].y)}` : '—';
-    const mem = m.markers.memorization ?? m.run.summary?.memorizationEpoch ?? null;
-    const gen = m.markers.generalization ?? m.run.summary?.generalizationEpoch ?? null;
-    const cells: (string | HTMLElement)[] = [swatch, m.run.runName, statusBadge(m.run), progressText(m), mem === null ? '—' : String(mem), gen === null ? 'never' : String(gen), final];
+    const mem = m.memorizationEpoch;
+    const gen = m.generalizationEpoch;
+    const name = el('span', 'run-label', runLabel(m));
+    name.title = `${m.run.runName}\n${m.runDir}`;
+    const genText = gen !== null ? String(gen) : m.run.status === 'running' ? '…' : 'never';
+    const cells: (string | HTMLElement)[] = [swatch, name, statusBadge(m.run), progressText(m), mem === null ? '—' : String(mem), genText, final];
     for (const c of cells) {
       const td = el('td');
       td.append(c);

@@ -59,7 +59,21 @@ export abstract class View {
 }
 
 const isCompare = (ctx: ViewContext) => ctx.runs.length > 1;
-const runColor = (ctx: ViewContext, i: number) => ctx.theme.palette[i % ctx.theme.palette.length];
+
+/** Colour of the i-th run: the theme's chart colours, then golden-angle hues beyond them. */
+export function runColor(ctx: ViewContext, i: number): string {
+  const p = ctx.theme.palette;
+  if (i < p.length) return p[i];
+  const light = ctx.theme.kind === 'light' || ctx.theme.kind === 'high-contrast-light';
+  return `hsl(${Math.round((i * 137.508) % 360)}, 65%, ${light ? 40 : 65}%)`;
+}
+
+/** Short legend name of a run: its swept values (`lr=0.001 weightDecay=0.1`), else its run name. */
+export function runLabel(r: RunModel): string {
+  const sv = r.run.sweepValues;
+  if (sv && Object.keys(sv).length) return Object.entries(sv).map(([k, v]) => `${k.split('.').pop()}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+  return r.run.runName;
+}
 const layerOf = (tensor: string) => Number(/layers\.(\d+)\./.exec(tensor)?.[1] ?? 0);
 
 function probeWait(ctx: ViewContext, what: string, every: number | undefined, key: string): string {
@@ -88,6 +102,11 @@ abstract class LineView extends View {
     super(name, title, ctx);
     this.chart = new Chart(this.card.canvas, lineConfig(config) as never);
     applyTheme(this.chart, ctx.theme);
+    if (isCompare(ctx)) {
+      // One legend entry per run (its test curve); train curves are the dashed ones of the same colour.
+      rawOptions(this.chart).plugins.legend.labels.filter = (item: { datasetIndex?: number }, data: { datasets: { tdKey?: string }[] }) =>
+        !String(data.datasets[item.datasetIndex ?? 0]?.tdKey ?? '').startsWith('train');
+    }
   }
 
   render(): number {
@@ -133,8 +152,10 @@ function thresholdMarkers(ctx: ViewContext): Record<string, AnnotationOptions> {
   ctx.runs.forEach((r, i) => {
     const compare = isCompare(ctx);
     const color = compare ? runColor(ctx, i) : t.foreground;
-    if (r.markers.memorization !== null && !compare) out[`mem${i}`] = vline(r.markers.memorization, color, 'memorization', [2, 3], 'end', t);
-    if (r.markers.generalization !== null) out[`gen${i}`] = vline(r.markers.generalization, compare ? color : t.green, compare ? `gen ${r.run.runName}` : 'generalization', [6, 3], 'end', t);
+    const mem = r.memorizationEpoch;
+    const gen = r.generalizationEpoch;
+    if (mem !== null && !compare) out[`mem${i}`] = vline(mem, color, 'memorization', [2, 3], 'end', t);
+    if (gen !== null) out[`gen${i}`] = vline(gen, compare ? color : t.green, compare ? `gen ${r.run.runName}` : 'generalization', [6, 3], 'end', t);
   });
   return out;
 }
@@ -172,13 +193,13 @@ export class LossView extends LineView {
     let points = 0;
     const compare = isCompare(this.ctx);
     this.ctx.runs.forEach((r, i) => {
-      const name = compare ? `${r.run.runName} ` : '';
       const ylabel = r.isRegression ? 'MSE' : 'loss';
-      const a = this.line(`train${i}`, `${name}train ${ylabel}`, r.trainLoss, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[0], compare ? [4, 3] : undefined);
-      const b = this.line(`test${i}`, `${name}test ${ylabel}`, r.testLoss, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[1]);
+      const a = this.line(`train${i}`, compare ? `${runLabel(r)} (train)` : `train ${ylabel}`, r.trainLoss, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[0], compare ? [4, 3] : undefined);
+      const b = this.line(`test${i}`, compare ? runLabel(r) : `test ${ylabel}`, r.testLoss, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[1]);
       for (const s of [a, b]) if (s) specs.push(s);
       points += r.trainLoss.length + r.testLoss.length;
     });
+    if (compare) this.card.info.textContent = 'solid: test · dashed: train · one colour per run';
     const y = rawOptions(this.chart).scales.y as { title: { text: string } };
     y.title.text = this.ctx.runs.every((r) => r.isRegression) && this.ctx.runs.length ? 'MSE (log)' : 'loss (log)';
     return { specs, points };
@@ -200,13 +221,13 @@ export class AccuracyView extends LineView {
     const compare = isCompare(this.ctx);
     const regression = this.ctx.runs.length > 0 && this.ctx.runs.every((r) => r.isRegression);
     this.ctx.runs.forEach((r, i) => {
-      const name = compare ? `${r.run.runName} ` : '';
       const [tr, te, what] = r.isRegression ? [r.trainR2, r.testR2, 'R²'] : [r.trainAcc, r.testAcc, 'acc'];
-      const a = this.line(`train${i}`, `${name}train ${what}`, tr, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[0], compare ? [4, 3] : undefined);
-      const b = this.line(`test${i}`, `${name}test ${what}`, te, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[1]);
+      const a = this.line(`train${i}`, compare ? `${runLabel(r)} (train)` : `train ${what}`, tr, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[0], compare ? [4, 3] : undefined);
+      const b = this.line(`test${i}`, compare ? runLabel(r) : `test ${what}`, te, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[1]);
       for (const s of [a, b]) if (s) specs.push(s);
       points += tr.length + te.length;
     });
+    if (compare) this.card.info.textContent = 'solid: test · dashed: train · one colour per run';
     const y = rawOptions(this.chart).scales.y as { title: { text: string }; min?: number };
     y.title.text = regression ? 'R² (clipped at −1)' : 'accuracy';
     y.min = regression ? -1 : 0;
@@ -246,7 +267,7 @@ abstract class TensorView extends LineView {
       this.tensorPick?.setOptions(all.map((t) => ({ value: t, label: t })), chosen);
       this.ctx.runs.forEach((r, i) => {
         const s = this.mapOf(r).get(chosen);
-        const d = this.line(`run${i}`, r.run.runName, s, runColor(this.ctx, i));
+        const d = this.line(`run${i}`, runLabel(r), s, runColor(this.ctx, i));
         if (d) specs.push(d);
         points += s?.length ?? 0;
       });
@@ -588,7 +609,7 @@ export class LandscapeView extends View {
     this.grid = landscapeGrid(
       this.ctx.runs.map((r) => {
         const gen = r.markers.generalization;
-        // a live run's generalization is known from its event before run.json has a summary
+        // a live run's generalization is known from its event before run.json has a summary (else from the summary)
         const records: MetricsRecord[] = gen === null ? [] : [{ type: 'event', epoch: gen, event: { kind: 'generalization', epoch: gen } }];
         return { runDir: r.runDir, run: r.run, records };
       }),

@@ -158,6 +158,15 @@ export class RunModel {
     return this.trainAcc.length === 0 && this.trainR2.length > 0;
   }
 
+  /** From the event records, else from run.json's summary. */
+  get memorizationEpoch(): number | null {
+    return this.markers.memorization ?? this.run.summary?.memorizationEpoch ?? null;
+  }
+
+  get generalizationEpoch(): number | null {
+    return this.markers.generalization ?? this.run.summary?.generalizationEpoch ?? null;
+  }
+
   /** Ingest records; returns the charts whose data changed. */
   ingest(records: readonly MetricsRecord[]): Set<ChartName> {
     const dirty = new Set<ChartName>();
