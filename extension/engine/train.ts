@@ -25,6 +25,14 @@ import { matrixSpectrum } from './probes/spectra';
 import { benford } from './probes/benford';
 import { ChangePointDetector } from './probes/changepoint';
 import { SummaryTracker } from './summary';
+import { hostRead } from './model/hostio';
+
+/** Euclidean norm, accumulated in float64. */
+function l2(x: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += x[i] * x[i];
+  return Math.sqrt(s);
+}
 
 export interface TensorSnapshot {
   name: string;
@@ -121,12 +129,15 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
         break;
       }
       const measure = epoch % p.every === 0 || epoch === 1 || epoch === epochs;
-      const before = measure ? model.params.map((q) => tf.clone(q.variable)) : [];
-      // Running sums (as tensors, read once at the end of the epoch): loss·n, correct, grad norms.
+      // Weights before the epoch, for the update ratios: host copies (the parameters are small; norms of them
+      // take well under a millisecond in JS, versus a dozen tfjs ops and clones).
+      const before = measure ? model.params.map((q) => Float32Array.from(hostRead(tf, q.variable))) : [];
+      // Running sums (loss·n and sse as tensors, read once at the end of the epoch; correct counts and grad
+      // norms as numbers).
       let lossSum: tfc.Tensor = tf.scalar(0);
       let correctSum = 0;
       let sseSum: tfc.Tensor = tf.scalar(0);
-      let gradNormSum: tfc.Tensor = tf.zeros([names.length]);
+      const gradNormSum = new Float64Array(names.length);
       let lr = config.optimizer.lr;
 
       let order: Int32Array | null = null;
@@ -160,7 +171,10 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
           }, trainable.map((q) => q.variable));
           const gradMap = new Map<string, tfc.Tensor>();
           for (const q of trainable) gradMap.set(q.name, grads[q.variable.name]);
-          const norms = tf.stack(names.map((nm) => (gradMap.has(nm) ? tf.norm(gradMap.get(nm)!) : tf.scalar(0))));
+          names.forEach((nm, i) => {
+            const g = gradMap.get(nm);
+            if (g) gradNormSum[i] += l2(hostRead(tf, g));
+          });
           opt.step(lr, trainable, gradMap);
           const lo = logits! as tfc.Tensor2D;
           const correct = correctOf(lo, lb);
@@ -169,18 +183,15 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
             loss: tf.add(lossSum, tf.mul(value, n)),
             correct: correctSum + correct,
             sse: tf.add(sseSum, sse),
-            norms: tf.add(gradNormSum, norms),
           };
           lo.dispose();
           return res;
         });
         lossSum.dispose();
         sseSum.dispose();
-        gradNormSum.dispose();
         lossSum = out.loss;
         correctSum = out.correct;
         sseSum = out.sse;
-        gradNormSum = out.norms;
         if (order) {
           model.disposeInput(batch);
           rows?.dispose();
@@ -200,28 +211,24 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
           const testLoss = lossOf(o, yTest, classification ? data.test.labels! : null);
           const testCorrect = tf.scalar(correctOf(o, labelsTest));
           const testSse = classification ? tf.scalar(0) : tf.sum(tf.square(tf.sub(o, yTest)));
-          const wNorms = model.params.map((q) => tf.norm(q.variable));
-          const dNorms = model.params.map((q, i) => tf.norm(tf.sub(q.variable, before[i])));
-          const bNorms = before.map((t) => tf.norm(t));
           return tf.concat([
             tf.stack([tf.div(lossSum, data.train.n), tf.scalar(correctSum), sseSum, testLoss, testCorrect, testSse]),
-            tf.div(gradNormSum, stepsPerEpoch),
-            tf.stack(wNorms),
-            tf.stack(dNorms),
-            tf.stack(bNorms),
           ]);
         });
         const v = packed.dataSync();
         packed.dispose();
-        const k = names.length;
         const gradNorms: Record<string, number> = {};
         const weightNorms: Record<string, number> = {};
         const updateRatios: Record<string, number> = {};
-        names.forEach((nm, i) => {
-          gradNorms[nm] = v[6 + i];
-          weightNorms[nm] = v[6 + k + i];
-          const bn = v[6 + 3 * k + i];
-          updateRatios[nm] = bn > 0 ? v[6 + 2 * k + i] / bn : 0;
+        model.params.forEach((q, i) => {
+          const w = hostRead(tf, q.variable);
+          const b = before[i];
+          let dSq = 0;
+          for (let j = 0; j < w.length; j++) dSq += (w[j] - b[j]) ** 2;
+          const bn = l2(b);
+          gradNorms[q.name] = gradNormSum[i] / stepsPerEpoch;
+          weightNorms[q.name] = l2(w);
+          updateRatios[q.name] = bn > 0 ? Math.sqrt(dSq) / bn : 0;
         });
         const rec: EpochRecord = {
           type: 'epoch',
@@ -265,8 +272,7 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
           }
         });
       }
-      for (const t of [lossSum, sseSum, gradNormSum]) t.dispose();
-      for (const t of before) t.dispose();
+      for (const t of [lossSum, sseSum]) t.dispose();
 
       const last = epoch === epochs;
       if (p.activationsEvery > 0 && (epoch % p.activationsEvery === 0 || last || epoch === 1) && config.model.hidden.length > 0) {
