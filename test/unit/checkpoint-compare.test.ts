@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareValues, spectrumShift, topEigenvalue } from '../../extension/engine/probes/compare';
+import { CompareAccumulator, compareValues, spectrumShift, topEigenvalue } from '../../extension/engine/probes/compare';
 import { gramEigenvalues } from '../../extension/engine/probes/spectra';
 
 /** Deterministic pseudo-random numbers (mulberry32) and Gaussians (Box–Muller). */
@@ -85,4 +85,17 @@ test('spectrum shift: the top eigenvalue grows by c² when the matrix is scaled 
   const bad = Float64Array.from(w0);
   bad[5] = NaN;
   assert.equal(spectrumShift(bad, w1, m, n).topA, null);
+});
+
+test('the streaming accumulator over chunks equals the one-shot comparison', () => {
+  const g = rng(5);
+  const a = Float64Array.from({ length: 1000 }, g);
+  const b = Float64Array.from({ length: 1000 }, g);
+  const acc = new CompareAccumulator();
+  for (let i = 0; i < 1000; i += 300) acc.add(a.subarray(i, i + 300), b.subarray(i, i + 300));
+  const whole = compareValues(a, b);
+  const parts = acc.result();
+  assert.ok(Math.abs(parts.relChange! - whole.relChange!) < 1e-12 && Math.abs(parts.cosine! - whole.cosine!) < 1e-12);
+  // Independent check: cosine of two independent Gaussian vectors is small, relative change near √2.
+  assert.ok(Math.abs(whole.cosine!) < 0.15 && Math.abs(whole.relChange! - Math.SQRT2) < 0.15, JSON.stringify(whole));
 });

@@ -11,28 +11,44 @@ export interface TensorComparison {
   cosine: number | null;
 }
 
+/** Streaming form of compareValues: feed aligned chunks of W₀ and W₁ (large tensors are read piecewise). */
+export class CompareAccumulator {
+  private n0 = 0;
+  private n1 = 0;
+  private dot = 0;
+  private diff = 0;
+
+  add(w0: ArrayLike<number>, w1: ArrayLike<number>): void {
+    if (w0.length !== w1.length) throw new Error(`compare: ${w0.length} vs ${w1.length} values`);
+    let { n0, n1, dot, diff } = this;
+    for (let i = 0; i < w0.length; i++) {
+      const a = w0[i];
+      const b = w1[i];
+      n0 += a * a;
+      n1 += b * b;
+      dot += a * b;
+      diff += (b - a) * (b - a);
+    }
+    Object.assign(this, { n0, n1, dot, diff });
+  }
+
+  result(): TensorComparison {
+    const { n0, n1, dot, diff } = this;
+    if (![n0, n1, dot, diff].every(Number.isFinite)) return { relChange: null, cosine: null };
+    const norm0 = Math.sqrt(n0);
+    const norm1 = Math.sqrt(n1);
+    return {
+      relChange: norm0 > 0 ? Math.sqrt(diff) / norm0 : diff === 0 ? 0 : null,
+      cosine: norm0 > 0 && norm1 > 0 ? Math.max(-1, Math.min(1, dot / (norm0 * norm1))) : null,
+    };
+  }
+}
+
 /** Relative change and cosine similarity of two equally long tensors. */
 export function compareValues(w0: ArrayLike<number>, w1: ArrayLike<number>): TensorComparison {
-  if (w0.length !== w1.length) throw new Error(`compare: ${w0.length} vs ${w1.length} values`);
-  let n0 = 0;
-  let n1 = 0;
-  let dot = 0;
-  let diff = 0;
-  for (let i = 0; i < w0.length; i++) {
-    const a = w0[i];
-    const b = w1[i];
-    n0 += a * a;
-    n1 += b * b;
-    dot += a * b;
-    diff += (b - a) * (b - a);
-  }
-  if (![n0, n1, dot, diff].every(Number.isFinite)) return { relChange: null, cosine: null };
-  const norm0 = Math.sqrt(n0);
-  const norm1 = Math.sqrt(n1);
-  return {
-    relChange: norm0 > 0 ? Math.sqrt(diff) / norm0 : diff === 0 ? 0 : null,
-    cosine: norm0 > 0 && norm1 > 0 ? Math.max(-1, Math.min(1, dot / (norm0 * norm1))) : null,
-  };
+  const acc = new CompareAccumulator();
+  acc.add(w0, w1);
+  return acc.result();
 }
 
 /**

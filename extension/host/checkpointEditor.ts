@@ -1,0 +1,327 @@
+/**
+ * The checkpoint inspector: a CustomReadonlyEditorProvider (viewType `trainingDynamics.checkpoint`) for
+ * *.safetensors files, and the checkpoint comparison panel. Thin VS Code glue: all reading and computing happens
+ * in a worker thread (dist/checkpointWorker.js, one per open document / comparison); per-tensor results are cached
+ * per document; the webview (dist/webview/checkpoint.js) renders. Every message from the worker and from the
+ * webview is validated (extension/checkpointProtocol.ts). A file that fails validation shows an error page with
+ * the reader's message.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as vscode from 'vscode';
+import {
+  isCheckpointWebviewToHost,
+  isWorkerToHost,
+  type CheckpointHostToWebview,
+  type CompareResult,
+  type HeaderView,
+  type HostToWorker,
+  type TensorDetail,
+  type WorkerToHost,
+} from '../checkpointProtocol';
+
+export const CHECKPOINT_VIEW_TYPE = 'trainingDynamics.checkpoint';
+export const CHECKPOINT_COMPARE_VIEW_TYPE = 'trainingDynamics.checkpointCompare';
+
+export interface CheckpointEditorHooks {
+  openRunDynamics(runDir: string): void;
+  openExperimentFile(path: string): void;
+}
+
+/** A failure reported by the worker (code from SafetensorsError, or WORKER for a crashed worker). */
+class WorkerFailure extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+type Request = HostToWorker extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+type Reply = Exclude<WorkerToHost, { type: 'progress' } | { type: 'error' }>;
+
+/** One worker thread, started on first use; requests are answered in order. A crash fails what is pending. */
+class WorkerClient implements vscode.Disposable {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void; progress?: (f: number, label: string) => void }>();
+
+  constructor(private readonly script: string) {}
+
+  request(req: Request, progress?: (fraction: number, label: string) => void): Promise<Reply> {
+    const id = this.nextId++;
+    const w = this.ensure();
+    return new Promise<Reply>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, progress });
+      w.postMessage({ ...req, id });
+    });
+  }
+
+  private ensure(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(this.script);
+    w.on('message', (raw: unknown) => {
+      if (!isWorkerToHost(raw)) return; // malformed: ignore (the request then fails on exit or stays owned by its caller)
+      const p = this.pending.get(raw.id);
+      if (!p) return;
+      if (raw.type === 'progress') p.progress?.(raw.fraction, raw.label);
+      else {
+        this.pending.delete(raw.id);
+        if (raw.type === 'error') p.reject(new WorkerFailure(raw.code, raw.message));
+        else p.resolve(raw);
+      }
+    });
+    const fail = (message: string) => {
+      if (this.worker === w) this.worker = undefined;
+      const all = [...this.pending.values()];
+      this.pending.clear();
+      for (const p of all) p.reject(new WorkerFailure('WORKER', message));
+    };
+    w.on('error', (err) => fail(`the checkpoint worker failed: ${err.message}`));
+    w.on('exit', (code) => fail(`the checkpoint worker stopped (exit code ${code})`));
+    this.worker = w;
+    return w;
+  }
+
+  dispose(): void {
+    const w = this.worker;
+    this.worker = undefined;
+    for (const p of this.pending.values()) p.reject(new WorkerFailure('CANCELLED', 'closed'));
+    this.pending.clear();
+    void w?.terminate();
+  }
+}
+
+class CheckpointDocument implements vscode.CustomDocument {
+  readonly cache = new Map<string, TensorDetail>();
+  private header: Promise<HeaderView> | undefined;
+
+  constructor(
+    readonly uri: vscode.Uri,
+    readonly worker: WorkerClient,
+  ) {}
+
+  headerView(): Promise<HeaderView> {
+    if (!this.header) {
+      this.header = this.worker.request({ type: 'header', file: this.uri.fsPath }).then((r) => {
+        if (r.type !== 'header') throw new WorkerFailure('WORKER', 'unexpected reply from the checkpoint worker');
+        return r.header;
+      });
+      this.header.catch(() => (this.header = undefined));
+    }
+    return this.header;
+  }
+
+  dispose(): void {
+    this.worker.dispose();
+  }
+}
+
+interface Shared {
+  context: vscode.ExtensionContext;
+  hooks: CheckpointEditorHooks;
+}
+let shared: Shared | undefined;
+
+function nonce(): string {
+  return randomBytes(16).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
+
+function webviewOptions(context: vscode.ExtensionContext): vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    localResourceRoots: [vscode.Uri.joinPath(context.extensionUri, 'dist'), vscode.Uri.joinPath(context.extensionUri, 'media')],
+  };
+}
+
+/** The page: strict CSP (scripts only with the nonce, styles only from the extension), one script, one stylesheet. */
+export function checkpointHtml(webview: vscode.Webview, context: vscode.ExtensionContext, mode: 'inspect' | 'compare', title: string): string {
+  const n = nonce();
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview', 'checkpoint.js'));
+  const css = webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'media', 'checkpoint.css'));
+  const csp = [`default-src 'none'`, `img-src ${webview.cspSource} data:`, `style-src ${webview.cspSource}`, `font-src ${webview.cspSource}`, `script-src 'nonce-${n}'`].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${css}">
+<title>${escapeHtml(title)}</title>
+</head>
+<body data-mode="${mode}">
+<main id="app"><p class="status" id="boot-status">${mode === 'compare' ? 'Comparing…' : 'Reading the header…'}</p></main>
+<noscript>This view needs scripts enabled.</noscript>
+<script nonce="${n}" src="${script}"></script>
+</body>
+</html>`;
+}
+
+function errorText(err: unknown): { code: string; message: string } {
+  if (err instanceof WorkerFailure) return { code: err.code, message: err.message };
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProvider<CheckpointDocument> {
+  constructor(private readonly s: Shared) {}
+
+  openCustomDocument(uri: vscode.Uri): CheckpointDocument {
+    return new CheckpointDocument(uri, new WorkerClient(this.s.context.asAbsolutePath(path.join('dist', 'checkpointWorker.js'))));
+  }
+
+  resolveCustomEditor(doc: CheckpointDocument, panel: vscode.WebviewPanel): void {
+    const { context, hooks } = this.s;
+    const webview = panel.webview;
+    webview.options = webviewOptions(context);
+    webview.html = checkpointHtml(webview, context, 'inspect', path.basename(doc.uri.fsPath));
+    const post = (m: CheckpointHostToWebview) => void webview.postMessage(m);
+    let disposed = false;
+
+    // Latest selection wins: one tensor computes at a time, later clicks replace the queued one.
+    let queued: { name: string; force: boolean } | null = null;
+    let busy = false;
+    const pump = async () => {
+      if (busy || !queued || disposed) return;
+      const job = queued;
+      queued = null;
+      busy = true;
+      try {
+        const r = await doc.worker.request({ type: 'tensor', file: doc.uri.fsPath, name: job.name, force: job.force }, (fraction, label) => {
+          if (!disposed) post({ type: 'progress', name: job.name, fraction, label });
+        });
+        if (r.type !== 'tensor') throw new WorkerFailure('WORKER', 'unexpected reply from the checkpoint worker');
+        doc.cache.set(job.name, r.detail);
+        if (!disposed) post({ type: 'tensor', detail: r.detail });
+      } catch (err) {
+        if (!disposed) post({ type: 'tensorError', name: job.name, message: errorText(err).message });
+      } finally {
+        busy = false;
+        void pump();
+      }
+    };
+
+    const sub = webview.onDidReceiveMessage(async (raw: unknown) => {
+      if (!isCheckpointWebviewToHost(raw)) return;
+      const msg = raw;
+      switch (msg.type) {
+        case 'ready': {
+          if (doc.uri.scheme !== 'file') {
+            post({ type: 'fatal', file: doc.uri.toString(), code: 'IO', message: 'only files on this machine can be inspected' });
+            return;
+          }
+          try {
+            post({ type: 'header', header: await doc.headerView() });
+          } catch (err) {
+            post({ type: 'fatal', file: doc.uri.fsPath, ...errorText(err) });
+          }
+          return;
+        }
+        case 'selectTensor': {
+          const hit = doc.cache.get(msg.name);
+          if (hit && !(msg.force && hit.spectrumForceable)) {
+            post({ type: 'tensor', detail: hit });
+            return;
+          }
+          queued = { name: msg.name, force: msg.force };
+          void pump();
+          return;
+        }
+        case 'openDynamics':
+        case 'openExperiment': {
+          const ours = (await doc.headerView().catch(() => null))?.ours;
+          const target = msg.type === 'openDynamics' ? ours?.runDir : ours?.experimentFile;
+          if (!target) {
+            void vscode.window.showInformationMessage(`This checkpoint does not name ${msg.type === 'openDynamics' ? 'its run folder' : 'an experiment file'}.`);
+            return;
+          }
+          if (msg.type === 'openDynamics') hooks.openRunDynamics(target);
+          else hooks.openExperimentFile(target);
+          return;
+        }
+        case 'compare': {
+          const other = await pickOtherCheckpoint(doc.uri);
+          if (other) await compareCheckpoints(doc.uri, other);
+          return;
+        }
+      }
+    });
+    panel.onDidDispose(() => {
+      disposed = true;
+      sub.dispose();
+    });
+  }
+}
+
+/** Another .safetensors file to compare with: the siblings in the same folder (a run's checkpoints), or browse. */
+async function pickOtherCheckpoint(self: vscode.Uri): Promise<vscode.Uri | undefined> {
+  const dir = path.dirname(self.fsPath);
+  let siblings: string[] = [];
+  try {
+    siblings = (await readdir(dir)).filter((f) => f.endsWith('.safetensors') && path.join(dir, f) !== self.fsPath).sort().reverse();
+  } catch {
+    siblings = [];
+  }
+  type Item = vscode.QuickPickItem & { uri?: vscode.Uri };
+  const items: Item[] = siblings.map((f) => ({ label: f, description: 'same folder', uri: vscode.Uri.file(path.join(dir, f)) }));
+  items.push({ label: '$(folder-opened) Browse…' });
+  const pick = await vscode.window.showQuickPick(items, { placeHolder: `Compare ${path.basename(self.fsPath)} with…` });
+  if (!pick) return undefined;
+  if (pick.uri) return pick.uri;
+  const chosen = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { safetensors: ['safetensors'] }, defaultUri: vscode.Uri.file(dir), openLabel: 'Compare' });
+  return chosen?.[0];
+}
+
+/**
+ * Compares two checkpoints in a panel: per tensor ‖W₁−W₀‖/‖W₀‖, cosine similarity, shift of the top eigenvalue
+ * and of λ+. For our checkpoints W₀ is the earlier epoch; otherwise `a` is W₀.
+ */
+export async function compareCheckpoints(a: vscode.Uri, b: vscode.Uri): Promise<void> {
+  if (!shared) {
+    void vscode.window.showErrorMessage('The checkpoint inspector is not active.');
+    return;
+  }
+  if (a.scheme !== 'file' || b.scheme !== 'file') {
+    void vscode.window.showErrorMessage('Only checkpoint files on this machine can be compared.');
+    return;
+  }
+  const { context } = shared;
+  const title = `${path.basename(a.fsPath)} ↔ ${path.basename(b.fsPath)}`;
+  const panel = vscode.window.createWebviewPanel(CHECKPOINT_COMPARE_VIEW_TYPE, title, vscode.ViewColumn.Active, { ...webviewOptions(context), retainContextWhenHidden: true });
+  panel.webview.html = checkpointHtml(panel.webview, context, 'compare', title);
+  const worker = new WorkerClient(context.asAbsolutePath(path.join('dist', 'checkpointWorker.js')));
+  const post = (m: CheckpointHostToWebview) => void panel.webview.postMessage(m);
+  let result: Promise<CompareResult> | undefined;
+  const sub = panel.webview.onDidReceiveMessage(async (raw: unknown) => {
+    if (!isCheckpointWebviewToHost(raw) || raw.type !== 'ready') return;
+    result ??= worker
+      .request({ type: 'compare', fileA: a.fsPath, fileB: b.fsPath }, (fraction, label) => post({ type: 'compareProgress', fraction, label }))
+      .then((r) => {
+        if (r.type !== 'compare') throw new WorkerFailure('WORKER', 'unexpected reply from the checkpoint worker');
+        return r.result;
+      });
+    try {
+      post({ type: 'compare', result: await result });
+    } catch (err) {
+      result = undefined;
+      post({ type: 'fatal', file: `${a.fsPath} / ${b.fsPath}`, ...errorText(err) });
+    }
+  });
+  panel.onDidDispose(() => {
+    sub.dispose();
+    worker.dispose();
+  });
+}
+
+export function registerCheckpointEditor(context: vscode.ExtensionContext, hooks: CheckpointEditorHooks): vscode.Disposable {
+  shared = { context, hooks };
+  const reg = vscode.window.registerCustomEditorProvider(CHECKPOINT_VIEW_TYPE, new CheckpointEditorProvider(shared), {
+    supportsMultipleEditorsPerDocument: true,
+    webviewOptions: { retainContextWhenHidden: false },
+  });
+  return new vscode.Disposable(() => {
+    reg.dispose();
+    shared = undefined;
+  });
+}
