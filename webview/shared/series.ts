@@ -19,6 +19,8 @@ export interface SeriesOptions {
 export class Series {
   private xs = new Float64Array(64);
   private ys = new Float64Array(64);
+  /** log10(y), kept for log series so decimation does not recompute 100 000 logarithms per redraw. */
+  private ls: Float64Array | null;
   private count = 0;
   private cache: XY[] = [];
   /** cache holds exactly the first `cached` points (undecimated), or a decimated copy when decimated. */
@@ -26,7 +28,9 @@ export class Series {
   private decimated = false;
   private dirty = true;
 
-  constructor(readonly options: SeriesOptions = {}) {}
+  constructor(readonly options: SeriesOptions = {}) {
+    this.ls = options.logY ? new Float64Array(64) : null;
+  }
 
   get length(): number {
     return this.count;
@@ -49,6 +53,7 @@ export class Series {
       if (x < last) return false;
       if (x === last) {
         this.ys[n - 1] = y;
+        if (this.ls) this.ls[n - 1] = Math.log10(y);
         if (!this.decimated && this.cached === n) this.cache[n - 1].y = y;
         this.dirty = true;
         return true;
@@ -62,9 +67,11 @@ export class Series {
       };
       this.xs = grow(this.xs);
       this.ys = grow(this.ys);
+      if (this.ls) this.ls = grow(this.ls);
     }
     this.xs[n] = x;
     this.ys[n] = y;
+    if (this.ls) this.ls[n] = Math.log10(y);
     this.count = n + 1;
     this.dirty = true;
     return true;
@@ -88,13 +95,7 @@ export class Series {
       return this.cache;
     }
     if (!this.decimated || this.dirty) {
-      let ys: ArrayLike<number> = this.ys;
-      if (this.options.logY) {
-        const l = new Float64Array(n);
-        for (let i = 0; i < n; i++) l[i] = Math.log10(this.ys[i]);
-        ys = l;
-      }
-      const idx = lttbIndices(this.xs, ys, n, threshold);
+      const idx = lttbIndices(this.xs, this.ls ?? this.ys, n, threshold);
       this.cache = Array.from(idx, (i) => ({ x: this.xs[i], y: this.ys[i] }));
       this.cached = 0;
       this.decimated = true;
