@@ -310,9 +310,15 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
 }
 
 /** Hidden activations on the whole dataset (train rows first, then test) → per-layer stats. */
-function activationProbe(tf: TF, model: Mlp, trainIn: ModelInput, testIn: ModelInput, data: Dataset) {
-  const per = (inp: ModelInput) =>
-    tf.tidy(() => model.forward(inp, true).hidden.map((h) => h.dataSync() as Float32Array));
+export function activationProbe(tf: TF, model: Mlp, trainIn: ModelInput, testIn: ModelInput, data: Dataset) {
+  // Read the activations outside tf.tidy: tidy walks whatever it returns element by element, and a returned
+  // 9409×256 Float32Array cost ~1 s per call that way.
+  const per = (inp: ModelInput) => {
+    const hidden = tf.tidy(() => model.forward(inp, true).hidden);
+    const values = hidden.map((h) => h.dataSync() as Float32Array);
+    tf.dispose(hidden);
+    return values;
+  };
   const tr = per(trainIn);
   const te = per(testIn);
   return tr.map((a, layer) => {
