@@ -42,6 +42,13 @@ test('fused softmax cross-entropy matches tf.losses.softmaxCrossEntropy, its gra
   assert.ok(expected > 0 && expected < n, 'test data should have some right and some wrong predictions');
   assert.equal(stats.correct, expected);
   assert.throws(() => softmaxCrossEntropy(tf, logits, labels.subarray(1)), /39 labels for 40 rows/);
+  // Two losses in one gradient: the first one's backward runs after the second forward, so it cannot use the
+  // cached exponentials and must recompute them from its saved logits.
+  const twice = (f: (z: import('@tensorflow/tfjs').Tensor2D) => import('@tensorflow/tfjs').Scalar) =>
+    tf.grad((z: import('@tensorflow/tfjs').Tensor) => tf.add(f(z as never), f(tf.mul(z, -0.5) as never)) as never)(logits);
+  const h1 = twice((z) => softmaxCrossEntropy(tf, z, labels));
+  const h2 = twice((z) => tf.losses.softmaxCrossEntropy(y, z) as never);
+  relClose(h1.dataSync(), h2.dataSync(), 1e-5, 'gradient of two interleaved losses');
 });
 
 const task: ModularTask = { kind: 'modular', op: 'add', p: 11, trainFraction: 0.5, input: 'onehot', embeddingDim: 6, labelNoise: 0 };

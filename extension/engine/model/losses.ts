@@ -14,6 +14,16 @@ export interface CrossEntropyStats {
   correct: number;
 }
 
+/**
+ * exp(z − max) of the most recent forward pass, reused by its gradient if no other call came in between
+ * (the usual forward → backward order); otherwise the gradient recomputes them from the saved logits.
+ * One module-level buffer: no per-call allocation of n×c floats, and nothing held by calls that never
+ * take a gradient (test evaluation).
+ */
+let expCache = new Float32Array(0);
+let expCacheOwner = 0;
+let calls = 0;
+
 export function softmaxCrossEntropy(tf: TF, logits: tfc.Tensor2D, labels: Int32Array, stats?: CrossEntropyStats): tfc.Scalar {
   const [n, c] = logits.shape;
   if (labels.length !== n) throw new Error(`softmaxCrossEntropy: ${labels.length} labels for ${n} rows`);
@@ -24,6 +34,10 @@ export function softmaxCrossEntropy(tf: TF, logits: tfc.Tensor2D, labels: Int32A
     // saved logits rather than holding an n×c buffer that a loss-only call would never release).
     const rowMax = new Float64Array(n);
     const rowLogSum = new Float64Array(n);
+    const call = ++calls;
+    if (expCache.length < n * c) expCache = new Float32Array(n * c);
+    const ex = expCache;
+    expCacheOwner = call;
     let total = 0;
     let correct = 0;
     for (let i = 0; i < n; i++) {
@@ -37,7 +51,11 @@ export function softmaxCrossEntropy(tf: TF, logits: tfc.Tensor2D, labels: Int32A
         }
       }
       let sum = 0;
-      for (let j = 0; j < c; j++) sum += Math.exp(v[o + j] - max);
+      for (let j = 0; j < c; j++) {
+        const e = Math.exp(v[o + j] - max);
+        ex[o + j] = e;
+        sum += e;
+      }
       const y = labels[i];
       const logSum = Math.log(sum);
       rowMax[i] = max;
@@ -51,10 +69,17 @@ export function softmaxCrossEntropy(tf: TF, logits: tfc.Tensor2D, labels: Int32A
       const out = new HostOutput<tfc.Tensor2D>(tf, [n, c]);
       const zs = hostRead(tf, saved[0]);
       const grad = out.view();
+      const cached = expCacheOwner === call;
       for (let i = 0; i < n; i++) {
         const o = i * c;
-        const shift = rowMax[i] + rowLogSum[i];
-        for (let j = 0; j < c; j++) grad[o + j] = Math.exp(zs[o + j] - shift) / n;
+        if (cached) {
+          // softmax = exp(z − max) / Σ: the division by Σ·n as one float64 scale.
+          const scale = Math.exp(-rowLogSum[i]) / n;
+          for (let j = 0; j < c; j++) grad[o + j] = ex[o + j] * scale;
+        } else {
+          const shift = rowMax[i] + rowLogSum[i];
+          for (let j = 0; j < c; j++) grad[o + j] = Math.exp(zs[o + j] - shift) / n;
+        }
         grad[o + labels[i]] -= 1 / n;
       }
       return tf.mul(out.finish(), dy);
