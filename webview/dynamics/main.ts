@@ -68,6 +68,9 @@ const ctx: ViewContext = {
   savePng(chart, dataUrl) {
     vscode.postMessage({ type: 'savePng', chart, dataUrl });
   },
+  openCheckpoint(runDir, epoch) {
+    vscode.postMessage({ type: 'openCheckpoint', runDir, epoch });
+  },
 };
 
 type DirtyKey = ChartName | 'header';
@@ -264,7 +267,9 @@ function onMessage(msg: HostToWebview): void {
     case 'append': {
       const m = runs.find((r) => r.runDir === msg.runDir);
       if (!m) return;
+      const checkpoints = m.checkpoints.length;
       const dirty = m.ingest(msg.records);
+      if (m.checkpoints.length !== checkpoints) dirty.add('spectrum');
       if (dirty.size || msg.records.length) throttle.mark(['header', ...dirty, ...(LandscapeView.applies(runs, sweepAxes) ? (['landscape'] as const) : [])]);
       return;
     }

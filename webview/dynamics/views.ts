@@ -31,6 +31,8 @@ export interface ViewContext {
   /** A control changed: persist the UI state and redraw these charts. */
   changed(charts: ChartName[]): void;
   savePng(chart: string, dataUrl: string): void;
+  /** Open the run's checkpoint nearest to this epoch (null: let the user pick). */
+  openCheckpoint(runDir: string, epoch: number | null): void;
 }
 
 export abstract class View {
@@ -405,13 +407,27 @@ export class SpectrumView extends View {
       ctx.changed(['spectrum']);
     });
     this.slider.follow = ctx.ui.spectrumEpoch === undefined || ctx.ui.spectrumEpoch === null;
-    this.card.controls.append(this.matrixPick.el, this.slider.el);
+    this.checkpoint = document.createElement('vscode-button');
+    this.checkpoint.setAttribute('appearance', 'secondary');
+    this.checkpoint.textContent = 'Checkpoint';
+    this.checkpoint.addEventListener('click', () => {
+      const r = ctx.runs[0];
+      if (r) ctx.openCheckpoint(r.runDir, this.epoch);
+    });
+    this.card.controls.append(this.matrixPick.el, this.slider.el, this.checkpoint);
   }
+
+  private readonly checkpoint: HTMLElement;
+  private epoch: number | null = null;
 
   render(): number {
     const r = this.ctx.runs[0];
     const spectra = r?.spectra ?? [];
     const epoch = this.slider.set(spectra.map((s) => s.epoch), this.ctx.ui.spectrumEpoch ?? null);
+    this.epoch = epoch;
+    const nearest = r && epoch !== null && r.checkpoints.length ? r.checkpoints.reduce((b, c) => (Math.abs(c - epoch) < Math.abs(b - epoch) ? c : b)) : null;
+    this.checkpoint.classList.toggle('hidden', nearest === null);
+    if (nearest !== null) this.checkpoint.title = `Open the checkpoint nearest to epoch ${epoch} (epoch ${nearest}) in the checkpoint viewer`;
     if (!r || epoch === null) {
       syncDatasets(this.chart, []);
       this.chart.update('none');
