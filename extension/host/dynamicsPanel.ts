@@ -285,7 +285,9 @@ export class DynamicsPanelManager implements vscode.Disposable {
     const csp = [
       "default-src 'none'",
       `img-src ${webview.cspSource} data:`,
-      `style-src ${webview.cspSource}`,
+      // The nonce lets the toolkit (FAST) feature-detect :focus-visible with a nonced <style> (it reads the
+      // `csp-nonce` meta); no inline style is allowed otherwise.
+      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
       `script-src 'nonce-${nonce}'`,
       `font-src ${webview.cspSource}`,
     ].join('; ');
@@ -294,6 +296,7 @@ export class DynamicsPanelManager implements vscode.Disposable {
 <head>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta property="csp-nonce" content="${nonce}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${style}">
 <title>Dynamics</title>
