@@ -224,7 +224,7 @@ function renderTableBody(): void {
   for (const g of groups) {
     const collapsed = state.collapsed.includes(g.prefix);
     if (many || g.prefix) {
-      const gr = h('tr', { class: 'group', 'data-group': g.prefix, tabindex: 0, 'aria-expanded': String(!collapsed) }, h('td', { colspan: 3 }, `${collapsed ? '▸' : '▾'} ${g.prefix || '(top level)'}`, h('span', { class: 'muted' }, ` · ${g.rows.length}`)), h('td', { class: 'num' }, humanCount(g.params)), h('td', { class: 'num' }, humanBytes(g.bytes)));
+      const gr = h('tr', { class: 'group', 'data-group': g.prefix, tabindex: 0, 'aria-expanded': String(!collapsed) }, h('td', { colspan: 3 }, `${collapsed ? '▸' : '▾'} ${g.prefix || '(top level)'}`, h('span', { class: 'muted' }, ` · ${g.rows.length}`)), h('td', { class: 'num' }, g.params.toLocaleString('en-US')), h('td', { class: 'num' }, humanBytes(g.bytes)));
       const toggle = () => {
         state.collapsed = collapsed ? state.collapsed.filter((c) => c !== g.prefix) : [...state.collapsed, g.prefix];
         save();
