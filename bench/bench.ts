@@ -10,8 +10,9 @@
  *    backward pass, AdamW update — with no test evaluation, no norms, no records.
  * The heavier probes (activations, spectra, Benford) are off in both runs and timed separately below, since
  * they run every k epochs. An epoch's time is the interval between the loop's consecutive `shouldStop()`
- * calls (one per epoch); we report the median over the timed epochs (robust to other processes on this
- * shared machine) and the process CPU time per epoch (user + system) as a second view.
+ * calls (one per epoch). Other processes share this machine's two cores, so the two runs alternate several
+ * times and each figure is the best (lowest) per-run median epoch time; the process CPU time per epoch
+ * (user + system, mean of the same best run) is printed as a second view.
  *
  * Options: --quick (fewer epochs), --backends wasm,cpu, --widths 128,256.
  */
@@ -108,7 +109,8 @@ async function main(): Promise<void> {
   out(`node ${process.version}, ${new Date().toISOString()}, load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   out(`"plain" = the optimizer step alone (forward, loss, backward, AdamW update; no test evaluation, no norms, no records).`);
   out(`"probes" = plain + every per-epoch probe (test loss/accuracy, train loss/accuracy, gradient and weight norms,`);
-  out(`           update ratios, change-point detectors, the metrics record). Epoch time: median wall / mean CPU.`);
+  out(`           update ratios, change-point detectors, the metrics record).`);
+  out(`Epoch time: best of alternating runs of the per-run median wall time; CPU = process user+system per epoch.`);
   out(`Targets: probe overhead ≤ ${TARGET_OVERHEAD} %; width 256 on wasm ≤ ${TARGET_WASM_256_MS} ms/epoch with probes (PyTorch/OpenBLAS 1 thread ≈ ${PYTORCH_REF_MS} ms).`);
   out();
   for (const b of backends) {
@@ -125,9 +127,16 @@ async function main(): Promise<void> {
     out(`  width   probes ms/ep  epochs/s   plain ms/ep  epochs/s   overhead   cpu ms/ep probes/plain   target`);
     for (const width of widths) {
       // cpu is ~10× slower: fewer epochs keep the whole bench within ~3 minutes.
-      const epochs = b === 'cpu' ? (quick ? 6 : 8) : quick ? 12 : 30;
-      const probes = await timeRun(tf, width, epochs, 1);
-      const plain = await timeRun(tf, width, epochs, 1_000_000);
+      const epochs = b === 'cpu' ? (quick ? 6 : 8) : quick ? 12 : 20;
+      const rounds = b === 'cpu' ? 1 : quick ? 2 : 4;
+      const best = (a: EpochTiming | null, x: EpochTiming) => (a === null || x.wallMedian < a.wallMedian ? x : a);
+      let probes: EpochTiming | null = null;
+      let plain: EpochTiming | null = null;
+      for (let r = 0; r < rounds; r++) {
+        probes = best(probes, await timeRun(tf, width, epochs, 1));
+        plain = best(plain, await timeRun(tf, width, epochs, 1_000_000));
+      }
+      if (!probes || !plain) continue;
       const overhead = (100 * (probes.wallMedian - plain.wallMedian)) / plain.wallMedian;
       const targets: string[] = [`overhead ${overhead <= TARGET_OVERHEAD ? 'met' : 'missed'}`];
       if (b === 'wasm' && width === 256) targets.push(`≤${TARGET_WASM_256_MS} ms ${probes.wallMedian <= TARGET_WASM_256_MS ? 'met' : 'missed'}`);
