@@ -436,7 +436,9 @@ export class SpectrumView extends View {
     }
     const rec = spectra[indexAtEpoch(spectra, epoch)];
     const names = rec.matrices.map((m) => m.tensor).sort(compareTensors);
-    const chosen = this.ctx.ui.spectrumMatrix && names.includes(this.ctx.ui.spectrumMatrix) ? this.ctx.ui.spectrumMatrix : names[0];
+    // Default: the matrix with the most eigenvalues (a 1×n input layer has a single one).
+    const largest = rec.matrices.reduce((b, m) => (m.eigenvalues.length > b.eigenvalues.length ? m : b), rec.matrices[0])?.tensor ?? names[0];
+    const chosen = this.ctx.ui.spectrumMatrix && names.includes(this.ctx.ui.spectrumMatrix) ? this.ctx.ui.spectrumMatrix : largest;
     this.matrixPick.setOptions(names.map((n) => ({ value: n, label: n })), chosen);
     const m = rec.matrices.find((x) => x.tensor === chosen);
     if (!m) return 0;
