@@ -97,7 +97,10 @@ export async function loadBackend(choice: BackendChoice = 'auto', opts: { wasmDi
       loaded = {
         tf,
         backend: 'wasm',
-        detail: `tfjs-backend-wasm ${wasm.version_wasm} (SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off'})` +
+        // Threads: tfjs-backend-wasm reports no multithread support under Node by design (its threaded build
+        // spawns Web Workers; tensorflow/tfjs#3830), so training runs on one core here. The engine keeps its
+        // own per-epoch work single-threaded too: two cores are shared with the editor and other runs.
+        detail: `tfjs-backend-wasm ${wasm.version_wasm} (SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off (not supported under Node)'})` +
           (skipped.length ? `; ${skipped.join('; ')}` : ''),
       };
       return loaded;
