@@ -115,7 +115,7 @@ test('checkpoint webview in headless Chromium: table, detail, persistence, butto
     const hv = headerView('/work/runs/grokking/wd1-20261125/checkpoints/epoch-000100.safetensors', h0);
     const received: CheckpointWebviewToHost[] = [];
     let onReady: () => CheckpointHostToWebview = () => ({ type: 'header', header: hv });
-    const send = (m: CheckpointHostToWebview) => page.evaluate((msg) => window.postMessage(msg, '*'), m);
+    const send = (m: CheckpointHostToWebview) => page.evaluate((msg) => (globalThis as unknown as { postMessage(m: unknown, target: string): void }).postMessage(msg, '*'), m);
     await page.exposeFunction('__post', async (raw: unknown) => {
       assert.ok(isCheckpointWebviewToHost(raw), `malformed message from the webview: ${JSON.stringify(raw)}`);
       received.push(raw);
@@ -183,7 +183,7 @@ test('checkpoint webview in headless Chromium: table, detail, persistence, butto
     const b = { file: 'epoch-000900.safetensors', src: bSrc, header: await readHeader(bSrc) };
     const result = await compareHeaders(b, a, () => undefined);
     onReady = () => ({ type: 'compare', result });
-    await page.evaluate(() => sessionStorage.clear()); // a new panel starts without saved state
+    await page.evaluate(() => (globalThis as unknown as { sessionStorage: { clear(): void } }).sessionStorage.clear()); // a new panel starts without saved state
     await page.goto(harness(dir, 'compare'));
     await page.waitForSelector('#compare-table tr[data-tensor]');
     assert.equal(await page.locator('#compare-table tr[data-tensor]').count(), 4);
