@@ -604,8 +604,10 @@ export class LandscapeView extends View {
     });
     this.card.controls.append(this.xPick.el, this.yPick.el);
     this.card.el.classList.add('landscape');
-    new ResizeObserver(() => this.paint()).observe(this.card.canvas.parentElement!);
+    this.resize.observe(this.card.canvas.parentElement!);
   }
+
+  private readonly resize = new ResizeObserver(() => this.paint());
 
   static applies(runs: RunModel[], sweepAxes: string[] | null): boolean {
     return runs.length > 1 && !!sweepAxes && varyingAxes(runs, sweepAxes).length >= 2;
@@ -721,5 +723,7 @@ export class LandscapeView extends View {
     this.paint();
   }
 
-  destroy(): void {}
+  destroy(): void {
+    this.resize.disconnect();
+  }
 }
