@@ -119,6 +119,7 @@ function show(snapshots: RunSnapshot[], axes: string[] | null): void {
     return;
   }
   header = el('header', 'run-header');
+  headerKey = '';
   const grid = el('div', 'charts');
   app.append(header, grid);
   views = runs.length > 1 ? [new LossView(ctx), new AccuracyView(ctx), new GradNormView(ctx)] : [
@@ -136,9 +137,29 @@ function show(snapshots: RunSnapshot[], axes: string[] | null): void {
   throttle.mark(['header', ...views.map((v) => v.name)]);
 }
 
+/** The header is rebuilt only when its structure changes (status, markers, …); otherwise its numbers are
+ *  updated in place, so a button is never replaced under the user's pointer during a live run. */
+let headerKey = '';
+let headerUpdate: (() => void) | null = null;
+
 function renderHeader(): void {
   if (!header) return;
-  header.replaceChildren(runs.length === 1 ? singleHeader(runs[0]) : compareHeader());
+  const key = JSON.stringify(
+    runs.map((r) => [r.runDir, r.run.status, r.run.reason, r.memorizationEpoch, r.generalizationEpoch, r.markers.transitions.length, r.checkpoints.length > 0, r.run.summary?.bestLossFit?.form ?? null, r.isRegression, r.testLoss.length > 0]),
+  );
+  if (key !== headerKey || !headerUpdate || !header.firstChild) {
+    const built = runs.length === 1 ? singleHeader(runs[0]) : compareHeader();
+    header.replaceChildren(built.el);
+    headerUpdate = built.update;
+    headerKey = key;
+  }
+  headerUpdate();
+}
+
+interface Built {
+  el: HTMLElement;
+  /** Refresh the numbers that change every epoch. */
+  update: () => void;
 }
 
 function button(label: string, title: string, onClick: () => void, appearance: 'primary' | 'secondary' = 'secondary'): HTMLElement {
@@ -161,7 +182,12 @@ function progressText(m: RunModel): string {
   return `epoch ${done} / ${m.run.totalEpochs}`;
 }
 
-function singleHeader(m: RunModel): HTMLElement {
+function finalTest(m: RunModel): string | null {
+  const v = (m.isRegression ? m.testR2 : m.testAcc).lastY;
+  return v === null ? null : fmt(v);
+}
+
+function singleHeader(m: RunModel): Built {
   const run = m.run;
   const box = el('div', 'header-body');
   const title = el('div', 'title-row');
@@ -175,23 +201,17 @@ function singleHeader(m: RunModel): HTMLElement {
   const progress = el('div', 'progress-row');
   const bar = el('div', 'bar');
   const fill = el('div', 'bar-fill');
-  const done = Math.max(run.epochsCompleted, m.lastEpoch ?? 0);
-  fill.style.width = `${run.totalEpochs ? Math.min(100, (100 * done) / run.totalEpochs) : 0}%`;
   bar.append(fill);
-  progress.append(el('span', 'epochs', progressText(m)), bar);
+  const epochs = el('span', 'epochs');
+  progress.append(epochs, bar);
   if (run.reason && run.status !== 'running' && run.status !== 'completed') progress.append(el('span', 'reason', run.reason));
 
   const facts = el('div', 'facts');
   const mem = m.memorizationEpoch;
   const gen = m.generalizationEpoch;
   facts.append(fact('memorization', mem === null ? '—' : `epoch ${mem}`), fact('generalization', gen === null ? '—' : `epoch ${gen}`));
-  const last = m.testLoss.length ? m.testLoss.lastX : null;
-  if (last !== null) {
-    const acc = m.isRegression ? m.testR2 : m.testAcc;
-    const pts = acc.points(1e9);
-    const v = pts.length ? pts[pts.length - 1].y : null;
-    if (v !== null) facts.append(fact(m.isRegression ? 'test R²' : 'test acc', fmt(v)));
-  }
+  const testFact = fact(m.isRegression ? 'test R²' : 'test acc', '—');
+  facts.append(testFact);
   if (run.summary?.bestLossFit) facts.append(fact('loss fit', `${run.summary.bestLossFit.form} (R² ${run.summary.bestLossFit.r2.toFixed(4)})`));
 
   const transitions = el('div', 'transitions');
@@ -207,7 +227,13 @@ function singleHeader(m: RunModel): HTMLElement {
     }
   }
   box.append(title, progress, facts, transitions);
-  return box;
+  const update = () => {
+    const done = Math.max(m.run.epochsCompleted, m.lastEpoch ?? 0);
+    epochs.textContent = progressText(m);
+    fill.style.width = `${m.run.totalEpochs ? Math.min(100, (100 * done) / m.run.totalEpochs) : 0}%`;
+    testFact.lastElementChild!.textContent = finalTest(m) ?? '—';
+  };
+  return { el: box, update };
 }
 
 function fact(label: string, value: string): HTMLElement {
@@ -216,7 +242,7 @@ function fact(label: string, value: string): HTMLElement {
   return f;
 }
 
-function compareHeader(): HTMLElement {
+function compareHeader(): Built {
   const box = el('div', 'header-body');
   const title = el('div', 'title-row');
   title.append(el('h1', 'run-name', `Compare ${runs.length} runs`));
@@ -227,19 +253,24 @@ function compareHeader(): HTMLElement {
   const head = el('tr');
   for (const h of ['', 'run', 'status', 'progress', 'memorization', 'generalization', 'final test', '']) head.append(el('th', undefined, h));
   table.append(head);
+  const updates: (() => void)[] = [];
   runs.forEach((m, i) => {
     const row = el('tr');
     const swatch = el('span', 'swatch');
     swatch.style.backgroundColor = runColor(ctx, i);
-    const acc = m.isRegression ? m.testR2 : m.testAcc;
-    const pts = acc.points(1e9);
-    const final = pts.length ? `${m.isRegression ? 'R²' : 'acc'} ${fmt(pts[pts.length - 1].y)}` : '—';
+    const progress = el('span');
+    const final = el('span');
+    updates.push(() => {
+      progress.textContent = progressText(m);
+      const v = finalTest(m);
+      final.textContent = v === null ? '—' : `${m.isRegression ? 'R²' : 'acc'} ${v}`;
+    });
     const mem = m.memorizationEpoch;
     const gen = m.generalizationEpoch;
     const name = el('span', 'run-label', runLabel(m));
     name.title = `${m.run.runName}\n${m.runDir}`;
     const genText = gen !== null ? String(gen) : m.run.status === 'running' ? '…' : 'never';
-    const cells: (string | HTMLElement)[] = [swatch, name, statusBadge(m.run), progressText(m), mem === null ? '—' : String(mem), genText, final];
+    const cells: (string | HTMLElement)[] = [swatch, name, statusBadge(m.run), progress, mem === null ? '—' : String(mem), genText, final];
     for (const c of cells) {
       const td = el('td');
       td.append(c);
@@ -252,7 +283,7 @@ function compareHeader(): HTMLElement {
     table.append(row);
   });
   box.append(table);
-  return box;
+  return { el: box, update: () => updates.forEach((u) => u()) };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -40,6 +40,10 @@ export class Series {
     return this.count ? this.xs[this.count - 1] : null;
   }
 
+  get lastY(): number | null {
+    return this.count ? this.ys[this.count - 1] : null;
+  }
+
   /**
    * Append (x, y). Non-finite y (and y ≤ 0 on a log series) is skipped; an x equal to the last x replaces that
    * point; an x below the last x is ignored (records are per epoch and arrive in order). Returns whether the
