@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { RecordBatcher, recordKey, type BatchMessage } from '../engine/export/batch';
+import { RecordBatcher, recordsNotIn, type BatchMessage } from '../engine/export/batch';
 import { metricsCsv } from '../engine/export/csv';
 import { isWebviewToHost, type HostToWebview, type RunSnapshot, type WebviewToHost } from '../protocol';
 import type { RunSource } from './runSource';
@@ -186,8 +186,7 @@ export class DynamicsPanelManager implements vscode.Disposable {
     for (const s of snapshots) {
       const p = this.batcher.take(s.runDir);
       if (!p) continue;
-      const keys = new Set(s.records.map(recordKey));
-      const fresh = p.records.filter((r) => !keys.has(recordKey(r)));
+      const fresh = recordsNotIn(s.records, p.records);
       const msgs: BatchMessage[] = [];
       if (fresh.length) msgs.push({ type: 'append', runDir: s.runDir, records: fresh });
       if (p.status) msgs.push({ type: 'status', runDir: s.runDir, run: p.status });

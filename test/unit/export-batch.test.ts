@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecordBatcher, recordKey, type BatchMessage } from '../../extension/engine/export/batch';
+import { RecordBatcher, recordKey, recordsNotIn, type BatchMessage } from '../../extension/engine/export/batch';
 import type { MetricsRecord } from '../../extension/protocol';
 import { epochRecord, fakeRun, FakeClock } from './export-fixture';
 
@@ -113,4 +113,12 @@ test('recordKey tells records apart by type, epoch and event identity', () => {
   );
   assert.equal(keys.size, 8);
   assert.equal(recordKey(epochRecord(3)), recordKey({ ...epochRecord(3), trainLoss: 9 }));
+});
+
+test('recordsNotIn: live records already in the snapshot are dropped, the rest kept in order', () => {
+  const snapshot: MetricsRecord[] = [epochRecord(1), epochRecord(2), { type: 'event', epoch: 2, event: { kind: 'memorization', epoch: 2 } }];
+  const live: MetricsRecord[] = [epochRecord(2), { type: 'event', epoch: 2, event: { kind: 'memorization', epoch: 2 } }, epochRecord(3), { type: 'checkpoint', epoch: 3, path: 'c3' }, epochRecord(4)];
+  assert.deepEqual(recordsNotIn(snapshot, live), [live[2], live[3], live[4]]);
+  assert.deepEqual(recordsNotIn([], live), live);
+  assert.deepEqual(recordsNotIn(snapshot, []), []);
 });

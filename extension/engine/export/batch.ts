@@ -128,3 +128,13 @@ export function recordKey(r: MetricsRecord): string {
       return `${r.type}:${r.epoch}`;
   }
 }
+
+/**
+ * Live records that arrived while a snapshot was being read, minus those the snapshot already holds (the
+ * snapshot of a live run is taken while records keep coming), in arrival order.
+ */
+export function recordsNotIn(snapshot: readonly MetricsRecord[], live: readonly MetricsRecord[]): MetricsRecord[] {
+  if (live.length === 0) return [];
+  const keys = new Set(snapshot.map(recordKey));
+  return live.filter((r) => !keys.has(recordKey(r)));
+}
