@@ -74,6 +74,12 @@ function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...
   return el;
 }
 
+/** A dotted name with line-break opportunities after each dot (long tensor names wrap at components). */
+function breakable(name: string): Node[] {
+  const parts = name.split('.');
+  return parts.flatMap((p, i) => (i < parts.length - 1 ? [document.createTextNode(p + '.'), document.createElement('wbr')] : [document.createTextNode(p)]));
+}
+
 function button(label: string, onClick: () => void, attrs: Attrs = {}): HTMLButtonElement {
   const b = h('button', { type: 'button', ...attrs }, label);
   b.addEventListener('click', onClick);
@@ -243,7 +249,7 @@ function renderTableBody(): void {
       const tr = h(
         'tr',
         { 'data-tensor': r.name, class: r.name === state.selected ? 'tensor selected' : 'tensor', tabindex: 0, title: r.name, 'aria-selected': String(r.name === state.selected) },
-        h('td', { class: 'name' }, short),
+        h('td', { class: 'name' }, ...breakable(short)),
         h('td', {}, r.dtype),
         h('td', {}, shapeText(r.shape)),
         h('td', { class: 'num' }, r.numel.toLocaleString('en-US')),
@@ -305,7 +311,7 @@ function renderTensor(d: TensorDetail): void {
     ['NaN', s.nanCount.toLocaleString('en-US')],
     ['Inf', s.infCount.toLocaleString('en-US')],
   ];
-  const grid = h('dl', { class: 'stats', id: 'tensor-stats' }, ...stats.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { class: k === 'NaN' || k === 'Inf' ? (v !== '0' ? 'bad' : undefined) : undefined, 'data-stat': k }, v)]));
+  const grid = h('dl', { class: 'stats', id: 'tensor-stats' }, ...stats.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', { class: (k === 'NaN' || k === 'Inf') && v !== '0' ? 'bad' : undefined, 'data-stat': k }, v))));
   detail.replaceChildren(
     h('h2', { class: 'tensor-name' }, d.name),
     h('p', { class: 'muted' }, `${row.dtype} ${shapeText(row.shape)} · ${row.numel.toLocaleString('en-US')} values · ${humanBytes(row.bytes)} · computed in ${d.millis} ms`),
@@ -331,7 +337,7 @@ function renderTensor(d: TensorDetail): void {
         ['top λ', sp.top.slice(0, 3).map(fmt).join(', ')],
       ];
       const canvas = h('canvas', { id: 'spectrum-chart', 'aria-label': 'Eigenvalue histogram with the Marchenko–Pastur density' });
-      detail.append(h('dl', { class: 'stats', id: 'spectrum-stats' }, ...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { 'data-stat': k }, v)])), h('div', { class: 'chart' }, canvas));
+      detail.append(h('dl', { class: 'stats', id: 'spectrum-stats' }, ...facts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', { 'data-stat': k }, v)))), h('div', { class: 'chart' }, canvas));
       detailCharts.push(spectrumChart(canvas, sp));
     } else {
       const p = h('p', { class: 'muted', id: 'spectrum-note' }, d.spectrumNote ?? 'no spectrum');
@@ -491,7 +497,7 @@ function renderCompareBody(): void {
       return h(
         'tr',
         { 'data-tensor': x.name, class: status ? 'tensor mismatch' : 'tensor' },
-        h('td', { class: 'name', title: x.name }, x.name),
+        h('td', { class: 'name', title: x.name }, ...breakable(x.name)),
         h('td', {}, shapeText(x.shapeA ?? x.shapeB ?? [])),
         status ? h('td', { colspan: 4, class: 'muted' }, status) : h('td', { class: 'num' }, h('span', { class: 'bar', 'data-value': rel ?? '' }, fmt(rel))),
         status ? null : h('td', { class: 'num' }, fmt(x.cosine)),
