@@ -81,7 +81,12 @@ try {
   console.error(`run-integration: ${err instanceof Error ? err.message.split('\n')[0] : err}`);
   process.exitCode = 1;
 } finally {
-  await ctx?.close().catch(() => {});
+  // Closing can hang while the workbench shuts its extension host down: give it 10 s, then exit anyway
+  // (playwright kills the browser it launched when this process exits).
+  const t = Date.now();
+  await Promise.race([ctx?.close().catch(() => {}), new Promise((r) => setTimeout(r, 10_000))]);
+  if (Date.now() - t > 9_000) console.error('run-integration: the browser did not close within 10 s; killing it');
   fs.rmSync(udd, { recursive: true, force: true });
   consoleLog.end();
+  process.exit(process.exitCode ?? 1);
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `npm run test:e2e`: browser-driven checks (test/e2e/e2e.ts) of the packaged .vsix installed into code-server.
+# Packages the extension (vsce, --no-dependencies: dist/ bundles everything), installs it into a fresh
+# extensions folder, prepares a scratch workspace (the samples, and a checkpoint trained by the CLI), starts
+# code-server, drives it with Chromium, and always stops everything. Env: SKIP_BUILD=1, PORT, README_SHOTS.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/real-vscode/env.sh
+bash scripts/real-vscode/install.sh
+if [ "${SKIP_BUILD:-}" != 1 ]; then npm run -s build; fi
+mkdir -p out test-results
+VSIX=out/training-dynamics.vsix
+rm -f "$VSIX"
+npx vsce package --no-dependencies --allow-missing-repository -o "$VSIX" >/dev/null 2>out/vsce.log ||
+  { echo "test:e2e: vsce package failed:" >&2; grep -v '^npm warn' out/vsce.log >&2; exit 1; }
+echo "test:e2e: packaged $VSIX ($(du -k "$VSIX" | cut -f1) kB)"
+PORT=${PORT:-$(free_port)}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/td-e2e-XXXXXX")
+cleanup() {
+  bash scripts/real-vscode/stop.sh "$PORT"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+WS="$WORK/ws"; EXT_DIR="$WORK/extensions"
+mkdir -p "$WS/samples" "$WS/extension/engine/config" "$WS/.vscode" "$EXT_DIR"
+cp samples/*.experiment.json "$WS/samples/"
+cp extension/engine/config/schema.json "$WS/extension/engine/config/"
+# A checkpoint to open: a tiny run trained by the CLI into the workspace's runs folder.
+node bin/training-dynamics.js run "$WS/samples/quickstart.experiment.json" --config tiny --json >/dev/null 2>"$WORK/cli.log" ||
+  { echo "test:e2e: the CLI could not train quickstart/tiny:" >&2; tail -n 5 "$WORK/cli.log" >&2; exit 1; }
+CKPT=$(cd "$WS" && find .training-dynamics -name 'epoch-*.safetensors' | sort | tail -n 1)
+[ -n "$CKPT" ] || { echo "test:e2e: the CLI run wrote no checkpoint" >&2; exit 1; }
+XDG_CONFIG_HOME="$WORK/xdg" XDG_DATA_HOME="$WORK/xdg" XDG_CACHE_HOME="$WORK/xdg" "$N24" "$CS_ENTRY" \
+  --extensions-dir "$EXT_DIR" --user-data-dir "$WORK/ud-install" --install-extension "$PWD/$VSIX" >"$WORK/install.log" 2>&1 ||
+  { echo "test:e2e: installing the .vsix into code-server failed:" >&2; tail -n 5 "$WORK/install.log" >&2; exit 1; }
+EXT_DIR="$EXT_DIR" THEME=dark bash scripts/real-vscode/start.sh "$PORT" "$WS" >/dev/null
+echo "test:e2e: code-server on 127.0.0.1:$PORT with the .vsix installed, workspace $WS"
+SETTINGS_FILE="$RV/run/$PORT/ud/User/settings.json" CHECKPOINT="$(basename "$CKPT")" \
+  node --import tsx test/e2e/e2e.ts "http://127.0.0.1:$PORT/?folder=$WS"
