@@ -168,7 +168,10 @@ class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProvider<Ch
   constructor(private readonly s: Shared) {}
 
   openCustomDocument(uri: vscode.Uri): CheckpointDocument {
-    return new CheckpointDocument(uri, new WorkerClient(this.s.context.asAbsolutePath(path.join('dist', 'checkpointWorker.js'))));
+    const doc = new CheckpointDocument(uri, new WorkerClient(this.s.context.asAbsolutePath(path.join('dist', 'checkpointWorker.js'))));
+    // Start the worker and read the header while the webview loads (a failure is reported when the webview asks).
+    if (uri.scheme === 'file') doc.headerView().catch(() => undefined);
+    return doc;
   }
 
   resolveCustomEditor(doc: CheckpointDocument, panel: vscode.WebviewPanel): void {
