@@ -4,6 +4,7 @@
  */
 import type { AnnotationOptions, EventContext } from 'chartjs-plugin-annotation';
 import type { MatrixSpectrum, MetricsRecord } from '../../extension/protocol';
+import { lossFitPoints } from '../../extension/engine/export/fitCurve';
 import { benfordExpected, histogramDensity, mpCurvePoints } from '../../extension/engine/export/spectrumView';
 import { landscapeGrid, varyingAxes, type LandscapeGrid } from '../../extension/engine/export/heatmap';
 import { compareTensors, indexAtEpoch, type ChartName, type RunModel, type Series } from '../shared/series';
@@ -202,6 +203,12 @@ export class LossView extends LineView {
       points += r.trainLoss.length + r.testLoss.length;
     });
     if (compare) this.card.info.textContent = 'solid: test · dashed: train · one colour per run';
+    const fit = !compare ? this.ctx.runs[0]?.run.summary?.bestLossFit : null;
+    if (fit && this.ctx.runs[0].trainLoss.length) {
+      const xs = this.ctx.runs[0].trainLoss.points(MAX_POINTS).map((p) => p.x);
+      specs.push({ key: 'fit', label: `fit: ${fit.form}`, data: lossFitPoints(fit, xs), color: this.ctx.theme.muted, dash: [2, 2], width: 1 });
+      this.card.info.textContent = `train-loss fit: ${fit.form} (${Object.entries(fit.params).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}), R² ${fit.r2.toFixed(4)}`;
+    }
     const y = rawOptions(this.chart).scales.y as { title: { text: string } };
     y.title.text = this.ctx.runs.every((r) => r.isRegression) && this.ctx.runs.length ? 'MSE (log)' : 'loss (log)';
     return { specs, points };
