@@ -113,7 +113,9 @@ export interface CompareResult {
 export type HostToWorker =
   | { type: 'header'; id: number; file: string }
   | { type: 'tensor'; id: number; file: string; name: string; force: boolean }
-  | { type: 'compare'; id: number; fileA: string; fileB: string };
+  | { type: 'compare'; id: number; fileA: string; fileB: string }
+  /** Stop request `id` at its next chunk (it then fails with code CANCELLED). */
+  | { type: 'cancel'; id: number };
 
 export type WorkerToHost =
   | { type: 'header'; id: number; header: HeaderView }
@@ -225,6 +227,8 @@ export function isHostToWorker(x: unknown): x is HostToWorker {
       return isStr(x.file) && isStr(x.name) && typeof x.force === 'boolean';
     case 'compare':
       return isStr(x.fileA) && isStr(x.fileB);
+    case 'cancel':
+      return true;
     default:
       return false;
   }

@@ -37,7 +37,7 @@ class WorkerFailure extends Error {
   }
 }
 
-type Request = HostToWorker extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+type Request = Exclude<HostToWorker, { type: 'cancel' }> extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 type Reply = Exclude<WorkerToHost, { type: 'progress' } | { type: 'error' }>;
 
 /** One worker thread, started on first use; requests are answered in order. A crash fails what is pending. */
@@ -49,12 +49,23 @@ class WorkerClient implements vscode.Disposable {
   constructor(private readonly script: string) {}
 
   request(req: Request, progress?: (fraction: number, label: string) => void): Promise<Reply> {
+    return this.start(req, progress).done;
+  }
+
+  /** Sends a request; `id` can be passed to cancel(). */
+  start(req: Request, progress?: (fraction: number, label: string) => void): { id: number; done: Promise<Reply> } {
     const id = this.nextId++;
     const w = this.ensure();
-    return new Promise<Reply>((resolve, reject) => {
+    const done = new Promise<Reply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, progress });
       w.postMessage({ ...req, id });
     });
+    return { id, done };
+  }
+
+  /** Asks the worker to stop a request at its next chunk (it then fails with code CANCELLED). */
+  cancel(id: number): void {
+    if (this.pending.has(id)) this.worker?.postMessage({ type: 'cancel', id });
   }
 
   private ensure(): Worker {
@@ -182,25 +193,34 @@ class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProvider<Ch
     const post = (m: CheckpointHostToWebview) => void webview.postMessage(m);
     let disposed = false;
 
-    // Latest selection wins: one tensor computes at a time, later clicks replace the queued one.
+    // Latest selection wins: one tensor computes at a time; a new selection replaces the queued one and cancels
+    // the running one (a large tensor is read in chunks, so it stops within one chunk).
     let queued: { name: string; force: boolean } | null = null;
-    let busy = false;
+    let running: { id: number; name: string } | null = null;
     const pump = async () => {
-      if (busy || !queued || disposed) return;
+      if (running || !queued || disposed) return;
       const job = queued;
       queued = null;
-      busy = true;
+      const hit = doc.cache.get(job.name);
+      if (hit && !(job.force && hit.spectrumForceable)) {
+        post({ type: 'tensor', detail: hit });
+        void pump();
+        return;
+      }
+      const req = doc.worker.start({ type: 'tensor', file: doc.uri.fsPath, name: job.name, force: job.force }, (fraction, label) => {
+        if (!disposed) post({ type: 'progress', name: job.name, fraction, label });
+      });
+      running = { id: req.id, name: job.name };
       try {
-        const r = await doc.worker.request({ type: 'tensor', file: doc.uri.fsPath, name: job.name, force: job.force }, (fraction, label) => {
-          if (!disposed) post({ type: 'progress', name: job.name, fraction, label });
-        });
+        const r = await req.done;
         if (r.type !== 'tensor') throw new WorkerFailure('WORKER', 'unexpected reply from the checkpoint worker');
         doc.cache.set(job.name, r.detail);
         if (!disposed) post({ type: 'tensor', detail: r.detail });
       } catch (err) {
-        if (!disposed) post({ type: 'tensorError', name: job.name, message: errorText(err).message });
+        const e = errorText(err);
+        if (!disposed && e.code !== 'CANCELLED') post({ type: 'tensorError', name: job.name, message: e.message });
       } finally {
-        busy = false;
+        running = null;
         void pump();
       }
     };
@@ -228,6 +248,7 @@ class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProvider<Ch
             return;
           }
           queued = { name: msg.name, force: msg.force };
+          if (running && running.name !== msg.name) doc.worker.cancel(running.id);
           void pump();
           return;
         }
@@ -252,6 +273,7 @@ class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProvider<Ch
     });
     panel.onDidDispose(() => {
       disposed = true;
+      if (running) doc.worker.cancel(running.id);
       sub.dispose();
     });
   }

@@ -87,10 +87,25 @@ export function mergeStats(a: TensorStats, b: TensorStats): TensorStats {
   };
 }
 
-/** Decodes elements [from, from + count) of a tensor. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Decodes elements [from, from + count) of a tensor (F32/F64 on a little-endian machine: a view, no copy). */
 async function readElements(src: ByteSource, info: TensorInfo, from: number, count: number): Promise<Float64Array | Float32Array> {
   const size = DTYPE_SIZE[info.dtype];
-  return decode(await src.read(info.begin + from * size, count * size), info.dtype);
+  const bytes = await src.read(info.begin + from * size, count * size);
+  if (LITTLE_ENDIAN && bytes.byteOffset % size === 0) {
+    if (info.dtype === 'F32') return new Float32Array(bytes.buffer, bytes.byteOffset, count);
+    if (info.dtype === 'F64') return new Float64Array(bytes.buffer, bytes.byteOffset, count);
+  }
+  return decode(bytes, info.dtype);
+}
+
+/** Thrown by a progress callback when the host cancelled the request. */
+export class Cancelled extends Error {
+  readonly code = 'CANCELLED';
+  constructor() {
+    super('cancelled');
+  }
 }
 
 /** The whole tensor, read chunk by chunk with progress (fractions 0..share). */
@@ -310,21 +325,31 @@ function startWorker(port: NonNullable<typeof parentPort>): void {
   const open = new OpenFiles();
   const post = (m: WorkerToHost) => port.postMessage(m);
   let chain: Promise<void> = Promise.resolve();
+  const cancelled = new Set<number>();
+  const active = new Set<number>();
   port.on('message', (raw: unknown) => {
+    // Handled at once (not queued): a running request sees it at its next chunk, a queued one when it starts.
+    if (isHostToWorker(raw) && raw.type === 'cancel') {
+      if (active.has(raw.id)) cancelled.add(raw.id);
+      return;
+    }
     if (!isHostToWorker(raw)) {
       post({ type: 'error', id: typeof (raw as { id?: unknown })?.id === 'number' ? (raw as { id: number }).id : 0, code: 'BAD_REQUEST', message: 'malformed request to the checkpoint worker' });
       return;
     }
     const msg = raw;
+    active.add(msg.id);
     chain = chain.then(async () => {
       let lastPost = 0;
       const progress: Progress = (fraction, label) => {
+        if (cancelled.has(msg.id)) throw new Cancelled();
         const now = Date.now();
         if (fraction < 1 && now - lastPost < 100) return;
         lastPost = now;
         post({ type: 'progress', id: msg.id, fraction: Math.max(0, Math.min(1, fraction)), label });
       };
       try {
+        if (cancelled.has(msg.id)) throw new Cancelled();
         if (msg.type === 'header') {
           const f = await open.get(msg.file);
           post({ type: 'header', id: msg.id, header: headerView(msg.file, f.header) });
@@ -333,13 +358,16 @@ function startWorker(port: NonNullable<typeof parentPort>): void {
           const info = f.header.tensors.find((t) => t.name === msg.name);
           if (!info) throw new SafetensorsError('NO_SUCH_TENSOR', `no tensor named '${msg.name}'`);
           post({ type: 'tensor', id: msg.id, detail: await tensorDetail(f.src, info, msg.force, progress) });
-        } else {
+        } else if (msg.type === 'compare') {
           const [a, b] = await Promise.all([open.get(msg.fileA), open.get(msg.fileB)]);
           post({ type: 'compare', id: msg.id, result: await compareHeaders(a, b, progress) });
         }
       } catch (err) {
-        const code = err instanceof SafetensorsError ? err.code : 'INTERNAL';
+        const code = err instanceof SafetensorsError || err instanceof Cancelled ? err.code : 'INTERNAL';
         post({ type: 'error', id: msg.id, code, message: err instanceof Error ? err.message : String(err) });
+      } finally {
+        cancelled.delete(msg.id);
+        active.delete(msg.id);
       }
     });
   });

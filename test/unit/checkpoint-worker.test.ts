@@ -157,7 +157,7 @@ test('comparing checkpoints: rows for common, missing and reshaped tensors; W₀
 });
 
 /** Runs the real worker message loop (TypeScript through tsx) and collects replies. */
-function startWorker(): { ask: (msg: object, until: (m: WorkerToHost) => boolean) => Promise<WorkerToHost[]>; stop: () => Promise<number> } {
+function startWorker(): { ask: (msg: object, until: (m: WorkerToHost) => boolean) => Promise<WorkerToHost[]>; send: (msg: object) => void; stop: () => Promise<number> } {
   // The worker thread compiles the TypeScript source with tsx's CommonJS hook (what esbuild bundles for the editor).
   const file = resolve(__dirname, '../../extension/host/checkpointWorker.ts');
   const w = new Worker(`require('tsx/cjs'); require(${JSON.stringify(file)});`, { eval: true });
@@ -176,6 +176,7 @@ function startWorker(): { ask: (msg: object, until: (m: WorkerToHost) => boolean
         w.on('message', on);
         w.postMessage(msg);
       }),
+    send: (msg) => w.postMessage(msg),
     stop: () => w.terminate(),
   };
 }
@@ -229,6 +230,15 @@ test('worker thread: header of a 1 GiB file in well under a second; hostile file
       assert.equal(bad.type === 'error' && bad.code, 'BAD_REQUEST');
       const [nt] = await wk.ask({ type: 'tensor', id: 7, file: big, name: 'nope', force: false }, (m) => m.id === 7);
       assert.equal(nt.type === 'error' && nt.code, 'NO_SUCH_TENSOR');
+
+      // Cancelling a long request (the 1 GiB tensor, read in chunks) stops it within a chunk.
+      const started = Date.now();
+      const pending = wk.ask({ type: 'tensor', id: 20, file: big, name: 'model.embed.weight', force: false }, (m) => m.id === 20 && m.type !== 'progress');
+      await new Promise((r) => setTimeout(r, 300));
+      wk.send({ type: 'cancel', id: 20 });
+      const c = (await pending).slice(-1)[0];
+      assert.equal(c.type === 'error' && c.code, 'CANCELLED', JSON.stringify(c));
+      assert.ok(Date.now() - started < 10_000, `cancel took ${Date.now() - started} ms`);
 
       // A real tensor request reports progress and ends with the detail.
       const small = join(dir, 'small.safetensors');
