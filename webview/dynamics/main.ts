@@ -6,7 +6,7 @@
  * acquireVsCodeApi().setState.
  */
 import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDropdown, vsCodeOption } from '@vscode/webview-ui-toolkit';
-import { isHostToWebview, type HostToWebview, type RunJson, type RunSnapshot } from '../../extension/protocol';
+import { isHostToWebview, isMetricsRecord, type HostToWebview, type RunJson, type RunSnapshot } from '../../extension/protocol';
 import { RunModel, type ChartName } from '../shared/series';
 import { readTheme, watchTheme, type Theme } from '../shared/theme';
 import { RedrawThrottle } from '../shared/throttle';
@@ -293,7 +293,8 @@ function compareHeader(): Built {
 function onMessage(msg: HostToWebview): void {
   switch (msg.type) {
     case 'show':
-      show(msg.runs, msg.sweepAxes);
+      // The guard checks the shape of a show message but not every record of a snapshot: drop malformed ones.
+      show(msg.runs.map((r) => ({ ...r, records: r.records.filter(isMetricsRecord) })), msg.sweepAxes);
       return;
     case 'append': {
       const m = runs.find((r) => r.runDir === msg.runDir);

@@ -385,7 +385,7 @@ export class ActivationsView extends LineView {
 
   override waitingText(): string {
     const r = this.ctx.runs[0];
-    if (r && r.run.config.model.hidden.length === 0) return 'This model has no hidden layer: no activation statistics.';
+    if (r && r.run.config?.model?.hidden?.length === 0) return 'This model has no hidden layer: no activation statistics.';
     return probeWait(this.ctx, 'activation', r?.run.config.probes?.activationsEvery, 'activationsEvery');
   }
 }
