@@ -327,7 +327,10 @@ export async function compareCheckpoints(a: vscode.Uri, b: vscode.Uri): Promise<
         return r.result;
       });
     try {
-      post({ type: 'compare', result: await result });
+      const r = await result;
+      // The worker puts the earlier epoch first: name the panel W₀ → W₁.
+      panel.title = `${path.basename(r.fileA)} → ${path.basename(r.fileB)}`;
+      post({ type: 'compare', result: r });
     } catch (err) {
       result = undefined;
       post({ type: 'fatal', file: `${a.fsPath} / ${b.fsPath}`, ...errorText(err) });
