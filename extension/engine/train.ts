@@ -171,10 +171,12 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
           }, trainable.map((q) => q.variable));
           const gradMap = new Map<string, tfc.Tensor>();
           for (const q of trainable) gradMap.set(q.name, grads[q.variable.name]);
-          names.forEach((nm, i) => {
-            const g = gradMap.get(nm);
-            if (g) gradNormSum[i] += l2(hostRead(tf, g));
-          });
+          if (measure) {
+            names.forEach((nm, i) => {
+              const g = gradMap.get(nm);
+              if (g) gradNormSum[i] += l2(hostRead(tf, g));
+            });
+          }
           opt.step(lr, trainable, gradMap);
           const lo = logits! as tfc.Tensor2D;
           const correct = correctOf(lo, lb);
