@@ -7,6 +7,7 @@
  * the reader's message.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -55,7 +56,14 @@ class WorkerClient implements vscode.Disposable {
   /** Sends a request; `id` can be passed to cancel(). */
   start(req: Request, progress?: (fraction: number, label: string) => void): { id: number; done: Promise<Reply> } {
     const id = this.nextId++;
-    const w = this.ensure();
+    let w: Worker;
+    try {
+      w = this.ensure();
+    } catch (err) {
+      const done = Promise.reject(new WorkerFailure('WORKER', `cannot start the checkpoint worker (${(err as Error).message}); run \`npm run build\``));
+      done.catch(() => undefined);
+      return { id, done };
+    }
     const done = new Promise<Reply>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, progress });
       w.postMessage({ ...req, id });
@@ -170,6 +178,50 @@ export function checkpointHtml(webview: vscode.Webview, context: vscode.Extensio
 </html>`;
 }
 
+/** A page without scripts, for when the inspector's script cannot run (missing bundle, or it never started). */
+function staticErrorHtml(webview: vscode.Webview, context: vscode.ExtensionContext, heading: string, message: string): string {
+  const css = webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'media', 'checkpoint.css'));
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource}">
+<link rel="stylesheet" href="${css}">
+</head>
+<body><main><section class="fatal" role="alert"><h2>${escapeHtml(heading)}</h2><p class="fatal-message">${escapeHtml(message)}</p></section></main></body>
+</html>`;
+}
+
+/**
+ * Shows the inspector page, or a static error page when the bundles are missing; if the page's script has not
+ * said `ready` within 20 s, replaces it with a static error page (never an endless "Reading…").
+ */
+function showPage(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, mode: 'inspect' | 'compare', title: string): { ready(): void; dispose(): void } {
+  const webview = panel.webview;
+  const missing = ['dist/webview/checkpoint.js', 'dist/checkpointWorker.js'].filter((f) => !existsSync(context.asAbsolutePath(f)));
+  if (missing.length) {
+    webview.html = staticErrorHtml(webview, context, 'The checkpoint inspector is not built', `Missing ${missing.join(', ')}: run \`npm run build\` in the extension folder.`);
+    return { ready: () => undefined, dispose: () => undefined };
+  }
+  webview.html = checkpointHtml(webview, context, mode, title);
+  // A hidden webview runs no script: only a page that stayed visible for the whole wait counts as stuck.
+  const arm = (): NodeJS.Timeout =>
+    setTimeout(() => {
+      if (!panel.visible) {
+        timer = arm();
+        return;
+      }
+      timer = undefined;
+      webview.html = staticErrorHtml(webview, context, 'The checkpoint inspector did not start', 'Its page script did not load within 20 seconds. Reopen the file; if this persists, rebuild the extension (`npm run build`).');
+    }, 20_000);
+  let timer: NodeJS.Timeout | undefined = arm();
+  const stop = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  };
+  return { ready: stop, dispose: stop };
+}
+
 function errorText(err: unknown): { code: string; message: string } {
   if (err instanceof WorkerFailure) return { code: err.code, message: err.message };
   return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
@@ -189,7 +241,7 @@ class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProvider<Ch
     const { context, hooks } = this.s;
     const webview = panel.webview;
     webview.options = webviewOptions(context);
-    webview.html = checkpointHtml(webview, context, 'inspect', path.basename(doc.uri.fsPath));
+    const page = showPage(panel, context, 'inspect', path.basename(doc.uri.fsPath));
     const post = (m: CheckpointHostToWebview) => void webview.postMessage(m);
     let disposed = false;
 
@@ -230,6 +282,7 @@ class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProvider<Ch
       const msg = raw;
       switch (msg.type) {
         case 'ready': {
+          page.ready();
           if (doc.uri.scheme !== 'file') {
             post({ type: 'fatal', file: doc.uri.toString(), code: 'IO', message: 'only files on this machine can be inspected' });
             return;
@@ -274,6 +327,7 @@ class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProvider<Ch
     panel.onDidDispose(() => {
       disposed = true;
       if (running) doc.worker.cancel(running.id);
+      page.dispose();
       sub.dispose();
     });
   }
@@ -314,12 +368,13 @@ export async function compareCheckpoints(a: vscode.Uri, b: vscode.Uri): Promise<
   const { context } = shared;
   const title = `${path.basename(a.fsPath)} ↔ ${path.basename(b.fsPath)}`;
   const panel = vscode.window.createWebviewPanel(CHECKPOINT_COMPARE_VIEW_TYPE, title, vscode.ViewColumn.Active, { ...webviewOptions(context), retainContextWhenHidden: true });
-  panel.webview.html = checkpointHtml(panel.webview, context, 'compare', title);
+  const page = showPage(panel, context, 'compare', title);
   const worker = new WorkerClient(context.asAbsolutePath(path.join('dist', 'checkpointWorker.js')));
   const post = (m: CheckpointHostToWebview) => void panel.webview.postMessage(m);
   let result: Promise<CompareResult> | undefined;
   const sub = panel.webview.onDidReceiveMessage(async (raw: unknown) => {
     if (!isCheckpointWebviewToHost(raw) || raw.type !== 'ready') return;
+    page.ready();
     result ??= worker
       .request({ type: 'compare', fileA: a.fsPath, fileB: b.fsPath }, (fraction, label) => post({ type: 'compareProgress', fraction, label }))
       .then((r) => {
@@ -337,6 +392,7 @@ export async function compareCheckpoints(a: vscode.Uri, b: vscode.Uri): Promise<
     }
   });
   panel.onDidDispose(() => {
+    page.dispose();
     sub.dispose();
     worker.dispose();
   });
