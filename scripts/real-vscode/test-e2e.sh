@@ -11,7 +11,7 @@ if [ "${SKIP_BUILD:-}" != 1 ]; then npm run -s build; fi
 mkdir -p out test-results
 VSIX=out/training-dynamics.vsix
 rm -f "$VSIX"
-npx vsce package --no-dependencies --allow-missing-repository -o "$VSIX" >/dev/null 2>out/vsce.log ||
+npx vsce package --no-dependencies --allow-missing-repository --no-rewrite-relative-links -o "$VSIX" >/dev/null 2>out/vsce.log ||
   { echo "test:e2e: vsce package failed:" >&2; grep -v '^npm warn' out/vsce.log >&2; exit 1; }
 echo "test:e2e: packaged $VSIX ($(du -k "$VSIX" | cut -f1) kB)"
 PORT=${PORT:-$(free_port)}
@@ -36,5 +36,5 @@ XDG_CONFIG_HOME="$WORK/xdg" XDG_DATA_HOME="$WORK/xdg" XDG_CACHE_HOME="$WORK/xdg"
   { echo "test:e2e: installing the .vsix into code-server failed:" >&2; tail -n 5 "$WORK/install.log" >&2; exit 1; }
 EXT_DIR="$EXT_DIR" THEME=dark bash scripts/real-vscode/start.sh "$PORT" "$WS" >/dev/null
 echo "test:e2e: code-server on 127.0.0.1:$PORT with the .vsix installed, workspace $WS"
-SETTINGS_FILE="$RV/run/$PORT/ud/User/settings.json" CHECKPOINT="$(basename "$CKPT")" \
+CHECKPOINT="$(basename "$CKPT")" \
   node --import tsx test/e2e/e2e.ts "http://127.0.0.1:$PORT/?folder=$WS"

@@ -7,8 +7,7 @@
  *
  * Usage: node --import tsx test/e2e/e2e.ts URL
  * Env: SHOTS (failure screenshots, default test-results), README_SHOTS (default media/screenshots; "0" = none),
- *      SETTINGS_FILE (the server's User/settings.json, to switch the theme live), CHECKPOINT (workspace-relative
- *      file name of a checkpoint to open), E2E_TRAIN_TIMEOUT_MS (default 240000).
+ *      CHECKPOINT (file name of a checkpoint in the workspace, to open through Quick Open), E2E_TRAIN_TIMEOUT_MS (default 240000).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -55,36 +54,34 @@ async function quickOpen(page: Page, file: string): Promise<void> {
 }
 
 /** Every chart card's name → data-points, once each holds data; throws with the last counts on timeout. */
-async function chartsWithData(frame: FrameLocator, timeoutMs: number): Promise<Record<string, number>> {
+async function chartsWithData(frame: FrameLocator, timeoutMs: number, minCharts = 5): Promise<Record<string, number>> {
   const end = Date.now() + timeoutMs;
   let last: Record<string, number> = {};
   for (;;) {
-    last = {};
     try {
-      const cards = frame.locator('[data-chart]');
-      const n = await cards.count();
-      for (let i = 0; i < n; i++) {
-        const c = cards.nth(i);
-        last[(await c.getAttribute('data-chart', { timeout: 2_000 })) ?? `#${i}`] = Number(await c.getAttribute('data-points', { timeout: 2_000 }));
-      }
+      // One atomic read of every card (a card-by-card read can interleave with a re-render).
+      const pairs = await frame.locator('[data-chart]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-chart') ?? '?', Number(e.getAttribute('data-points'))] as const));
+      last = Object.fromEntries(pairs);
     } catch {
-      // the webview is (re)loading
+      last = {}; // the webview is (re)loading
     }
     const counts = Object.values(last);
-    if (counts.length >= 3 && counts.every((x) => x > 0)) return last;
+    if (counts.length >= minCharts && counts.every((x) => x > 0)) return last;
     if (Date.now() > end) throw new Error(`charts without data after ${timeoutMs / 1000} s: ${JSON.stringify(last)}`);
     await new Promise((r) => setTimeout(r, 1_000));
   }
 }
 
+/** Switches the colour theme through the UI (Preferences: Color Theme), as a user would. */
 async function setTheme(page: Page, theme: 'dark' | 'light'): Promise<void> {
-  const file = process.env.SETTINGS_FILE;
-  if (!file) throw new Error('SETTINGS_FILE is not set: cannot switch the theme');
-  const settings = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
-  settings['workbench.colorTheme'] = theme === 'dark' ? 'Default Dark Modern' : 'Default Light Modern';
-  fs.writeFileSync(file, JSON.stringify(settings, null, 2));
-  const want = theme === 'dark' ? 'vs-dark' : 'vs';
-  await page.locator(`.monaco-workbench.${want}`).waitFor({ timeout: 20_000 });
+  const name = theme === 'dark' ? 'Dark Modern' : 'Light Modern';
+  await palette(page, 'Preferences: Color Theme');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await page.locator(`.monaco-workbench.${theme === 'dark' ? 'vs-dark' : 'vs'}`).waitFor({ timeout: 20_000 });
   await page.waitForTimeout(1_500); // the webviews repaint with the new theme colours
 }
 
@@ -137,6 +134,8 @@ async function main(): Promise<number> {
   await step('dynamics-charts-hold-data', async () => {
     const counts = await chartsWithData(webview(page), trainTimeout);
     log('charts', JSON.stringify(counts));
+    await palette(page, 'Notifications: Clear All Notifications').catch(() => {});
+    await page.waitForTimeout(500);
     if (readmeShots) await page.screenshot({ path: path.join(readmeShots, 'dynamics-dark.png') });
   });
 
@@ -145,7 +144,7 @@ async function main(): Promise<number> {
     await page.waitForTimeout(1_000);
   });
 
-  if (readmeShots && process.env.SETTINGS_FILE) {
+  if (readmeShots) {
     await step('readme-screenshots-light', async () => {
       await setTheme(page, 'light');
       await chartsWithData(webview(page), 30_000);
@@ -165,7 +164,11 @@ async function main(): Promise<number> {
     await rows.first().waitFor({ timeout: 30_000 });
     const names = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-tensor') ?? ''));
     log('tensors', names.join(', '));
-    if (!names.some((n) => /kernel/.test(n))) throw new Error(`tensor table lists no kernel: ${names.join(', ')}`);
+    const kernel = names.find((n) => /kernel/.test(n));
+    if (!kernel) throw new Error(`tensor table lists no kernel: ${names.join(', ')}`);
+    // Select a weight matrix: its statistics and spectrum appear beside the table (for the screenshot).
+    await table.locator(`[data-tensor="${kernel}"]`).first().click();
+    await page.waitForTimeout(2_000);
     if (readmeShots) await page.screenshot({ path: path.join(readmeShots, 'checkpoint-dark.png') });
   });
 
