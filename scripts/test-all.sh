@@ -45,8 +45,8 @@ cli_smoke() {
     const lines = process.argv[1].trim().split("\n").filter(Boolean);
     const r = JSON.parse(lines[lines.length - 1]);
     const run = r.run ?? r;
-    const ok = run.status === "completed" && run.epochsCompleted === 60;
-    console.log(`CLI run: status ${run.status}, ${run.epochsCompleted} epochs`);
+    const ok = run.status === "completed" && run.epochs === 60 && run.backend && Number.isFinite(run.final.trainLoss);
+    console.log(`CLI run: status ${run.status}, ${run.epochs} epochs, backend ${run.backend}`);
     console.log(ok ? "1 passed, 0 failed" : "0 passed, 1 failed");
     process.exit(ok ? 0 : 1);
   ' "$out" || return 1
