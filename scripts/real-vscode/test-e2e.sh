@@ -8,12 +8,7 @@ cd "$(dirname "$0")/../.."
 source scripts/real-vscode/env.sh
 bash scripts/real-vscode/install.sh
 if [ "${SKIP_BUILD:-}" != 1 ]; then npm run -s build; fi
-mkdir -p out test-results
-VSIX=out/training-dynamics.vsix
-rm -f "$VSIX"
-npx vsce package --no-dependencies --allow-missing-repository --no-rewrite-relative-links -o "$VSIX" >/dev/null 2>out/vsce.log ||
-  { echo "test:e2e: vsce package failed:" >&2; grep -v '^npm warn' out/vsce.log >&2; exit 1; }
-echo "test:e2e: packaged $VSIX ($(du -k "$VSIX" | cut -f1) kB)"
+mkdir -p test-results
 PORT=${PORT:-$(free_port)}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/td-e2e-XXXXXX")
 cleanup() {
@@ -31,9 +26,7 @@ node bin/training-dynamics.js run "$WS/samples/quickstart.experiment.json" --con
   { echo "test:e2e: the CLI could not train quickstart/tiny:" >&2; tail -n 5 "$WORK/cli.log" >&2; exit 1; }
 CKPT=$(cd "$WS" && find .training-dynamics -name 'epoch-*.safetensors' | sort | tail -n 1)
 [ -n "$CKPT" ] || { echo "test:e2e: the CLI run wrote no checkpoint" >&2; exit 1; }
-XDG_CONFIG_HOME="$WORK/xdg" XDG_DATA_HOME="$WORK/xdg" XDG_CACHE_HOME="$WORK/xdg" "$N24" "$CS_ENTRY" \
-  --extensions-dir "$EXT_DIR" --user-data-dir "$WORK/ud-install" --install-extension "$PWD/$VSIX" >"$WORK/install.log" 2>&1 ||
-  { echo "test:e2e: installing the .vsix into code-server failed:" >&2; tail -n 5 "$WORK/install.log" >&2; exit 1; }
+bash scripts/real-vscode/package-install.sh "$EXT_DIR"
 EXT_DIR="$EXT_DIR" THEME=dark bash scripts/real-vscode/start.sh "$PORT" "$WS" >/dev/null
 echo "test:e2e: code-server on 127.0.0.1:$PORT with the .vsix installed, workspace $WS"
 CHECKPOINT="$(basename "$CKPT")" \

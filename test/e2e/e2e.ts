@@ -3,16 +3,16 @@
  * the workbench loads, the grokking sample's "Train this config" CodeLens starts a run, the Dynamics panel
  * opens and every chart holds data (read from the webview DOM's data-points attributes, not from pixels),
  * a .safetensors checkpoint opens in the checkpoint editor and its tensor table lists the tensors.
- * Screenshots on failure (test-results/) and, for the README, in dark and light themes (media/screenshots/).
+ * Screenshots on failure and of the panel in dark and light themes go to test-results/ (the README's pictures are
+ * made from a finished grokking run by scripts/real-vscode/readme-shots.sh).
  *
  * Usage: node --import tsx test/e2e/e2e.ts URL
- * Env: SHOTS (failure screenshots, default test-results), README_SHOTS (default media/screenshots; "0" = none),
+ * Env: SHOTS (failure screenshots, default test-results), README_SHOTS (theme screenshots, default SHOTS; "0" = none),
  *      CHECKPOINT (file name of a checkpoint in the workspace, to open through Quick Open), E2E_TRAIN_TIMEOUT_MS (default 240000).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type FrameLocator, type Page } from 'playwright-core';
+import { chartsWithData, launchBrowser, palette, quickOpen, setTheme, webview } from './workbench';
 
 const url = process.argv[2];
 if (!url) {
@@ -21,79 +21,16 @@ if (!url) {
 }
 const root = path.resolve(__dirname, '../..');
 const shots = process.env.SHOTS || path.join(root, 'test-results');
-const readmeShots = process.env.README_SHOTS === '0' ? null : process.env.README_SHOTS || path.join(root, 'media/screenshots');
+const readmeShots = process.env.README_SHOTS === '0' ? null : process.env.README_SHOTS || shots;
 const trainTimeout = Number(process.env.E2E_TRAIN_TIMEOUT_MS || 240_000);
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 fs.mkdirSync(shots, { recursive: true });
 if (readmeShots) fs.mkdirSync(readmeShots, { recursive: true });
 
 const t0 = Date.now();
 const log = (...a: unknown[]) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 
-/** The webview frame (inner #active-frame) whose document holds `selector`, among the visible webviews. */
-function webview(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('#active-frame');
-}
-
-async function palette(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill('>' + title);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
-  await page.keyboard.press('Enter');
-}
-
-async function quickOpen(page: Page, file: string): Promise<void> {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(file);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) }).first().waitFor({ timeout: 20_000 });
-  await page.keyboard.press('Enter');
-}
-
-/** Every chart card's name → data-points, once each holds data; throws with the last counts on timeout. */
-async function chartsWithData(frame: FrameLocator, timeoutMs: number, minCharts = 5): Promise<Record<string, number>> {
-  const end = Date.now() + timeoutMs;
-  let last: Record<string, number> = {};
-  for (;;) {
-    try {
-      // One atomic read of every card (a card-by-card read can interleave with a re-render).
-      const pairs = await frame.locator('[data-chart]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-chart') ?? '?', Number(e.getAttribute('data-points'))] as const));
-      last = Object.fromEntries(pairs);
-    } catch {
-      last = {}; // the webview is (re)loading
-    }
-    const counts = Object.values(last);
-    if (counts.length >= minCharts && counts.every((x) => x > 0)) return last;
-    if (Date.now() > end) throw new Error(`charts without data after ${timeoutMs / 1000} s: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 1_000));
-  }
-}
-
-/** Switches the colour theme through the UI (Preferences: Color Theme), as a user would. */
-async function setTheme(page: Page, theme: 'dark' | 'light'): Promise<void> {
-  const name = theme === 'dark' ? 'Dark Modern' : 'Light Modern';
-  await palette(page, 'Preferences: Color Theme');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 10_000 });
-  await page.keyboard.press('Enter');
-  await page.locator(`.monaco-workbench.${theme === 'dark' ? 'vs-dark' : 'vs'}`).waitFor({ timeout: 20_000 });
-  await page.waitForTimeout(1_500); // the webviews repaint with the new theme colours
-}
-
 async function main(): Promise<number> {
-  const udd = fs.mkdtempSync(path.join(os.tmpdir(), 'td-e2e-chromium-'));
-  const browser = await chromium.launchPersistentContext(udd, {
-    executablePath: chromiumPath,
-    headless: true,
-    viewport: { width: 1600, height: 1000 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  const page = browser.pages()[0] ?? (await browser.newPage());
+  const { page, close } = await launchBrowser({ width: 1600, height: 1000 });
   page.on('pageerror', (e) => log('PAGEERROR', e.message.slice(0, 200)));
   let passed = 0;
   let failed = 0;
@@ -110,7 +47,7 @@ async function main(): Promise<number> {
       log('ok  ', name);
     } catch (err) {
       failed++;
-      broken = name !== 'readme-screenshots-light';
+      broken = name !== 'light-theme-charts';
       log('FAIL', name, (err instanceof Error ? err.message : String(err)).split('\n')[0]);
       await page.screenshot({ path: path.join(shots, `e2e-fail-${name}.png`) }).catch(() => {});
     }
@@ -141,11 +78,12 @@ async function main(): Promise<number> {
 
   await step('stop-run', async () => {
     await palette(page, 'Training Dynamics: Stop All Runs');
-    await page.waitForTimeout(1_000);
+    // The panel's status badge turns to "stopped" once the trainer has flushed its state and exited.
+    await webview(page).locator('.status.status-stopped').waitFor({ timeout: 30_000 });
   });
 
   if (readmeShots) {
-    await step('readme-screenshots-light', async () => {
+    await step('light-theme-charts', async () => {
       await setTheme(page, 'light');
       await chartsWithData(webview(page), 30_000);
       await page.screenshot({ path: path.join(readmeShots, 'dynamics-light.png') });
@@ -172,8 +110,7 @@ async function main(): Promise<number> {
     if (readmeShots) await page.screenshot({ path: path.join(readmeShots, 'checkpoint-dark.png') });
   });
 
-  await browser.close();
-  fs.rmSync(udd, { recursive: true, force: true });
+  await close();
   console.log(`${passed} passed, ${failed} failed`);
   return failed ? 1 : 0;
 }

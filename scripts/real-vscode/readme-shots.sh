@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `npm run shots`: remakes the README's pictures in media/screenshots/ (dark and light) from the packaged
+# extension in code-server, with a finished run of the grokking sample's adamw-wd1 config in the workspace.
+# Trains that run with the CLI (3000 epochs, a few minutes) unless GROK_RUN names an existing run directory.
+# Always stops code-server and removes the scratch workspace. Env: SKIP_BUILD=1, PORT, GROK_RUN, OUT.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source scripts/real-vscode/env.sh
+bash scripts/real-vscode/install.sh
+if [ "${SKIP_BUILD:-}" != 1 ]; then npm run -s build; fi
+OUT=${OUT:-$ROOT_DIR/media/screenshots}
+PORT=${PORT:-$(free_port)}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/td-shots-XXXXXX")
+cleanup() {
+  bash scripts/real-vscode/stop.sh "$PORT"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+WS="$WORK/ws"; EXT_DIR="$WORK/extensions"
+mkdir -p "$WS/samples" "$WS/extension/engine/config" "$WS/.training-dynamics/runs/grokking-mod97"
+cp samples/*.experiment.json "$WS/samples/"
+cp extension/engine/config/schema.json "$WS/extension/engine/config/"
+if [ -n "${GROK_RUN:-}" ]; then
+  cp -r "$GROK_RUN" "$WS/.training-dynamics/runs/grokking-mod97/"
+else
+  echo "readme-shots: training grokking-mod97/adamw-wd1 with the CLI (3000 epochs)"
+  node bin/training-dynamics.js run "$WS/samples/grokking-mod97.experiment.json" --config adamw-wd1 --json >"$WORK/run.json" ||
+    { echo "readme-shots: the grokking run failed" >&2; exit 1; }
+  cat "$WORK/run.json"
+fi
+CKPT=$(cd "$WS" && find .training-dynamics -name 'epoch-*.safetensors' | sort | tail -n 1)
+[ -n "$CKPT" ] || { echo "readme-shots: the run has no checkpoint" >&2; exit 1; }
+bash scripts/real-vscode/package-install.sh "$EXT_DIR"
+EXT_DIR="$EXT_DIR" THEME=dark bash scripts/real-vscode/start.sh "$PORT" "$WS" >/dev/null
+echo "readme-shots: code-server on 127.0.0.1:$PORT, workspace $WS"
+CHECKPOINT="$(basename "$CKPT")" node --import tsx test/e2e/readme-shots.ts "http://127.0.0.1:$PORT/?folder=$WS" "$OUT"

@@ -1,0 +1,99 @@
+/**
+ * The README's pictures, taken from the packaged extension in code-server with a finished run of the grokking
+ * sample in the workspace (scripts/real-vscode/readme-shots.sh prepares all that). In dark and light themes:
+ *   dynamics-<theme>.png   the grokking config beside its Dynamics panel (what a user sees after "Show dynamics")
+ *   panel-<theme>.png      the Dynamics panel alone, maximized, every chart
+ *   checkpoint-<theme>.png a checkpoint in the checkpoint editor with a weight matrix selected (spectrum vs MP)
+ * Every picture is taken only once the charts hold data (read from the webview DOM), so a broken panel fails
+ * here instead of producing an empty picture.
+ *
+ * Usage: node --import tsx test/e2e/readme-shots.ts URL OUT_DIR   Env: CHECKPOINT (file name to Quick Open).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import { chartsWithData, launchBrowser, palette, quickOpen, setTheme, webview } from './workbench';
+
+const [url, outDir] = process.argv.slice(2);
+if (!url || !outDir) {
+  console.error('usage: node --import tsx test/e2e/readme-shots.ts URL OUT_DIR');
+  process.exit(2);
+}
+fs.mkdirSync(outDir, { recursive: true });
+const t0 = Date.now();
+const log = (...a: unknown[]) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+
+async function clearNotifications(page: Page): Promise<void> {
+  await palette(page, 'Notifications: Clear All Notifications').catch(() => {});
+  await page.waitForTimeout(300);
+}
+
+async function shoot(page: Page, name: string): Promise<void> {
+  await clearNotifications(page);
+  await page.mouse.move(0, 0); // no hover tooltips in the picture
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: path.join(outDir, name) });
+  log('wrote', path.join(outDir, name));
+}
+
+async function main(): Promise<void> {
+  const { page, close } = await launchBrowser({ width: 1600, height: 1000 });
+  try {
+    await page.goto(url);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'samples' }).waitFor({ timeout: 60_000 });
+    await palette(page, 'View: Close Primary Side Bar').catch(() => {});
+
+    // The grokking sample, and its first config's "Show dynamics" lens (the finished adamw-wd1 run).
+    await quickOpen(page, 'samples/grokking-mod97.experiment.json');
+    const lens = page.locator('.codelens-decoration a', { hasText: 'Show dynamics' }).first();
+    await lens.waitFor({ timeout: 60_000 });
+    await lens.click();
+    await page.locator('.tab', { hasText: /Dynamics/ }).first().waitFor({ timeout: 60_000 });
+    log('charts', JSON.stringify(await chartsWithData(webview(page), 60_000, 8)));
+
+    for (const theme of ['dark', 'light'] as const) {
+      await setTheme(page, theme);
+      await page.setViewportSize({ width: 1600, height: 1000 });
+      await chartsWithData(webview(page), 30_000, 8);
+      await shoot(page, `dynamics-${theme}.png`);
+      // The panel alone: its editor group maximized, on a tall page so every chart shows.
+      await page.locator('.tab', { hasText: /Dynamics/ }).first().click();
+      await palette(page, 'View: Toggle Maximized Editor Group');
+      await page.setViewportSize({ width: 1600, height: 2300 });
+      await page.waitForTimeout(1_500);
+      await chartsWithData(webview(page), 30_000, 8);
+      await shoot(page, `panel-${theme}.png`);
+      await palette(page, 'View: Toggle Maximized Editor Group');
+    }
+
+    // A checkpoint of that run in the checkpoint editor, the first layer's kernel selected.
+    const file = process.env.CHECKPOINT;
+    if (!file) throw new Error('CHECKPOINT is not set: no checkpoint to open');
+    await page.setViewportSize({ width: 1600, height: 1000 });
+    await palette(page, 'View: Close All Editors');
+    await quickOpen(page, file);
+    const table = webview(page).locator('#tensor-table');
+    await table.waitFor({ timeout: 60_000 });
+    await table.locator('[data-tensor="layers.0.kernel"]').first().click();
+    await webview(page).locator('#spectrum-chart').waitFor({ timeout: 60_000 });
+    for (const theme of ['light', 'dark'] as const) {
+      await setTheme(page, theme);
+      await page.waitForTimeout(2_000);
+      await shoot(page, `checkpoint-${theme}.png`);
+    }
+  } catch (err) {
+    await page.screenshot({ path: path.join(outDir, 'readme-shots-failed.png') }).catch(() => {});
+    throw err;
+  } finally {
+    await close();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`readme-shots: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    process.exit(1);
+  },
+);

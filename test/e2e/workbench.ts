@@ -1,0 +1,94 @@
+/**
+ * Helpers that drive the code-server workbench in Chromium (playwright-core) the way a user does: the
+ * command palette, Quick Open, the colour theme picker, and the webviews' DOM. Shared by e2e.ts and
+ * readme-shots.ts.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
+
+/**
+ * Debian Chromium, headless, with a private profile (removed by the returned close()). The background-networking
+ * flags keep it from calling out on this offline machine.
+ */
+export async function launchBrowser(viewport: { width: number; height: number }): Promise<{ browser: BrowserContext; page: Page; close: () => Promise<void> }> {
+  const udd = fs.mkdtempSync(path.join(os.tmpdir(), 'td-e2e-chromium-'));
+  const browser = await chromium.launchPersistentContext(udd, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    viewport,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const close = async () => {
+    await browser.close();
+    fs.rmSync(udd, { recursive: true, force: true });
+  };
+  return { browser, page, close };
+}
+
+/** The webview frame (inner #active-frame) whose document holds `selector`, among the visible webviews. */
+export function webview(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('#active-frame');
+}
+
+/**
+ * Clicks the quick-input row whose label is exactly `label` (a string or an anchored pattern). Enter would take
+ * the highlighted row, which need not be that one (a recently used or fuzzier match can come first).
+ */
+export async function pickRow(page: Page, label: string | RegExp, timeout = 10_000): Promise<void> {
+  const re = typeof label === 'string' ? new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : label;
+  const row = page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: re }) }).first();
+  await row.waitFor({ timeout });
+  await row.click();
+}
+
+export async function palette(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill('>' + title);
+  await pickRow(page, title);
+}
+
+export async function quickOpen(page: Page, file: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(file);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) }).first().waitFor({ timeout: 20_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** Every chart card's name → data-points, once each holds data; throws with the last counts on timeout. */
+export async function chartsWithData(frame: FrameLocator, timeoutMs: number, minCharts = 5): Promise<Record<string, number>> {
+  const end = Date.now() + timeoutMs;
+  let last: Record<string, number> = {};
+  for (;;) {
+    try {
+      // One atomic read of every card (a card-by-card read can interleave with a re-render).
+      const pairs = await frame.locator('[data-chart]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-chart') ?? '?', Number(e.getAttribute('data-points'))] as const));
+      last = Object.fromEntries(pairs);
+    } catch {
+      last = {}; // the webview is (re)loading
+    }
+    const counts = Object.values(last);
+    if (counts.length >= minCharts && counts.every((x) => x > 0)) return last;
+    if (Date.now() > end) throw new Error(`charts without data after ${timeoutMs / 1000} s: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+}
+
+/** Switches the colour theme through the UI (Preferences: Color Theme), as a user would. */
+export async function setTheme(page: Page, theme: 'dark' | 'light'): Promise<void> {
+  const name = theme === 'dark' ? 'Dark Modern' : 'Light Modern';
+  await palette(page, 'Preferences: Color Theme');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(name);
+  await pickRow(page, new RegExp(`^(Default )?${name}$`));
+  await page.locator(`.monaco-workbench.${theme === 'dark' ? 'vs-dark' : 'vs'}`).waitFor({ timeout: 20_000 });
+  await page.waitForTimeout(1_500); // the webviews repaint with the new theme colours
+}
+
