@@ -30,11 +30,11 @@ import sys
 name, d = sys.argv[1], sys.argv[2]
 edits = {
   'codelens': ('extension/host/codeLens.ts', 'provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {',
-               'provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {\n    if (doc) return [];'),
+               'provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {\n    return [];'),
   'trainer':  ('extension/trainer/main.ts', "process.on('message', (msg: unknown) => {",
                "process.on('message', (msg: unknown) => {\n  process.exit(0);"),
   'webview':  ('extension/host/dynamicsPanel.ts', 'private post(message: HostToWebview): void {',
-               'private post(message: HostToWebview): void {\n    if (message) return;'),
+               'private post(message: HostToWebview): void {\n    return;'),
   'editor':   ('extension/host/checkpointEditor.ts', 'const reg = vscode.window.registerCustomEditorProvider(CHECKPOINT_VIEW_TYPE,',
                'const reg = new vscode.Disposable(() => {}); void (CHECKPOINT_VIEW_TYPE,'),
 }
@@ -55,7 +55,8 @@ for name in "${NAMES[@]}"; do
   log="$SCRATCH/$name.log"
   if ! break_it "$name" "$dir"; then RESULTS+=("$name: could not apply the breakage"); FAILED=1; continue; fi
   echo "=== $name: broken; building and running the suites (log $log)"
-  (cd "$dir" && npm run -s build && npm run -s typecheck) >"$log" 2>&1 || { RESULTS+=("$name: the broken tree does not build (see $log)"); FAILED=1; continue; }
+  # esbuild only: a breakage is a change in behaviour, which the type checker need not notice.
+  (cd "$dir" && npm run -s build) >"$log" 2>&1 || { RESULTS+=("$name: the broken tree does not build (see $log)"); FAILED=1; continue; }
   vs=0; e2e=0
   (cd "$dir" && SKIP_BUILD=1 npm run -s test:vscode) >>"$log" 2>&1 || vs=1
   (cd "$dir" && SKIP_BUILD=1 README_SHOTS=0 npm run -s test:e2e) >>"$log" 2>&1 || e2e=1

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
     await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'samples' }).waitFor({ timeout: 60_000 });
     await palette(page, 'View: Close Primary Side Bar').catch(() => {});
+    await palette(page, 'View: Hide Secondary Side Bar').catch(() => {});
 
     // The grokking sample, and its first config's "Show dynamics" lens (the finished adamw-wd1 run).
     await quickOpen(page, 'samples/grokking-mod97.experiment.json');
@@ -59,18 +60,18 @@ async function main(): Promise<void> {
       await shoot(page, `dynamics-${theme}.png`);
       // The panel alone: its editor group maximized, on a tall page so every chart shows.
       await page.locator('.tab', { hasText: /Dynamics/ }).first().click();
-      await palette(page, 'View: Toggle Maximized Editor Group');
-      await page.setViewportSize({ width: 1600, height: 2300 });
+      await palette(page, 'View: Toggle Maximize Editor Group');
+      await page.setViewportSize({ width: 1600, height: 1450 });
       await page.waitForTimeout(1_500);
       await chartsWithData(webview(page), 30_000, 8);
       await shoot(page, `panel-${theme}.png`);
-      await palette(page, 'View: Toggle Maximized Editor Group');
+      await palette(page, 'View: Toggle Maximize Editor Group');
     }
 
     // A checkpoint of that run in the checkpoint editor, the first layer's kernel selected.
     const file = process.env.CHECKPOINT;
     if (!file) throw new Error('CHECKPOINT is not set: no checkpoint to open');
-    await page.setViewportSize({ width: 1600, height: 1000 });
+    await page.setViewportSize({ width: 1600, height: 1300 }); // tall enough for the spectrum under the histogram
     await palette(page, 'View: Close All Editors');
     await quickOpen(page, file);
     const table = webview(page).locator('#tensor-table');
