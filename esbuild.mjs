@@ -1,4 +1,5 @@
-// Bundles the extension host, the trainer child process, the CLI, the checkpoint worker and the webviews
+// Bundles the extension host, the trainer child process, the CLI, the checkpoint worker, the evaluation thread
+// (evalWorker: the trainer and the CLI start it from dist/) and the webviews
 // separately (each has its own platform and externals). `node esbuild.mjs --watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
@@ -17,6 +18,7 @@ const targets = [
   { entry: 'extension/trainer/main.ts', out: 'dist/trainer.js', platform: 'node' },
   { entry: 'extension/cli/main.ts', out: 'dist/cli.js', platform: 'node' },
   { entry: 'extension/host/checkpointWorker.ts', out: 'dist/checkpointWorker.js', platform: 'node' },
+  { entry: 'extension/engine/evalWorker.ts', out: 'dist/evalWorker.js', platform: 'node' },
   { entry: 'webview/dynamics/main.ts', out: 'dist/webview/dynamics.js', platform: 'browser' },
   { entry: 'webview/checkpoint/main.ts', out: 'dist/webview/checkpoint.js', platform: 'browser' },
 ];

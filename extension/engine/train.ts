@@ -18,6 +18,8 @@ import type { EpochRecord, MetricsRecord, RunSummary } from '../protocol';
 import { makeDataset, type Dataset } from './tasks/datasets';
 import { Mlp, type ModelInput } from './model/mlp';
 import { softmaxCrossEntropy, type CrossEntropyStats } from './model/losses';
+import { EvalSplit, lossKind, type SplitMetrics } from './evaluate';
+import { InlineEvaluator, ThreadEvaluator, pickEvaluation, type EvaluationMode, type TestEvaluator } from './testEvaluator';
 import { Optimizer, learningRate } from './optim/optimizers';
 import { Rng, STREAM } from './tasks/rng';
 import { layerActivationStats } from './probes/activations';
@@ -50,16 +52,24 @@ export interface TrainResult {
   status: 'completed' | 'stopped';
   epochsCompleted: number;
   summary: RunSummary;
+  /** Where the per-epoch test evaluation ran (testEvaluator.ts). */
+  evaluation: EvaluationMode;
+}
+
+export interface TrainOptions {
+  /**
+   * Where to evaluate the test split every measured epoch: 'thread' (a worker thread, overlapping the next
+   * epoch's training), 'inline', or 'auto' (default: a thread when there is a second core and the backend is
+   * wasm or cpu). Same numbers either way.
+   */
+  evaluation?: EvaluationMode | 'auto';
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export function lossKind(config: TrainingConfig, data: Dataset): 'cross-entropy' | 'mse' {
-  if (config.training.loss !== 'auto') return config.training.loss;
-  return data.kind === 'classification' ? 'cross-entropy' : 'mse';
-}
+export { lossKind };
 
-export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): Promise<TrainResult> {
+export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, options: TrainOptions = {}): Promise<TrainResult> {
   const started = Date.now();
   const data = makeDataset(config.task, config.training.seed);
   const model = new Mlp(tf, config.model, data, config.training.seed);
@@ -68,16 +78,24 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
   const classification = data.kind === 'classification';
   if (loss === 'cross-entropy' && !classification) throw new Error('training.loss: cross-entropy needs a classification task');
 
-  const trainIn = model.input(data.train, data);
-  const testIn = model.input(data.test, data);
-  const targetsOf = (split: typeof data.train): tfc.Tensor2D =>
-    classification
-      ? (tf.oneHot(tf.tensor1d(split.labels!, 'int32'), data.outputDim).toFloat() as tfc.Tensor2D)
-      : tf.tensor2d(split.targets!, [split.n, data.outputDim]);
-  const yTrain = targetsOf(data.train);
-  const yTest = targetsOf(data.test);
-  const labelsTrain = classification ? tf.tensor1d(data.train.labels!, 'int32') : null;
-  const labelsTest = classification ? tf.tensor1d(data.test.labels!, 'int32') : null;
+  const trainSplit = new EvalSplit(tf, model, data.train, data);
+  const testSplit = new EvalSplit(tf, model, data.test, data);
+  const trainIn = trainSplit.input;
+  const testIn = testSplit.input;
+  const yTrain = trainSplit.y;
+  const labelsTrain = trainSplit.labels;
+  const picked = pickEvaluation(tf.getBackend(), options.evaluation);
+  const evaluator: TestEvaluator =
+    picked.mode === 'thread' && picked.start
+      ? new ThreadEvaluator(picked.start, config, tf.getBackend() as 'wasm' | 'cpu')
+      : new InlineEvaluator(tf, model, testSplit, loss, classification);
+  // Records wait here for their epoch's test metrics; everything emitted after an epoch record goes through
+  // this chain, so the order of records is the order of epochs whichever evaluator runs.
+  let pending: Promise<void> = Promise.resolve();
+  const later = (f: () => void) => {
+    pending = pending.then(f);
+    pending.catch(() => {}); // observed by the next `await pending`
+  };
   const sst = (split: typeof data.train) => {
     if (classification) return 0;
     const t = split.targets!;
@@ -116,6 +134,37 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
   const emit = (r: MetricsRecord) => {
     tracker.add(r);
     hooks.onRecord(r);
+  };
+  /** An epoch record with its test metrics: checked, emitted, and fed to the event detectors. */
+  const finishEpoch = (rec: EpochRecord) => {
+    const epoch = rec.epoch;
+    const gradNorms = rec.gradNorms;
+    // A non-finite loss cannot be written as JSON (NaN → null); end the run with a clear reason instead.
+    if (!Number.isFinite(rec.trainLoss) || !Number.isFinite(rec.testLoss)) {
+      throw new Error(`training diverged at epoch ${epoch}: train loss ${rec.trainLoss}, test loss ${rec.testLoss} (try a smaller learning rate)`);
+    }
+    emit(rec);
+
+    if (!memorized && rec.trainAcc !== null && rec.trainAcc >= p.memorizationThreshold) {
+      memorized = true;
+      emit({ type: 'event', epoch, event: { kind: 'memorization', epoch } });
+    }
+    const gen = classification ? rec.testAcc! >= p.generalizationThreshold : rec.testLoss < p.regressionLossThreshold;
+    if (!generalized && gen) {
+      generalized = true;
+      emit({ type: 'event', epoch, event: { kind: 'generalization', epoch } });
+    }
+    kernels.forEach((kp, i) => {
+      const g = gradNorms[kp.name];
+      if (!(g > 0)) return;
+      for (const c of detectors[i].push(epoch, Math.log10(g))) {
+        emit({
+          type: 'event',
+          epoch,
+          event: { kind: 'transition', layer: kp.layer, tensor: kp.name, epoch: c.epoch, detectedAt: c.detectedAt, changeKind: c.changeKind, slopeBefore: c.slopeBefore, slopeAfter: c.slopeAfter },
+        });
+      }
+    });
   };
 
   const checkpoint = async (epoch: number) => {
@@ -208,17 +257,12 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
       }
 
       if (measure) {
-        const packed = tf.tidy(() => {
-          const o = model.forward(testIn).out;
-          const testLoss = lossOf(o, yTest, classification ? data.test.labels! : null);
-          const testCorrect = tf.scalar(correctOf(o, labelsTest));
-          const testSse = classification ? tf.scalar(0) : tf.sum(tf.square(tf.sub(o, yTest)));
-          return tf.concat([
-            tf.stack([tf.div(lossSum, data.train.n), tf.scalar(correctSum), sseSum, testLoss, testCorrect, testSse]),
-          ]);
-        });
-        const v = packed.dataSync();
+        await pending; // the previous measured epoch's record is out (and its errors thrown here)
+        const packed = tf.tidy(() => tf.stack([tf.div(lossSum, data.train.n), sseSum]));
+        const [trainLoss, trainSse] = packed.dataSync();
         packed.dispose();
+        const trainCorrect = correctSum;
+        const test = evaluator.evaluate(epoch, () => model.params.map((q) => Float32Array.from(hostRead(tf, q.variable))));
         const gradNorms: Record<string, number> = {};
         const weightNorms: Record<string, number> = {};
         const updateRatios: Record<string, number> = {};
@@ -232,80 +276,60 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks): 
           weightNorms[q.name] = l2(w);
           updateRatios[q.name] = bn > 0 ? Math.sqrt(dSq) / bn : 0;
         });
-        const rec: EpochRecord = {
+        const t = Date.now() - started;
+        pending = test.then((tm: SplitMetrics) => finishEpoch({
           type: 'epoch',
           epoch,
-          t: Date.now() - started,
+          t,
           lr,
-          trainLoss: v[0],
-          testLoss: v[3],
-          trainAcc: classification ? v[1] / data.train.n : null,
-          testAcc: classification ? v[4] / data.test.n : null,
-          trainR2: classification ? null : sstTrain > 0 ? 1 - v[2] / sstTrain : null,
-          testR2: classification ? null : sstTest > 0 ? 1 - v[5] / sstTest : null,
+          trainLoss,
+          testLoss: tm.loss,
+          trainAcc: classification ? trainCorrect / data.train.n : null,
+          testAcc: classification ? tm.correct / data.test.n : null,
+          trainR2: classification ? null : sstTrain > 0 ? 1 - trainSse / sstTrain : null,
+          testR2: classification ? null : sstTest > 0 ? 1 - tm.sse / sstTest : null,
           gradNorms,
           weightNorms,
           updateRatios,
-        };
-        // A non-finite loss cannot be written as JSON (NaN → null); end the run with a clear reason instead.
-        if (!Number.isFinite(rec.trainLoss) || !Number.isFinite(rec.testLoss)) {
-          throw new Error(`training diverged at epoch ${epoch}: train loss ${rec.trainLoss}, test loss ${rec.testLoss} (try a smaller learning rate)`);
-        }
-        emit(rec);
-
-        if (!memorized && rec.trainAcc !== null && rec.trainAcc >= p.memorizationThreshold) {
-          memorized = true;
-          emit({ type: 'event', epoch, event: { kind: 'memorization', epoch } });
-        }
-        const gen = classification ? rec.testAcc! >= p.generalizationThreshold : rec.testLoss < p.regressionLossThreshold;
-        if (!generalized && gen) {
-          generalized = true;
-          emit({ type: 'event', epoch, event: { kind: 'generalization', epoch } });
-        }
-        kernels.forEach((kp, i) => {
-          const g = gradNorms[kp.name];
-          if (!(g > 0)) return;
-          for (const c of detectors[i].push(epoch, Math.log10(g))) {
-            emit({
-              type: 'event',
-              epoch,
-              event: { kind: 'transition', layer: kp.layer, tensor: kp.name, epoch: c.epoch, detectedAt: c.detectedAt, changeKind: c.changeKind, slopeBefore: c.slopeBefore, slopeAfter: c.slopeAfter },
-            });
-          }
-        });
+        }));
+        pending.catch(() => {}); // observed by the next `await pending`
       }
       for (const t of [lossSum, sseSum]) t.dispose();
 
+
       const last = epoch === epochs;
       if (p.activationsEvery > 0 && (epoch % p.activationsEvery === 0 || last || epoch === 1) && config.model.hidden.length > 0) {
-        emit({ type: 'activations', epoch, layers: activationProbe(tf, model, trainIn, testIn, data) });
+        const layers = activationProbe(tf, model, trainIn, testIn, data);
+        later(() => emit({ type: 'activations', epoch, layers }));
       }
       if (p.spectrumEvery > 0 && (epoch % p.spectrumEvery === 0 || last || epoch === 1)) {
-        emit({
-          type: 'spectrum',
-          epoch,
-          matrices: model.params
-            .filter((q) => q.shape.length === 2)
-            .map((q) => matrixSpectrum(q.name, q.variable.dataSync(), q.shape[0], q.shape[1], p.histogramBins)),
-        });
+        const matrices = model.params
+          .filter((q) => q.shape.length === 2)
+          .map((q) => matrixSpectrum(q.name, q.variable.dataSync(), q.shape[0], q.shape[1], p.histogramBins));
+        later(() => emit({ type: 'spectrum', epoch, matrices }));
       }
       if (p.benfordEvery > 0 && (epoch % p.benfordEvery === 0 || last || epoch === 1)) {
-        emit({ type: 'benford', epoch, tensors: model.params.map((q) => benford(q.name, q.variable.dataSync())) });
+        const tensors = model.params.map((q) => benford(q.name, q.variable.dataSync()));
+        later(() => emit({ type: 'benford', epoch, tensors }));
       }
       done = epoch;
-      if (config.checkpoints.every > 0 && epoch % config.checkpoints.every === 0 && !(last && config.checkpoints.atEnd)) await checkpoint(epoch);
-      if (last && config.checkpoints.atEnd) await checkpoint(epoch);
+      const checkpointNow = (config.checkpoints.every > 0 && epoch % config.checkpoints.every === 0) || (last && config.checkpoints.atEnd);
+      if (checkpointNow) {
+        await pending; // the checkpoint's metadata carries this epoch's metrics
+        await checkpoint(epoch);
+      }
       if (Date.now() - lastYield > 50) {
         await yieldToEventLoop();
         lastYield = Date.now();
       }
     }
+    await pending;
     if (status === 'stopped' && done > 0 && config.checkpoints.atEnd) await checkpoint(done);
-    return { status, epochsCompleted: done, summary: tracker.summary(done, Date.now() - started, true) };
+    return { status, epochsCompleted: done, summary: tracker.summary(done, Date.now() - started, true), evaluation: evaluator.mode };
   } finally {
-    for (const t of [yTrain, yTest, labelsTrain, labelsTest]) t?.dispose();
-    model.disposeInput(trainIn);
-    model.disposeInput(testIn);
+    await evaluator.dispose();
+    trainSplit.dispose();
+    testSplit.dispose();
     opt.dispose();
     model.dispose();
   }

@@ -239,16 +239,37 @@ test('train() emits every kind of record, checkpoints, and events in order', asy
 
 test('train() stops between epochs when asked, and reports stopped', async () => {
   const { tf } = await loadBackend('cpu');
-  let n = 0;
+  let asked = 0;
+  const epochs: number[] = [];
   const res = await train(tf, tinyConfig({ training: { ...BASE_DEFAULTS.training, epochs: 1000 } }), {
     onRecord: (r) => {
-      if (r.type === 'epoch') n = r.epoch;
+      if (r.type === 'epoch') epochs.push(r.epoch);
     },
     onCheckpoint: () => undefined,
-    shouldStop: () => n >= 12,
+    shouldStop: () => ++asked > 12, // asked once before each (full-batch) epoch: stop before epoch 13
   });
   assert.equal(res.status, 'stopped');
   assert.equal(res.epochsCompleted, 12);
+  // Every finished epoch's record is out before train() returns, even those whose test metrics were pending.
+  assert.deepEqual(epochs, Array.from({ length: 12 }, (_, i) => i + 1));
+});
+
+for (const backend of ['wasm', 'cpu'] as const) test(`the test evaluation on a worker thread gives the inline numbers, in epoch order (${backend})`, async () => {
+  const { tf } = await loadBackend(backend);
+  const cfg = tinyConfig({ training: { ...BASE_DEFAULTS.training, epochs: 25 } });
+  const run = async (evaluation: 'thread' | 'inline') => {
+    const records: MetricsRecord[] = [];
+    const res = await train(tf, cfg, { onRecord: (r) => records.push(r), onCheckpoint: () => undefined, shouldStop: () => false }, { evaluation });
+    return { res, records };
+  };
+  const thread = await run('thread');
+  const inline = await run('inline');
+  assert.equal(thread.res.evaluation, 'thread');
+  assert.equal(inline.res.evaluation, 'inline');
+  const strip = (rs: MetricsRecord[]) => rs.map((r) => (r.type === 'epoch' ? { ...r, t: 0 } : r));
+  assert.deepEqual(strip(thread.records), strip(inline.records));
+  const epochs = thread.records.filter((r) => r.type === 'epoch').map((r) => r.epoch);
+  assert.deepEqual(epochs, Array.from({ length: 25 }, (_, i) => i + 1));
 });
 
 test('regression tasks report MSE and R², mini-batches and frozen layers work', async () => {

@@ -87,3 +87,28 @@ for (const [label, cfg, t] of [
     for (const [name, g] of c.grads) relClose(w.grads.get(name)!, g, 1e-4, name);
   });
 }
+
+test('expNonPositive: relative error < 1e-8 against Math.exp on [−745, 0], and the edge cases', async () => {
+  const { expNonPositive } = await import('../../extension/engine/model/fastexp');
+  let worst = 0;
+  let worstAt = 0;
+  // A dense grid (including every half-integer multiple of ln 2, where k changes) plus the far tail.
+  const xs: number[] = [];
+  for (let i = 0; i <= 200_000; i++) xs.push(-i * 1e-4); // [−20, 0]
+  for (let i = 0; i <= 10_000; i++) xs.push(-20 - i * 0.0725); // to −745
+  for (let k = 0; k < 1000; k++) xs.push(-(k + 0.5) * Math.LN2, -(k + 0.5) * Math.LN2 + 1e-12);
+  for (const x of xs) {
+    if (x < -745) continue;
+    const want = Math.exp(x);
+    if (want === 0) continue;
+    const rel = Math.abs(expNonPositive(x) - want) / want;
+    if (rel > worst) [worst, worstAt] = [rel, x];
+  }
+  assert.ok(worst < 1e-8, `relative error ${worst} at x = ${worstAt}`);
+  assert.equal(expNonPositive(0), 1);
+  assert.equal(expNonPositive(-0), 1);
+  assert.equal(expNonPositive(-Infinity), 0);
+  assert.ok(Number.isNaN(expNonPositive(NaN)));
+  assert.equal(expNonPositive(-800), 0);
+  assert.equal(expNonPositive(-740), Math.exp(-740)); // subnormal range: deferred to Math.exp
+});

@@ -3,10 +3,11 @@
  * loss, the number of correct argmax predictions and the gradient (softmax − onehot)/n, which the custom
  * gradient returns. Same maths as `tf.losses.softmaxCrossEntropy(oneHot(labels), logits)` (mean reduction)
  * plus argMax/equal/sum, but the wasm backend's scalar Exp kernel and the ~10 small ops it takes cost more
- * than these loops, and the accuracy comes for free. Sums run in float64.
+ * than these loops, and the accuracy comes for free. Sums run in float64; exp is fastexp.ts's (rel. error < 1e-8).
  */
 import type * as tfc from '@tensorflow/tfjs';
 import type { TF } from '../backend';
+import { expNonPositive } from './fastexp';
 import { HostOutput, hostRead } from './hostio';
 
 export interface CrossEntropyStats {
@@ -52,7 +53,7 @@ export function softmaxCrossEntropy(tf: TF, logits: tfc.Tensor2D, labels: Int32A
       }
       let sum = 0;
       for (let j = 0; j < c; j++) {
-        const e = Math.exp(v[o + j] - max);
+        const e = expNonPositive(v[o + j] - max);
         ex[o + j] = e;
         sum += e;
       }
@@ -78,7 +79,7 @@ export function softmaxCrossEntropy(tf: TF, logits: tfc.Tensor2D, labels: Int32A
           for (let j = 0; j < c; j++) grad[o + j] = ex[o + j] * scale;
         } else {
           const shift = rowMax[i] + rowLogSum[i];
-          for (let j = 0; j < c; j++) grad[o + j] = Math.exp(zs[o + j] - shift) / n;
+          for (let j = 0; j < c; j++) grad[o + j] = expNonPositive(zs[o + j] - shift) / n;
         }
         grad[o + labels[i]] -= 1 / n;
       }

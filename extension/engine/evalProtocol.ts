@@ -1,0 +1,38 @@
+/** Messages between the training loop and its evaluation thread (evalWorker.ts), with their guards. */
+import type { BackendName } from './backend';
+import type { TrainingConfig } from './config/types';
+
+export type EvalRequest =
+  | { type: 'init'; config: TrainingConfig; backend: BackendName }
+  /** The weights after `epoch`, one array per model parameter in Mlp.params order. */
+  | { type: 'eval'; epoch: number; weights: Float32Array[] };
+
+export type EvalReply =
+  | { type: 'ready'; backend: BackendName }
+  | { type: 'result'; epoch: number; loss: number; correct: number; sse: number }
+  | { type: 'error'; message: string };
+
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
+const isNum = (x: unknown): x is number => typeof x === 'number';
+const BACKENDS: readonly unknown[] = ['tensorflow', 'wasm', 'cpu'];
+
+export function isEvalRequest(x: unknown): x is EvalRequest {
+  if (!isObj(x)) return false;
+  if (x.type === 'init') return isObj(x.config) && BACKENDS.includes(x.backend);
+  if (x.type === 'eval') return isNum(x.epoch) && Array.isArray(x.weights) && x.weights.every((w) => w instanceof Float32Array);
+  return false;
+}
+
+export function isEvalReply(x: unknown): x is EvalReply {
+  if (!isObj(x)) return false;
+  switch (x.type) {
+    case 'ready':
+      return BACKENDS.includes(x.backend);
+    case 'result':
+      return isNum(x.epoch) && isNum(x.loss) && isNum(x.correct) && isNum(x.sse);
+    case 'error':
+      return typeof x.message === 'string';
+    default:
+      return false;
+  }
+}
