@@ -26,6 +26,13 @@ node bin/training-dynamics.js run "$WS/samples/quickstart.experiment.json" --con
   { echo "test:e2e: the CLI could not train quickstart/tiny:" >&2; tail -n 5 "$WORK/cli.log" >&2; exit 1; }
 CKPT=$(cd "$WS" && find .training-dynamics -name 'epoch-*.safetensors' | sort | tail -n 1)
 [ -n "$CKPT" ] || { echo "test:e2e: the CLI run wrote no checkpoint" >&2; exit 1; }
+# A 1 GiB checkpoint (sparse: the data section is a hole, no disk used): 256 F32 tensors of 1024×1024.
+node -e '
+  const fs = require("fs"); const n = 256, bytes = 1024 * 1024 * 4; const h = {};
+  for (let i = 0; i < n; i++) h[`model.layers.${i}.weight`] = { dtype: "F32", shape: [1024, 1024], data_offsets: [i * bytes, (i + 1) * bytes] };
+  const json = Buffer.from(JSON.stringify(h)); const len = Buffer.alloc(8); len.writeBigUInt64LE(BigInt(json.length));
+  const fd = fs.openSync(process.argv[1], "w"); fs.writeSync(fd, len); fs.writeSync(fd, json); fs.ftruncateSync(fd, 8 + json.length + n * bytes); fs.closeSync(fd);
+' "$WS/large-1gib.safetensors"
 bash scripts/real-vscode/package-install.sh "$EXT_DIR"
 EXT_DIR="$EXT_DIR" THEME=dark bash scripts/real-vscode/start.sh "$PORT" "$WS" >/dev/null
 echo "test:e2e: code-server on 127.0.0.1:$PORT with the .vsix installed, workspace $WS"
