@@ -109,6 +109,19 @@ test('reports diagnostics for a broken config', 30_000, async () => {
   });
   // The duplicate config name is something only the extension's validator (not the JSON schema) can report.
   assert.ok(ours.some((d) => /duplicate|already/i.test(d.message)), `no duplicate-name error among: ${ours.map((d) => d.message).join(' | ')}`);
+  // The negative learning rate is flagged on the value itself.
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const lr = ours.find((d) => /lr/.test(d.message));
+  assert.ok(lr, `no learning-rate error among: ${ours.map((d) => d.message).join(' | ')}`);
+  assert.equal(doc.getText(lr.range), '-1', `the lr diagnostic covers "${doc.getText(lr.range)}", not the value -1`);
+  // The lens says the config has errors, and its command refuses to start a run (no process, no run folder).
+  const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 100)) ?? [];
+  assert.ok(lenses.some((l) => /has errors/.test(l.command?.title ?? '')), `no "(has errors)" lens among: ${lenses.map((l) => l.command?.title).join(' | ')}`);
+  const runsBefore = (await api().listRuns()).length;
+  const started = await vscode.commands.executeCommand<string[]>('trainingDynamics.trainConfig', uri, 'a');
+  assert.deepEqual(started, [], 'a config with errors started a run');
+  assert.deepEqual(trainerPids(), [], 'a config with errors started a trainer process');
+  assert.equal((await api().listRuns()).length, runsBefore, 'a config with errors created a run folder');
   // And the good sample has none of ours.
   const good = vscode.languages.getDiagnostics(sample('quickstart.experiment.json')).filter((x) => x.source === 'Training Dynamics' && x.severity === vscode.DiagnosticSeverity.Error);
   assert.deepEqual(good.map((d) => d.message), [], 'quickstart.experiment.json should have no errors');
@@ -156,6 +169,21 @@ test('trainConfig trains quickstart "tiny" to completion, with metrics and run.j
   assert.ok(fs.readdirSync(path.join(runDir, 'checkpoints')).some((f) => f.endsWith('.safetensors')), 'no checkpoint written');
 });
 
+test('Train Config at Cursor (the palette command) trains the config under the cursor', 120_000, async () => {
+  const uri = sample('quickstart.experiment.json');
+  const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+  const at = editor.document.getText().indexOf('"name": "tiny"');
+  assert.ok(at > 0, 'quickstart.experiment.json has no "tiny" config');
+  const pos = editor.document.positionAt(at + 3);
+  editor.selection = new vscode.Selection(pos, pos);
+  const dirs = await vscode.commands.executeCommand<string[]>('trainingDynamics.trainConfigAtCursor');
+  assert.ok(Array.isArray(dirs) && dirs.length === 1, `trainConfigAtCursor returned ${JSON.stringify(dirs)}`);
+  const run = await api().waitForRun(dirs[0], ['completed', 'failed', 'stopped'], 110_000);
+  assert.equal(run.configName, 'tiny');
+  assert.equal(run.status, 'completed', `run ended ${run.status}: ${run.reason ?? ''}`);
+  assert.notEqual(dirs[0], state.tinyRunDir, 'a second run must get its own directory');
+});
+
 test('the Dynamics panel reports data points for its charts', 60_000, async () => {
   const runDir = state.tinyRunDir;
   assert.ok(runDir, 'needs the tiny run of the previous test');
@@ -199,6 +227,36 @@ test('stopping a long run marks it stopped', 120_000, async () => {
   assert.ok(run.epochsCompleted < run.totalEpochs, 'a stopped run should not have completed every epoch');
   assert.equal(readRunJson(runDir).status, 'stopped');
   assert.ok(!api().activeRuns().includes(runDir), 'the stopped run is still listed as active');
+});
+
+test('two runs at once stay separate, and stopping one leaves the other running', 180_000, async () => {
+  const settings = vscode.workspace.getConfiguration('trainingDynamics');
+  await settings.update('maxConcurrentRuns', 2, vscode.ConfigurationTarget.Workspace);
+  try {
+    const a = await train(sample('quickstart.experiment.json'), 'long');
+    const b = await train(sample('quickstart.experiment.json'), 'long');
+    assert.notEqual(a, b, 'the two runs share a run directory');
+    await Promise.all([a, b].map((d) => api().waitForRun(d, ['running'], 60_000)));
+    await Promise.all([a, b].map((d) => waitEpochs(d, 3, 60_000)));
+    assert.equal(trainerPids().length, 2, 'expected two trainer processes at once');
+    assert.deepEqual([a, b].filter((d) => api().activeRuns().includes(d)).length, 2, 'both runs should be active');
+    assert.equal(await vscode.commands.executeCommand<boolean>('trainingDynamics.stopRun', a), true, 'stopRun did not accept the first run');
+    const stopped = await api().waitForRun(a, ['completed', 'failed', 'stopped'], 40_000);
+    assert.equal(stopped.status, 'stopped', `the first run ended ${stopped.status}: ${stopped.reason ?? ''}`);
+    // The other one goes on: still active, still writing epochs of its own.
+    const before = readRecords(b).filter((r) => r.type === 'epoch').length;
+    await waitEpochs(b, before + 3, 60_000);
+    assert.ok(api().activeRuns().includes(b), 'stopping one run stopped the other');
+    assert.equal(readRunJson(b).status, 'running');
+    assert.equal(readRunJson(a).status, 'stopped');
+    await vscode.commands.executeCommand<boolean>('trainingDynamics.stopRun', b);
+    const second = await api().waitForRun(b, ['completed', 'failed', 'stopped'], 40_000);
+    assert.equal(second.status, 'stopped');
+  } finally {
+    await vscode.commands.executeCommand('trainingDynamics.stopAllRuns');
+    await settings.update('maxConcurrentRuns', undefined, vscode.ConfigurationTarget.Workspace);
+    await until('no trainer process left', 30_000, () => (trainerPids().length === 0 ? true : undefined));
+  }
 });
 
 test('killing the trainer process by hand marks the run failed and keeps its metrics', 120_000, async () => {
