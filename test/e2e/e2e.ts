@@ -94,6 +94,16 @@ async function main(): Promise<number> {
     });
   }
 
+  await step('panel-restored-after-reload', async () => {
+    // Developer: Reload Window reloads the workbench; the Dynamics panel comes back through its serializer,
+    // with the run's data (not an empty panel).
+    await palette(page, 'Developer: Reload Window');
+    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    await page.locator('.tab', { hasText: /Dynamics/ }).first().waitFor({ timeout: 60_000 });
+    await page.locator('.tab', { hasText: /Dynamics/ }).first().click();
+    log('charts after reload', JSON.stringify(await chartsWithData(webview(page), 60_000)));
+  });
+
   await step('checkpoint-editor-tensor-table', async () => {
     const file = process.env.CHECKPOINT;
     if (!file) throw new Error('CHECKPOINT is not set: no checkpoint to open');

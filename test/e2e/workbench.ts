@@ -65,17 +65,23 @@ export async function quickOpen(page: Page, file: string): Promise<void> {
 export async function chartsWithData(frame: FrameLocator, timeoutMs: number, minCharts = 5): Promise<Record<string, number>> {
   const end = Date.now() + timeoutMs;
   let last: Record<string, number> = {};
+  let polls = 0;
   for (;;) {
     try {
       // One atomic read of every card (a card-by-card read can interleave with a re-render).
       const pairs = await frame.locator('[data-chart]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-chart') ?? '?', Number(e.getAttribute('data-points'))] as const));
       last = Object.fromEntries(pairs);
-    } catch {
+    } catch (err) {
       last = {}; // the webview is (re)loading
+      if (polls % 10 === 9) console.log(`  … webview not readable: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
     }
     const counts = Object.values(last);
     if (counts.length >= minCharts && counts.every((x) => x > 0)) return last;
     if (Date.now() > end) throw new Error(`charts without data after ${timeoutMs / 1000} s: ${JSON.stringify(last)}`);
+    if (++polls % 10 === 0) {
+      const seen = await frame.locator('body').evaluate((b) => `${location.pathname.slice(-40)} | ${b.innerText.slice(0, 80).replace(/\n/g, ' / ')}`, undefined, { timeout: 2_000 }).catch((e: unknown) => `no visible webview document yet (${String(e).split('\n')[0].slice(0, 60)})`);
+      console.log(`  … waiting for chart data: ${JSON.stringify(last)}; the webview shows: ${seen}`);
+    }
     await new Promise((r) => setTimeout(r, 1_000));
   }
 }
