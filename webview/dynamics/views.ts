@@ -98,13 +98,32 @@ function epochWait(ctx: ViewContext): string {
 // Line charts over epochs
 // -----------------------------------------------------------------------------------------------------------
 
-abstract class LineView extends View {
+/** A view drawn by one chart.js chart on its card's canvas: PNG export, theme and disposal in one place. */
+abstract class ChartView extends View {
   protected readonly chart: Chart;
 
-  constructor(name: ChartName, title: string, ctx: ViewContext, config: Parameters<typeof lineConfig>[0]) {
+  constructor(name: ChartName, title: string, ctx: ViewContext, config: unknown) {
     super(name, title, ctx);
-    this.chart = new Chart(this.card.canvas, lineConfig(config) as never);
+    this.chart = new Chart(this.card.canvas, config as never);
     applyTheme(this.chart, ctx.theme);
+  }
+
+  exportPng(): void {
+    this.ctx.savePng(this.name, this.chart.toBase64Image('image/png', 1));
+  }
+
+  retheme(): void {
+    applyTheme(this.chart, this.ctx.theme);
+  }
+
+  destroy(): void {
+    this.chart.destroy();
+  }
+}
+
+abstract class LineView extends ChartView {
+  constructor(name: ChartName, title: string, ctx: ViewContext, config: Parameters<typeof lineConfig>[0]) {
+    super(name, title, ctx, lineConfig(config));
     if (isCompare(ctx)) {
       // One legend entry per run (its test curve); train curves are the dashed ones of the same colour.
       rawOptions(this.chart).plugins.legend.labels.filter = (item: { datasetIndex?: number }, data: { datasets: { tdKey?: string }[] }) =>
@@ -128,18 +147,6 @@ abstract class LineView extends View {
 
   waitingText(): string {
     return epochWait(this.ctx);
-  }
-
-  exportPng(): void {
-    this.ctx.savePng(this.name, this.chart.toBase64Image('image/png', 1));
-  }
-
-  retheme(): void {
-    applyTheme(this.chart, this.ctx.theme);
-  }
-
-  destroy(): void {
-    this.chart.destroy();
   }
 
   protected line(key: string, label: string, s: Series | undefined, color: string, dash?: number[], width?: number): DatasetSpec | null {
@@ -394,17 +401,18 @@ export class ActivationsView extends LineView {
 // Spectrum: eigenvalue histogram vs Marchenko–Pastur, with an epoch slider
 // -----------------------------------------------------------------------------------------------------------
 
-export class SpectrumView extends View {
-  private readonly chart: Chart;
+function spectrumConfig(): ReturnType<typeof lineConfig> {
+  const cfg = lineConfig({ yType: 'linear', yTitle: 'density', xTitle: 'eigenvalue of WᵀW / max(m,n)' });
+  cfg.options!.interaction = { mode: 'nearest', axis: 'x', intersect: false };
+  return cfg;
+}
+
+export class SpectrumView extends ChartView {
   private readonly matrixPick: Dropdown;
   private readonly slider: EpochSlider;
 
   constructor(ctx: ViewContext) {
-    super('spectrum', 'Spectrum vs Marchenko–Pastur', ctx);
-    const cfg = lineConfig({ yType: 'linear', yTitle: 'density', xTitle: 'eigenvalue of WᵀW / max(m,n)' });
-    cfg.options!.interaction = { mode: 'nearest', axis: 'x', intersect: false };
-    this.chart = new Chart(this.card.canvas, cfg as never);
-    applyTheme(this.chart, ctx.theme);
+    super('spectrum', 'Spectrum vs Marchenko–Pastur', ctx, spectrumConfig());
     this.matrixPick = new Dropdown('Weight matrix', (v) => {
       ctx.ui.spectrumMatrix = v;
       ctx.changed(['spectrum']);
@@ -478,18 +486,6 @@ export class SpectrumView extends View {
   waitingText(): string {
     return probeWait(this.ctx, 'spectrum', this.ctx.runs[0]?.run.config.probes?.spectrumEvery, 'spectrumEvery');
   }
-
-  exportPng(): void {
-    this.ctx.savePng(this.name, this.chart.toBase64Image('image/png', 1));
-  }
-
-  retheme(): void {
-    applyTheme(this.chart, this.ctx.theme);
-  }
-
-  destroy(): void {
-    this.chart.destroy();
-  }
 }
 
 function spectrumInfo(epoch: number, m: MatrixSpectrum): string {
@@ -516,14 +512,12 @@ export function fmt(x: number): string {
 // Benford
 // -----------------------------------------------------------------------------------------------------------
 
-export class BenfordView extends View {
-  private readonly chart: Chart;
+export class BenfordView extends ChartView {
   private readonly tensorPick: Dropdown;
   private readonly slider: EpochSlider;
 
   constructor(ctx: ViewContext) {
-    super('benford', 'Benford first digits', ctx);
-    this.chart = new Chart(this.card.canvas, {
+    super('benford', 'Benford first digits', ctx, {
       type: 'bar',
       data: { labels: ['1', '2', '3', '4', '5', '6', '7', '8', '9'], datasets: [] },
       options: {
@@ -533,8 +527,7 @@ export class BenfordView extends View {
         scales: { x: { title: { display: true, text: 'first significant digit' } }, y: { min: 0, title: { display: true, text: 'frequency' } } },
         plugins: { legend: { labels: { boxWidth: 14, padding: 8 } }, annotation: { annotations: {} } },
       },
-    } as never);
-    applyTheme(this.chart, ctx.theme);
+    });
     this.tensorPick = new Dropdown('Tensor', (v) => {
       ctx.ui.benfordTensor = v;
       ctx.changed(['benford']);
@@ -575,18 +568,6 @@ export class BenfordView extends View {
 
   waitingText(): string {
     return probeWait(this.ctx, 'Benford', this.ctx.runs[0]?.run.config.probes?.benfordEvery, 'benfordEvery');
-  }
-
-  exportPng(): void {
-    this.ctx.savePng(this.name, this.chart.toBase64Image('image/png', 1));
-  }
-
-  retheme(): void {
-    applyTheme(this.chart, this.ctx.theme);
-  }
-
-  destroy(): void {
-    this.chart.destroy();
   }
 }
 
