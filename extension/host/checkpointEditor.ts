@@ -6,12 +6,12 @@
  * webview is validated (extension/checkpointProtocol.ts). A file that fails validation shows an error page with
  * the reader's message.
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
+import { escapeHtml, scriptedPage } from './webviewPage';
 import {
   isCheckpointWebviewToHost,
   isWorkerToHost,
@@ -142,12 +142,6 @@ interface Shared {
 }
 let shared: Shared | undefined;
 
-function nonce(): string {
-  return randomBytes(16).toString('base64').replace(/[^A-Za-z0-9]/g, '');
-}
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
-
 function webviewOptions(context: vscode.ExtensionContext): vscode.WebviewOptions {
   return {
     enableScripts: true,
@@ -157,25 +151,14 @@ function webviewOptions(context: vscode.ExtensionContext): vscode.WebviewOptions
 
 /** The page: strict CSP (scripts only with the nonce, styles only from the extension), one script, one stylesheet. */
 export function checkpointHtml(webview: vscode.Webview, context: vscode.ExtensionContext, mode: 'inspect' | 'compare', title: string): string {
-  const n = nonce();
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'dist', 'webview', 'checkpoint.js'));
-  const css = webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'media', 'checkpoint.css'));
-  const csp = [`default-src 'none'`, `img-src ${webview.cspSource} data:`, `style-src ${webview.cspSource}`, `font-src ${webview.cspSource}`, `script-src 'nonce-${n}'`].join('; ');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${css}">
-<title>${escapeHtml(title)}</title>
-</head>
-<body data-mode="${mode}">
-<main id="app"><p class="status" id="boot-status">${mode === 'compare' ? 'Comparing…' : 'Reading the header…'}</p></main>
-<noscript>This view needs scripts enabled.</noscript>
-<script nonce="${n}" src="${script}"></script>
-</body>
-</html>`;
+  return scriptedPage(webview, context.extensionUri, {
+    script: 'checkpoint',
+    style: 'checkpoint',
+    title,
+    bodyAttrs: `data-mode="${mode}"`,
+    body: `<main id="app"><p class="status" id="boot-status">${mode === 'compare' ? 'Comparing…' : 'Reading the header…'}</p></main>
+<noscript>This view needs scripts enabled.</noscript>`,
+  });
 }
 
 /** A page without scripts, for when the inspector's script cannot run (missing bundle, or it never started). */

@@ -5,9 +5,9 @@
  * PNG export, open checkpoint, stop run). A WebviewPanelSerializer brings the panel back after a window reload
  * (the webview's saved state names the run directories; everything is re-read from disk).
  */
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { scriptedPage } from './webviewPage';
 import { RecordBatcher, recordsNotIn, type BatchMessage } from '../engine/export/batch';
 import { metricsCsv } from '../engine/export/csv';
 import { isWebviewToHost, type HostToWebview, type RunSnapshot, type WebviewToHost } from '../protocol';
@@ -278,38 +278,14 @@ export class DynamicsPanelManager implements vscode.Disposable {
   }
 
   private html(webview: vscode.Webview): string {
-    const nonce = makeNonce();
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview', 'dynamics.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'media', 'dynamics.css'));
-    const csp = [
-      "default-src 'none'",
-      `img-src ${webview.cspSource} data:`,
-      // The nonce lets the toolkit (FAST) feature-detect :focus-visible with a nonced <style> (it reads the
-      // `csp-nonce` meta); no inline style is allowed otherwise.
-      `style-src ${webview.cspSource} 'nonce-${nonce}'`,
-      `script-src 'nonce-${nonce}'`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta property="csp-nonce" content="${nonce}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>Dynamics</title>
-</head>
-<body>
-<div id="app"><p class="waiting">Loading…</p></div>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+    return scriptedPage(webview, this.context.extensionUri, {
+      script: 'dynamics',
+      style: 'dynamics',
+      title: 'Dynamics',
+      body: '<div id="app"><p class="waiting">Loading…</p></div>',
+      styleNonce: true,
+    });
   }
-}
-
-function makeNonce(): string {
-  return randomBytes(18).toString('base64url');
 }
 
 function safeName(s: string): string {
