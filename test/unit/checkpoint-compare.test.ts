@@ -2,19 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompareAccumulator, compareValues, spectrumShift, topEigenvalue } from '../../extension/engine/probes/compare';
 import { gramEigenvalues } from '../../extension/engine/probes/spectra';
-
-/** Deterministic pseudo-random numbers (mulberry32) and Gaussians (Box–Muller). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const u = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(u() + 1e-300)) * Math.cos(2 * Math.PI * u());
-}
+import { rng } from './gaussian-fixture';
 
 test('relative change and cosine of small vectors match hand computation', () => {
   // W0 = (3, 4): ‖W0‖ = 5. W1 = (0, 4): W1 − W0 = (−3, 0), ‖·‖ = 3 → 3/5. cos = 16 / (5·4) = 0.8.

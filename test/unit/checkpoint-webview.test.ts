@@ -16,24 +16,13 @@ import { bufferSource, encodeSafetensors, readHeader, type SafetensorsHeader, ty
 import { compareHeaders, headerView, tensorDetail } from '../../extension/host/checkpointWorker';
 import { isCheckpointWebviewToHost, type CheckpointHostToWebview, type CheckpointWebviewToHost } from '../../extension/checkpointProtocol';
 import { fmt } from '../../webview/checkpoint/table';
+import { rng } from './gaussian-fixture';
 
 const root = resolve(__dirname, '../..');
 const bundle = join(root, 'dist/webview/checkpoint.js');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const skip = !existsSync(bundle) ? 'run `npm run build` first' : !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}` : false;
 const shots = process.env.CHECKPOINT_SHOTS || join(tmpdir(), 'td-checkpoint-shots');
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const u = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(u() + 1e-300)) * Math.cos(2 * Math.PI * u());
-}
 
 function checkpoint(epoch: number, scale: number): Uint8Array {
   const g = rng(42);

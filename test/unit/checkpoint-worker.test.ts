@@ -8,18 +8,7 @@ import { bufferSource, encodeSafetensors, readHeader } from '../../extension/eng
 import { tensorStats } from '../../extension/engine/probes/stats';
 import { compareHeaders, headerView, mergeStats, tensorDetail } from '../../extension/host/checkpointWorker';
 import { isWorkerToHost, type WorkerToHost } from '../../extension/checkpointProtocol';
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const u = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(u() + 1e-300)) * Math.cos(2 * Math.PI * u());
-}
+import { rng } from './gaussian-fixture';
 
 const noProgress = () => undefined;
 
