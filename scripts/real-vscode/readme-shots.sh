@@ -18,9 +18,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 WS="$WORK/ws"; EXT_DIR="$WORK/extensions"
-mkdir -p "$WS/samples" "$WS/extension/engine/config" "$WS/.training-dynamics/runs/grokking-mod97"
-cp samples/*.experiment.json "$WS/samples/"
-cp extension/engine/config/schema.json "$WS/extension/engine/config/"
+scratch_workspace "$WS"
+mkdir -p "$WS/.training-dynamics/runs/grokking-mod97"
 if [ -n "${GROK_RUN:-}" ]; then
   cp -r "$GROK_RUN" "$WS/.training-dynamics/runs/grokking-mod97/"
 else

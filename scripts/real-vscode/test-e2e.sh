@@ -18,9 +18,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 WS="$WORK/ws"; EXT_DIR="$WORK/extensions"
-mkdir -p "$WS/samples" "$WS/extension/engine/config" "$WS/.vscode" "$EXT_DIR"
-cp samples/*.experiment.json "$WS/samples/"
-cp extension/engine/config/schema.json "$WS/extension/engine/config/"
+scratch_workspace "$WS"
+mkdir -p "$WS/.vscode" "$EXT_DIR"
 # A checkpoint to open: a tiny run trained by the CLI into the workspace's runs folder.
 node bin/training-dynamics.js run "$WS/samples/quickstart.experiment.json" --config tiny --json >/dev/null 2>"$WORK/cli.log" ||
   { echo "test:e2e: the CLI could not train quickstart/tiny:" >&2; tail -n 5 "$WORK/cli.log" >&2; exit 1; }

@@ -22,9 +22,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 # Scratch workspace: the samples, and the schema at the path their "$schema" points to.
-mkdir -p "$WS/samples" "$WS/extension/engine/config"
-cp samples/*.experiment.json "$WS/samples/"
-cp extension/engine/config/schema.json "$WS/extension/engine/config/"
+scratch_workspace "$WS"
 bash scripts/real-vscode/start.sh "$PORT" "$WS" --vscode-option enable-smoke-test-driver >/dev/null
 echo "test:vscode: code-server on 127.0.0.1:$PORT (log .real-vscode/run/$PORT/code-server.log), workspace $WS"
 SHOTS=${SHOTS:-$ROOT_DIR/test-results} CONSOLE_LOG=${CONSOLE_LOG:-$ROOT_DIR/test-results/integration-console.log} \
