@@ -92,7 +92,7 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
   // Records wait here for their epoch's test metrics; everything emitted after an epoch record goes through
   // this chain, so the order of records is the order of epochs whichever evaluator runs.
   let pending: Promise<void> = Promise.resolve();
-  const later = (f: () => void) => {
+  const later = (f: () => void | Promise<void>) => {
     pending = pending.then(f);
     pending.catch(() => {}); // observed by the next `await pending`
   };
@@ -277,22 +277,24 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
           updateRatios[q.name] = bn > 0 ? Math.sqrt(dSq) / bn : 0;
         });
         const t = Date.now() - started;
-        pending = test.then((tm: SplitMetrics) => finishEpoch({
-          type: 'epoch',
-          epoch,
-          t,
-          lr,
-          trainLoss,
-          testLoss: tm.loss,
-          trainAcc: classification ? trainCorrect / data.train.n : null,
-          testAcc: classification ? tm.correct / data.test.n : null,
-          trainR2: classification ? null : sstTrain > 0 ? 1 - trainSse / sstTrain : null,
-          testR2: classification ? null : sstTest > 0 ? 1 - tm.sse / sstTest : null,
-          gradNorms,
-          weightNorms,
-          updateRatios,
-        }));
-        pending.catch(() => {}); // observed by the next `await pending`
+        later(async () => {
+          const tm: SplitMetrics = await test;
+          finishEpoch({
+            type: 'epoch',
+            epoch,
+            t,
+            lr,
+            trainLoss,
+            testLoss: tm.loss,
+            trainAcc: classification ? trainCorrect / data.train.n : null,
+            testAcc: classification ? tm.correct / data.test.n : null,
+            trainR2: classification ? null : sstTrain > 0 ? 1 - trainSse / sstTrain : null,
+            testR2: classification ? null : sstTest > 0 ? 1 - tm.sse / sstTest : null,
+            gradNorms,
+            weightNorms,
+            updateRatios,
+          });
+        });
       }
       for (const t of [lossSum, sseSum]) t.dispose();
 
