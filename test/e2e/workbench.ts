@@ -52,12 +52,17 @@ export async function palette(page: Page, title: string): Promise<void> {
   await pickRow(page, title);
 }
 
-export async function quickOpen(page: Page, file: string): Promise<void> {
+/** Quick Open (Ctrl+P) with `file` typed and its row listed; Enter then opens it. */
+export async function quickOpenFind(page: Page, file: string): Promise<void> {
   await page.keyboard.press('Control+P');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 10_000 });
   await input.fill(file);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: path.basename(file) }).first().waitFor({ timeout: 20_000 });
+}
+
+export async function quickOpen(page: Page, file: string): Promise<void> {
+  await quickOpenFind(page, file);
   await page.keyboard.press('Enter');
 }
 
