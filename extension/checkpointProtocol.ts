@@ -4,6 +4,7 @@
  * Every message crossing a boundary is checked with the guards below before it is used. Pure: imports neither
  * `vscode`, node modules nor the DOM (the webview bundle imports it too).
  */
+import { isObj, isStr, type Obj } from './guards';
 
 // --- data ---------------------------------------------------------------------------------------------------
 
@@ -144,9 +145,6 @@ export type CheckpointWebviewToHost =
 
 // --- guards ---------------------------------------------------------------------------------------------------
 
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const isStr = (x: unknown): x is string => typeof x === 'string';
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const isNumOrNull = (x: unknown): x is number | null => x === null || isNum(x);
 const isStrOrNull = (x: unknown): x is string | null => x === null || isStr(x);

@@ -6,6 +6,7 @@
  * Pure module: imports neither `vscode` nor the DOM (the webview imports it for types and guards).
  */
 import type { TrainingConfig } from './engine/config/types';
+import { isNum, isObj, isStr, type Obj } from './guards';
 
 // ---------------------------------------------------------------------------------------------------------
 // Metrics records: one JSON object a line in metrics.jsonl, and the payload of `record` messages.
@@ -350,11 +351,7 @@ export type WebviewToHost =
 // Guards. Structural checks of the fields every consumer relies on; unknown extra fields are tolerated.
 // ---------------------------------------------------------------------------------------------------------
 
-type Obj = Record<string, unknown>;
-const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
-const isNum = (x: unknown): x is number => typeof x === 'number';
 const isNumOrNull = (x: unknown): boolean => x === null || typeof x === 'number';
-const isStr = (x: unknown): x is string => typeof x === 'string';
 const isNumMap = (x: unknown): boolean => isObj(x) && Object.values(x).every(isNum);
 const isNumArr = (x: unknown): boolean => Array.isArray(x) && x.every(isNum);
 

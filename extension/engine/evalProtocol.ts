@@ -1,6 +1,7 @@
 /** Messages between the training loop and its evaluation thread (evalWorker.ts), with their guards. */
 import type { BackendName } from './backend';
 import type { TrainingConfig } from './config/types';
+import { isNum, isObj } from '../guards';
 
 export type EvalRequest =
   | { type: 'init'; config: TrainingConfig; backend: BackendName }
@@ -12,8 +13,6 @@ export type EvalReply =
   | { type: 'result'; epoch: number; loss: number; correct: number; sse: number }
   | { type: 'error'; message: string };
 
-const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
-const isNum = (x: unknown): x is number => typeof x === 'number';
 const BACKENDS: readonly unknown[] = ['tensorflow', 'wasm', 'cpu'];
 
 export function isEvalRequest(x: unknown): x is EvalRequest {

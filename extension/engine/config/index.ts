@@ -12,6 +12,7 @@ import { findNodeAtLocation, getNodeValue, type Node } from 'jsonc-parser';
 import type { ResolvedRun, TrainingConfig } from './types';
 import { BASE_DEFAULTS, TASK_DEFAULTS } from './defaults';
 import { parseJsonc, schema, schemaAt, isPrime, didYouMean, type ConfigProblem, type SchemaNode, Validator } from './validate';
+import { isObj } from '../../guards';
 
 export type { ConfigProblem } from './validate';
 export { BASE_DEFAULTS, TASK_DEFAULTS } from './defaults';
@@ -51,7 +52,6 @@ export function formatProblem(p: ConfigProblem, file?: string): string {
 }
 
 type Json = Record<string, unknown>;
-const isObj = (x: unknown): x is Json => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /** Deep merge: objects merge key by key, everything else (arrays included) is replaced. */
 export function deepMerge<T>(base: T, over: unknown): T {

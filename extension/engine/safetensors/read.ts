@@ -12,6 +12,7 @@
  */
 import { open } from 'node:fs/promises';
 import { DTYPE_SIZE, type Dtype } from './write';
+import { isObj } from '../../guards';
 
 export const MAX_HEADER_BYTES = 100_000_000;
 
@@ -100,7 +101,6 @@ export async function fileSource(path: string): Promise<ByteSource> {
 }
 
 const DTYPES = Object.keys(DTYPE_SIZE) as Dtype[];
-const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 
 /** Parses and validates the header from its bytes; `dataLength` = file size − 8 − header length. */
 export function parseHeader(headerBytes: Uint8Array, dataLength: number): Pick<SafetensorsHeader, 'metadata' | 'tensors'> {

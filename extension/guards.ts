@@ -1,0 +1,6 @@
+/** Type guards shared by the message protocols and the parsers of untrusted JSON. */
+export type Obj = Record<string, unknown>;
+/** A plain JSON object (not null, not an array). */
+export const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+export const isStr = (x: unknown): x is string => typeof x === 'string';
+export const isNum = (x: unknown): x is number => typeof x === 'number';
