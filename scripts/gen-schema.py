@@ -102,7 +102,7 @@ config_props = {
         "activationsEvery": P("integer", "Dead neurons, sparsity and activation entropy every N epochs (0 = off).", minimum=0, default=50),
         "spectrumEvery": P("integer", "Weight eigenvalue spectra (Marchenko–Pastur fit, power-law α) every N epochs (0 = off).", minimum=0, default=100),
         "benfordEvery": P("integer", "Benford first-digit distribution every N epochs (0 = off).", minimum=0, default=100),
-        "histogramBins": P("integer", "Bins of the eigenvalue histograms.", minimum=2, default=40),
+        "histogramBins": P("integer", "Bins of the eigenvalue histograms (at most 1000: finer bins than a chart has pixels show nothing).", minimum=2, maximum=1000, default=40),
         "memorizationThreshold": P("number", "Memorization epoch: first epoch with train accuracy ≥ this.", default=0.99, **frac),
         "generalizationThreshold": P("number", "Generalization epoch: first epoch with test accuracy ≥ this.", default=0.9, **frac),
         "regressionLossThreshold": P("number", "Regression: generalization = test loss below this.", default=0.01, **num_pos),

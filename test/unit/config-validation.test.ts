@@ -32,7 +32,7 @@ test('every sample validates and expands into the expected runs', () => {
   for (const f of files) {
     const text = readFileSync(join(dir, f), 'utf8');
     const p = parseExperiment(text);
-    assert.deepEqual(p.problems.map((x) => formatProblem(x)), [], f);
+    assert.deepEqual(p.problems.filter((x) => x.severity === 'error').map((x) => formatProblem(x)), [], f);
     assert.equal(p.configs.length, expected[f][0], f);
     assert.equal(p.sweep?.runNames.length ?? 0, expected[f][1], f);
     const all = resolveRuns(text, { all: true, sweep: !!p.sweep });
@@ -76,7 +76,9 @@ test('wrong types, enums and ranges, with line and column', () => {
 
 test('required names, duplicate names, empty configs, missing task, task kind', () => {
   assert.match(only(base('{ "optimizer": {} }')).message, /missing required 'name'/);
-  assert.match(only(base('{ "name": "a" }, { "name": "a" }')).message, /duplicate config name 'a'/);
+  const dup = parseExperiment(base('{ "name": "a" }, { "name": "a" }'));
+  assert.deepEqual(dup.problems.map((p) => p.path), ['configs[1].name', 'configs[0].name']);
+  assert.ok(dup.problems.every((p) => /duplicate config name 'a'/.test(p.message)));
   assert.match(only(base('')).message, /at least 1 item/);
   const noTask = parseExperiment('{ "name": "t", "configs": [ { "name": "a" } ] }').problems;
   assert.match(noTask[0].message, /no task/);

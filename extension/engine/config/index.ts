@@ -13,9 +13,11 @@ import type { ResolvedRun, TrainingConfig } from './types';
 import { BASE_DEFAULTS, TASK_DEFAULTS } from './defaults';
 import { parseJsonc, schema, schemaAt, isPrime, didYouMean, type ConfigProblem, type SchemaNode, Validator } from './validate';
 import { isObj } from '../../guards';
+import { machineLimits, preflight, type MachineLimits } from './preflight';
 
 export type { ConfigProblem } from './validate';
 export { BASE_DEFAULTS, TASK_DEFAULTS } from './defaults';
+export { estimateResources, machineLimits, type MachineLimits } from './preflight';
 
 export interface ConfigLocation {
   name: string;
@@ -82,7 +84,7 @@ function mergeConfig(layers: unknown[]): TrainingConfig {
     if (isObj(t)) task = task && t.kind !== undefined && t.kind !== task.kind ? structuredClone(t) : deepMerge(task ?? {}, t);
   }
   const kind = task?.kind as keyof typeof TASK_DEFAULTS | undefined;
-  if (task && kind && TASK_DEFAULTS[kind]) merged.task = deepMerge(TASK_DEFAULTS[kind], task);
+  if (task && kind && Object.hasOwn(TASK_DEFAULTS, kind)) merged.task = deepMerge(TASK_DEFAULTS[kind], task);
   // An unknown or missing kind is reported by the schema check; keep the task so no second error follows.
   else if (task) merged.task = task;
   return merged as unknown as TrainingConfig;
@@ -130,7 +132,7 @@ function crossChecks(v: Validator, cfg: TrainingConfig, path: string, node: Node
     return;
   }
   const t = cfg.task;
-  if (!(t.kind in TASK_DEFAULTS)) return;
+  if (!Object.hasOwn(TASK_DEFAULTS, t.kind)) return;
   if (t.kind === 'modular') {
     if (typeof t.p === 'number' && Number.isInteger(t.p) && !isPrime(t.p)) v.report(`${path}.task.p`, at('task.p'), `must be prime (${t.p} = ${factor(t.p)})`);
     if (t.op === 'div' && t.p < 3) v.report(`${path}.task.op`, at('task.op'), `division needs p ≥ 3`);
@@ -146,12 +148,24 @@ function crossChecks(v: Validator, cfg: TrainingConfig, path: string, node: Node
   void root;
 }
 
+let machine: MachineLimits | null = null;
+
+/** Memory and disk pre-flight of a schema-valid config, reported on the field that drives the estimate. */
+function preflightChecks(v: Validator, cfg: TrainingConfig, path: string, node: Node | undefined, limits: MachineLimits): void {
+  for (const p of preflight(cfg, limits)) {
+    const segs = p.path.replace(/\[(\d+)\]/g, '.$1').split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+    const target = (node && findNodeAtLocation(node, segs)) || (node && findNodeAtLocation(node, segs.slice(0, -1))) || node;
+    v.report(`${path}.${p.path}`, target, p.message, p.severity);
+  }
+}
+
 function factor(n: number): string {
   for (let d = 2; d * d <= n; d++) if (n % d === 0) return `${d} × ${n / d}`;
   return String(n);
 }
 
-function analyse(text: string): Analysis {
+/** `limits`: the machine the runs are checked against (this one by default). */
+function analyse(text: string, limits: MachineLimits = (machine ??= machineLimits())): Analysis {
   const { root, value, validator: v } = parseJsonc(text);
   const resolved = new Map<string, TrainingConfig>();
   const sweepRuns: Analysis['sweepRuns'] = [];
@@ -167,13 +181,22 @@ function analyse(text: string): Analysis {
   const defaultsNode = findNodeAtLocation(root, ['defaults']);
   const configsNode = findNodeAtLocation(root, ['configs']);
   const seen = new Map<string, number>();
+  const dupReported = new Set<number>();
   const entries = configsNode?.type === 'array' ? configsNode.children ?? [] : [];
   entries.forEach((entry, index) => {
     const nameNode = entry.type === 'object' ? findNodeAtLocation(entry, ['name']) : undefined;
     const name = typeof nameNode?.value === 'string' ? nameNode.value : `#${index + 1}`;
     if (nameNode && typeof nameNode.value === 'string') {
-      if (seen.has(name)) v.report(`configs[${index}].name`, nameNode, `duplicate config name '${name}' (also configs[${seen.get(name)}])`);
-      else seen.set(name, index);
+      const first = seen.get(name);
+      if (first !== undefined) {
+        // Both configs are marked: a run by name could not tell which one is meant.
+        v.report(`configs[${index}].name`, nameNode, `duplicate config name '${name}' (also configs[${first}]); config names must be unique`);
+        if (!dupReported.has(first)) {
+          dupReported.add(first);
+          const firstName = findNodeAtLocation(entries[first], ['name']);
+          v.report(`configs[${first}].name`, firstName, `duplicate config name '${name}' (also configs[${index}]); config names must be unique`);
+        }
+      } else seen.set(name, index);
     }
     const before = v.problems.length;
     const raw = entry.type === 'object' ? (getNodeValue(entry) as Json) : {};
@@ -181,6 +204,7 @@ function analyse(text: string): Analysis {
     void _n;
     const cfg = mergeConfig([obj.defaults, partial]);
     crossChecks(v, cfg, `configs[${index}]`, entry, root);
+    if (!v.problems.some((p, i) => p.severity === 'error' && (i >= before || inRange(p, entry) || inRange(p, defaultsNode)))) preflightChecks(v, cfg, `configs[${index}]`, entry, limits);
     const own = v.problems.filter((p, i) => i >= before || inRange(p, entry) || inRange(p, defaultsNode));
     const loc: ConfigLocation = {
       name,
@@ -194,6 +218,13 @@ function analyse(text: string): Analysis {
     configs.push(loc);
     if (loc.valid && !resolved.has(name)) resolved.set(name, cfg);
   });
+  // A duplicate found later invalidates the config that came first as well.
+  for (const i of dupReported) {
+    const loc = configs[i];
+    loc.problems = v.problems.filter((p) => inRange(p, entries[i]) || (loc.problems.includes(p)));
+    loc.valid = false;
+    resolved.delete(loc.name);
+  }
 
   const sweepNode = findNodeAtLocation(root, ['sweep']);
   if (sweepNode && isObj(obj.sweep)) {
@@ -239,7 +270,9 @@ function analyse(text: string): Analysis {
         for (const [k, val] of Object.entries(point)) setPath(layer, k, val);
         const cfg = mergeConfig([obj.defaults, partial, layer]);
         const runName = sweepRunName(n, point);
+        const beforeRun = v.problems.length;
         crossChecks(v, cfg, `sweep(${runName})`, sweepNode, root);
+        if (v.problems.length === beforeRun) preflightChecks(v, cfg, `sweep(${runName})`, sweepNode, limits);
         runNames.push(runName);
         if (loc.valid) sweepRuns.push({ configName: n, runName, point, config: cfg });
       }
@@ -252,7 +285,7 @@ function analyse(text: string): Analysis {
       configNames: names,
       runNames,
       problems: own,
-      valid: own.length === 0 && points.length > 0 && names.every((n) => configs.find((c) => c.name === n)?.valid),
+      valid: !own.some((p) => p.severity === 'error') && points.length > 0 && names.every((n) => configs.find((c) => c.name === n)?.valid),
     };
   }
   return {
@@ -276,8 +309,8 @@ function collectPaths(s: SchemaNode, prefix = ''): string[] {
   return out;
 }
 
-export function parseExperiment(text: string): ParsedExperiment {
-  return analyse(text).parsed;
+export function parseExperiment(text: string, limits?: MachineLimits): ParsedExperiment {
+  return analyse(text, limits).parsed;
 }
 
 export interface RunSelection {
@@ -290,8 +323,8 @@ export interface RunSelection {
 }
 
 /** The runs selected from a file, fully resolved; refuses (problems) when a selected config is invalid. */
-export function resolveRuns(text: string, select: RunSelection): { runs: ResolvedRun[]; problems: ConfigProblem[] } {
-  const a = analyse(text);
+export function resolveRuns(text: string, select: RunSelection, limits?: MachineLimits): { runs: ResolvedRun[]; problems: ConfigProblem[] } {
+  const a = analyse(text, limits);
   const experiment = a.parsed.name || 'experiment';
   const fatal = a.parsed.problems.filter((p) => p.message.startsWith('syntax error') || (!p.path.startsWith('configs[') && !p.path.startsWith('sweep') && p.severity === 'error'));
   if (fatal.length) return { runs: [], problems: fatal };
@@ -301,14 +334,15 @@ export function resolveRuns(text: string, select: RunSelection): { runs: Resolve
   };
   const runs: ResolvedRun[] = [];
   const problems: ConfigProblem[] = [];
+  const runConfig = (loc: ConfigLocation): void => {
+    if (!loc.valid) problems.push(...loc.problems);
+    else runs.push(finish({ experiment, configName: loc.name, runName: loc.name, config: structuredClone(a.resolved.get(loc.name)!) }));
+  };
   const byName = (name: string): boolean => {
-    const loc = a.parsed.configs.find((c) => c.name === name);
-    if (loc) {
-      if (!loc.valid) {
-        problems.push(...loc.problems);
-        return true;
-      }
-      runs.push(finish({ experiment, configName: name, runName: name, config: structuredClone(a.resolved.get(name)!) }));
+    const locs = a.parsed.configs.filter((c) => c.name === name);
+    if (locs.length) {
+      // Duplicates are invalid, so a name shared by two configs refuses with both problems.
+      for (const loc of locs) runConfig(loc);
       return true;
     }
     const sr = a.sweepRuns.find((s) => s.runName === name);
@@ -325,7 +359,7 @@ export function resolveRuns(text: string, select: RunSelection): { runs: Resolve
       problems.push({ path: '', message: `no config named '${select.config}'${hint ? ` — did you mean '${hint}'?` : ''} (configs: ${names.join(', ') || 'none'})`, line: 1, column: 1, offset: 0, length: 1, severity: 'error' });
     }
   }
-  if (select.all) for (const c of a.parsed.configs) byName(c.name);
+  if (select.all) for (const c of a.parsed.configs) runConfig(c);
   if (select.sweep) {
     if (!a.parsed.sweep) problems.push({ path: 'sweep', message: 'this file has no sweep', line: 1, column: 1, offset: 0, length: 1, severity: 'error' });
     else if (!a.parsed.sweep.valid) problems.push(...(a.parsed.sweep.problems.length ? a.parsed.sweep.problems : a.parsed.configs.filter((c) => a.parsed.sweep!.configNames.includes(c.name)).flatMap((c) => c.problems)));

@@ -6,7 +6,7 @@
  * completion and our diagnostics cannot disagree; cross-field rules the schema cannot express follow it.
  * Parsing is jsonc-parser's (comments and trailing commas allowed).
  */
-import { parseTree, getNodeValue, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { createScanner, parseTree, getNodeValue, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import schemaJson from './schema.json';
 import { isPrime } from '../tasks/datasets';
 
@@ -133,6 +133,9 @@ export class Validator {
       const hint = typeof v === 'string' ? didYouMean(v, s.enum.map(String)) : null;
       return this.report(path, node, `must be one of ${s.enum.map(show).join(', ')}${hint ? ` — did you mean ${show(hint)}?` : ''}`);
     }
+    if (node.type === 'number' && !Number.isFinite(node.value)) {
+      return this.report(path, node, `must be a finite number (${this.text.slice(node.offset, node.offset + Math.min(node.length, 40))} is out of range)`);
+    }
     if (node.type === 'number') {
       const v = node.value as number;
       if (s.exclusiveMinimum !== undefined && !(v > s.exclusiveMinimum)) this.report(path, node, `must be > ${s.exclusiveMinimum}`);
@@ -162,7 +165,7 @@ export class Validator {
       const sub = path ? `${path}.${key}` : key;
       if (seen.has(key)) this.report(sub, keyNode, `duplicate key '${key}'`);
       seen.add(key);
-      if (props[key]) {
+      if (Object.hasOwn(props, key)) {
         if (valueNode) this.check(valueNode, props[key], sub);
       } else if (typeof s.additionalProperties === 'object') {
         if (valueNode) this.check(valueNode, s.additionalProperties, sub);
@@ -198,8 +201,43 @@ export interface Parsed {
   validator: Validator;
 }
 
-/** Parses JSONC and reports syntax errors with positions. */
-export function parseJsonc(text: string): Parsed {
+/** Deepest nesting of objects and arrays accepted (real files nest about six levels). */
+export const MAX_DEPTH = 64;
+
+// jsonc-parser's SyntaxKind is a const enum, which isolated modules cannot read: its values.
+const OPEN_BRACE = 1;
+const CLOSE_BRACE = 2;
+const OPEN_BRACKET = 3;
+const CLOSE_BRACKET = 4;
+const EOF = 17;
+
+/** Offset and length of the first bracket that opens nesting deeper than `max`, found without recursion. */
+export function tooDeep(text: string, max = MAX_DEPTH): { offset: number; length: number } | null {
+  const scanner = createScanner(text, false);
+  let depth = 0;
+  for (let k: number = scanner.scan(); k !== EOF; k = scanner.scan()) {
+    if (k === OPEN_BRACE || k === OPEN_BRACKET) {
+      if (++depth > max) return { offset: scanner.getTokenOffset(), length: 1 };
+    } else if (k === CLOSE_BRACE || k === CLOSE_BRACKET) depth--;
+  }
+  return null;
+}
+
+/** A UTF-8 byte order mark, which editors strip before showing the text. */
+export const BOM = '\uFEFF';
+
+/**
+ * Parses JSONC and reports syntax errors with positions. A leading BOM is dropped (as the editor does, so
+ * offsets agree); nesting deeper than MAX_DEPTH is reported at its bracket and the text is not parsed.
+ */
+export function parseJsonc(input: string): Parsed {
+  const text = input.startsWith(BOM) ? input.slice(1) : input;
+  const deep = tooDeep(text);
+  if (deep) {
+    const v = new Validator(text);
+    v.report('', undefined, `syntax error: nesting deeper than ${MAX_DEPTH} levels`, 'error', deep.offset, deep.length);
+    return { root: undefined, value: undefined, validator: v };
+  }
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
   const v = new Validator(text);
@@ -213,10 +251,10 @@ export function schemaAt(path: string, from: SchemaNode): SchemaNode | null {
   for (const seg of path.split('.')) {
     if (!cur) return null;
     if (cur.oneOf) {
-      const branch: SchemaNode | undefined = cur.oneOf.find((b) => b.properties?.[seg]);
+      const branch: SchemaNode | undefined = cur.oneOf.find((b) => b.properties && Object.hasOwn(b.properties, seg));
       cur = branch?.properties?.[seg] ?? null;
     } else {
-      cur = cur.properties?.[seg] ?? null;
+      cur = cur.properties && Object.hasOwn(cur.properties, seg) ? cur.properties[seg] : null;
     }
   }
   return cur;
