@@ -7,6 +7,9 @@
  */
 import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDropdown, vsCodeOption } from '@vscode/webview-ui-toolkit';
 import { isHostToWebview, isMetricsRecord, type HostToWebview, type RunJson, type RunSnapshot } from '../../extension/protocol';
+import { distinguishingLabels, type RunLabel } from '../../extension/shared/runLabels';
+import { RunList } from '../shared/runList';
+import { restoreRunListState, type RunListColumn, type RunListState } from '../shared/runListModel';
 import { RunModel, type ChartName } from '../shared/series';
 import { readTheme, watchTheme, type Theme } from '../shared/theme';
 import { RedrawThrottle } from '../shared/throttle';
@@ -21,7 +24,6 @@ import {
   LandscapeView,
   LossView,
   runColor,
-  runLabel,
   SpectrumView,
   UpdateRatioView,
   WeightNormView,
@@ -36,6 +38,7 @@ interface SavedState {
   runDirs: string[];
   sweepAxes: string[] | null;
   ui: UiState;
+  runList?: RunListState;
 }
 
 const vscode = vscodeApi<SavedState>();
@@ -49,6 +52,8 @@ let sweepAxes: string[] | null = null;
 let views: View[] = [];
 const ui: UiState = { ...(saved?.ui ?? {}) };
 let header: HTMLElement | null = null;
+let labels: RunLabel[] = [];
+let runListState: RunListState = restoreRunListState(saved?.runList);
 
 const ctx: ViewContext = {
   get runs() {
@@ -61,6 +66,9 @@ const ctx: ViewContext = {
     return theme;
   },
   ui,
+  label(i) {
+    return labels[i]?.label ?? runs[i]?.run.runName ?? '';
+  },
   changed(charts) {
     persist();
     throttle.mark(charts);
@@ -82,7 +90,7 @@ const throttle = new RedrawThrottle<DirtyKey>(draw, {
 });
 
 function persist(): void {
-  vscode.setState({ runDirs: runs.map((r) => r.runDir), sweepAxes, ui });
+  vscode.setState({ runDirs: runs.map((r) => r.runDir), sweepAxes, ui, runList: runListState });
 }
 
 function draw(dirty: Set<DirtyKey>): void {
@@ -111,6 +119,7 @@ function show(snapshots: RunSnapshot[], axes: string[] | null): void {
     return m;
   });
   sweepAxes = axes;
+  labels = distinguishingLabels(runs.map((r) => r.run));
   persist();
   app.replaceChildren();
   if (runs.length === 0) {
@@ -118,7 +127,7 @@ function show(snapshots: RunSnapshot[], axes: string[] | null): void {
     vscode.postMessage({ type: 'state', charts: {} });
     return;
   }
-  header = el('header', 'run-header');
+  header = el('header', runs.length > 1 ? 'run-header compare' : 'run-header');
   headerKey = '';
   const grid = el('div', 'charts');
   app.append(header, grid);
@@ -144,7 +153,8 @@ let headerUpdate: (() => void) | null = null;
 
 function renderHeader(): void {
   if (!header) return;
-  const key = JSON.stringify(
+  // The compare view's run list updates its rows in place (search focus and scroll survive live runs).
+  const key = runs.length > 1 ? JSON.stringify(runs.map((r) => r.runDir)) : JSON.stringify(
     runs.map((r) => [r.runDir, r.run.status, r.run.reason, r.memorizationEpoch, r.generalizationEpoch, r.markers.transitions.length, r.checkpoints.length > 0, r.run.summary?.bestLossFit?.form ?? null, r.isRegression, r.testLoss.length > 0]),
   );
   if (key !== headerKey || !headerUpdate || !header.firstChild) {
@@ -242,6 +252,26 @@ function fact(label: string, value: string): HTMLElement {
   return f;
 }
 
+const genText = (m: RunModel) => (m.generalizationEpoch !== null ? String(m.generalizationEpoch) : m.run.status === 'running' ? '…' : 'never');
+
+/** Columns of the compare view's run list (values sort; missing ones sort last). */
+const RUN_COLUMNS: RunListColumn<RunModel>[] = [
+  { key: 'status', title: 'status', value: (m) => m.run.status },
+  { key: 'progress', title: 'progress', value: (m) => Math.max(m.run.epochsCompleted, m.lastEpoch ?? 0), text: progressText, help: 'Epochs completed of the total' },
+  { key: 'mem', title: 'memorization', value: (m) => m.memorizationEpoch, help: 'Epoch at which train accuracy first reached the memorization threshold' },
+  { key: 'gen', title: 'generalization', value: (m) => m.generalizationEpoch, text: genText, help: 'Epoch at which test accuracy first reached the generalization threshold' },
+  {
+    key: 'final',
+    title: 'final test',
+    value: (m) => (m.isRegression ? m.testR2 : m.testAcc).lastY,
+    text: (m) => {
+      const v = finalTest(m);
+      return v === null ? '—' : `${m.isRegression ? 'R²' : 'acc'} ${v}`;
+    },
+    help: 'Last test accuracy (classification) or R² (regression)',
+  },
+];
+
 function compareHeader(): Built {
   const box = el('div', 'header-body');
   const title = el('div', 'title-row');
@@ -249,41 +279,34 @@ function compareHeader(): Built {
   const experiments = [...new Set(runs.map((r) => r.run.experiment))];
   title.append(el('span', 'experiment', experiments.join(', ')));
   box.append(title);
-  const table = el('table', 'runs-table');
-  const head = el('tr');
-  for (const h of ['', 'run', 'status', 'progress', 'memorization', 'generalization', 'final test', '']) head.append(el('th', undefined, h));
-  table.append(head);
-  const updates: (() => void)[] = [];
-  runs.forEach((m, i) => {
-    const row = el('tr');
-    const swatch = el('span', 'swatch');
-    swatch.style.backgroundColor = runColor(ctx, i);
-    const progress = el('span');
-    const final = el('span');
-    updates.push(() => {
-      progress.textContent = progressText(m);
-      const v = finalTest(m);
-      final.textContent = v === null ? '—' : `${m.isRegression ? 'R²' : 'acc'} ${v}`;
-    });
-    const mem = m.memorizationEpoch;
-    const gen = m.generalizationEpoch;
-    const name = el('span', 'run-label', runLabel(m));
-    name.title = `${m.run.runName}\n${m.runDir}`;
-    const genText = gen !== null ? String(gen) : m.run.status === 'running' ? '…' : 'never';
-    const cells: (string | HTMLElement)[] = [swatch, name, statusBadge(m.run), progress, mem === null ? '—' : String(mem), genText, final];
-    for (const c of cells) {
-      const td = el('td');
-      td.append(c);
-      row.append(td);
-    }
-    const actions = el('td', 'row-actions');
-    if (m.run.status === 'running') actions.append(button('Stop', `Stop ${m.run.runName}`, () => vscode.postMessage({ type: 'stopRun', runDir: m.runDir })));
-    actions.append(button('CSV', `Export ${m.run.runName} as CSV`, () => vscode.postMessage({ type: 'exportCsv', runDir: m.runDir })));
-    row.append(actions);
-    table.append(row);
+  const index = new Map(runs.map((m, i) => [m, i]));
+  const list = new RunList<RunModel>({
+    title: 'Runs',
+    columns: RUN_COLUMNS,
+    key: (m) => m.runDir,
+    label: (m) => ctx.label(index.get(m) ?? 0),
+    detail: (m) => `${labels[index.get(m) ?? 0]?.detail ?? m.run.runName}\n${m.runDir}`,
+    color: (m) => runColor(ctx, index.get(m) ?? 0),
+    searchText: (m) => `${m.run.runName} ${m.run.configName} ${m.run.status}`,
+    cell: (m, c) => (c.key === 'status' ? statusBadge(m.run) : null),
+    actions: (m) => [
+      ...(m.run.status === 'running' ? [button('Stop', `Stop ${m.run.runName}`, () => vscode.postMessage({ type: 'stopRun', runDir: m.runDir }))] : []),
+      button('CSV', `Export ${m.run.runName} as CSV`, () => vscode.postMessage({ type: 'exportCsv', runDir: m.runDir })),
+    ],
+    summary: (rows) => {
+      const gen = rows.filter((m) => m.generalizationEpoch !== null).length;
+      const running = rows.filter((m) => m.run.status === 'running').length;
+      return [`${gen} generalized`, running ? `${running} running` : ''].filter(Boolean).join(' · ');
+    },
+    state: runListState,
+    onState: (s) => {
+      runListState = s;
+      persist();
+    },
   });
-  box.append(table);
-  return { el: box, update: () => updates.forEach((u) => u()) };
+  list.setRows(runs);
+  box.append(list.el);
+  return { el: box, update: () => list.refresh() };
 }
 
 // ---------------------------------------------------------------------------------------------------------

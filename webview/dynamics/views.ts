@@ -29,6 +29,8 @@ export interface ViewContext {
   sweepAxes: string[] | null;
   theme: Theme;
   ui: UiState;
+  /** The i-th run's label: only what differs from the other runs shown (extension/shared/runLabels.ts). */
+  label(i: number): string;
   /** A control changed: persist the UI state and redraw these charts. */
   changed(charts: ChartName[]): void;
   savePng(chart: string, dataUrl: string): void;
@@ -71,12 +73,9 @@ export function runColor(ctx: ViewContext, i: number): string {
   return `hsl(${Math.round((i * 137.508) % 360)}, 65%, ${light ? 40 : 65}%)`;
 }
 
-/** Short legend name of a run: its swept values (`lr=0.001 weightDecay=0.1`), else its run name. */
-export function runLabel(r: RunModel): string {
-  const sv = r.run.sweepValues;
-  if (sv && Object.keys(sv).length) return Object.entries(sv).map(([k, v]) => `${k.split('.').pop()}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
-  return r.run.runName;
-}
+/** Above this many runs the charts drop their legends and marker labels: the run list is the colour key. */
+export const LEGEND_MAX_RUNS = 8;
+const manyRuns = (ctx: ViewContext) => ctx.runs.length > LEGEND_MAX_RUNS;
 const layerOf = (tensor: string) => Number(/layers\.(\d+)\./.exec(tensor)?.[1] ?? 0);
 
 function probeWait(ctx: ViewContext, what: string, every: number | undefined, key: string): string {
@@ -128,6 +127,7 @@ abstract class LineView extends ChartView {
       // One legend entry per run (its test curve); train curves are the dashed ones of the same colour.
       rawOptions(this.chart).plugins.legend.labels.filter = (item: { datasetIndex?: number }, data: { datasets: { tdKey?: string }[] }) =>
         !String(data.datasets[item.datasetIndex ?? 0]?.tdKey ?? '').startsWith('train');
+      if (manyRuns(ctx)) rawOptions(this.chart).plugins.legend.display = false;
     }
   }
 
@@ -165,7 +165,7 @@ function thresholdMarkers(ctx: ViewContext): Record<string, AnnotationOptions> {
     const mem = r.memorizationEpoch;
     const gen = r.generalizationEpoch;
     if (mem !== null && !compare) out[`mem${i}`] = vline(mem, color, 'memorization', [2, 3], 'end', t);
-    if (gen !== null) out[`gen${i}`] = vline(gen, compare ? color : t.green, compare ? `gen ${r.run.runName}` : 'generalization', [6, 3], 'end', t);
+    if (gen !== null) out[`gen${i}`] = vline(gen, compare ? color : t.green, compare ? (manyRuns(ctx) ? '' : `gen ${ctx.label(i)}`) : 'generalization', [6, 3], 'end', t);
   });
   return out;
 }
@@ -179,7 +179,7 @@ function vline(x: number, color: string, label: string, dash: number[], position
     borderWidth: 1.2,
     borderDash: dash,
     label: {
-      display: true,
+      display: label !== '',
       content: label,
       position,
       yAdjust,
@@ -204,8 +204,8 @@ export class LossView extends LineView {
     const compare = isCompare(this.ctx);
     this.ctx.runs.forEach((r, i) => {
       const ylabel = r.isRegression ? 'MSE' : 'loss';
-      const a = this.line(`train${i}`, compare ? `${runLabel(r)} (train)` : `train ${ylabel}`, r.trainLoss, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[0], compare ? [4, 3] : undefined);
-      const b = this.line(`test${i}`, compare ? runLabel(r) : `test ${ylabel}`, r.testLoss, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[1]);
+      const a = this.line(`train${i}`, compare ? `${this.ctx.label(i)} (train)` : `train ${ylabel}`, r.trainLoss, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[0], compare ? [4, 3] : undefined);
+      const b = this.line(`test${i}`, compare ? this.ctx.label(i) : `test ${ylabel}`, r.testLoss, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[1]);
       for (const s of [a, b]) if (s) specs.push(s);
       points += r.trainLoss.length + r.testLoss.length;
     });
@@ -238,8 +238,8 @@ export class AccuracyView extends LineView {
     const regression = this.ctx.runs.length > 0 && this.ctx.runs.every((r) => r.isRegression);
     this.ctx.runs.forEach((r, i) => {
       const [tr, te, what] = r.isRegression ? [r.trainR2, r.testR2, 'R²'] : [r.trainAcc, r.testAcc, 'acc'];
-      const a = this.line(`train${i}`, compare ? `${runLabel(r)} (train)` : `train ${what}`, tr, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[0], compare ? [4, 3] : undefined);
-      const b = this.line(`test${i}`, compare ? runLabel(r) : `test ${what}`, te, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[1]);
+      const a = this.line(`train${i}`, compare ? `${this.ctx.label(i)} (train)` : `train ${what}`, tr, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[0], compare ? [4, 3] : undefined);
+      const b = this.line(`test${i}`, compare ? this.ctx.label(i) : `test ${what}`, te, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[1]);
       for (const s of [a, b]) if (s) specs.push(s);
       points += tr.length + te.length;
     });
@@ -283,7 +283,7 @@ abstract class TensorView extends LineView {
       this.tensorPick?.setOptions(all.map((t) => ({ value: t, label: t })), chosen);
       this.ctx.runs.forEach((r, i) => {
         const s = this.mapOf(r).get(chosen);
-        const d = this.line(`run${i}`, runLabel(r), s, runColor(this.ctx, i));
+        const d = this.line(`run${i}`, this.ctx.label(i), s, runColor(this.ctx, i));
         if (d) specs.push(d);
         points += s?.length ?? 0;
       });
