@@ -1,5 +1,3 @@
-// NOTE TO HELPERS: written by the lead while the helpers were stalled (03:35–03:55 UTC). It works and is
-// wired in; refine or extend it in place — do not replace it wholesale or change its exported signatures.
 /**
  * Builds a run's summary from its metrics records. Pure: the trainer feeds it live, and the host or CLI can
  * rebuild a summary from metrics.jsonl alone.

@@ -1,5 +1,3 @@
-// NOTE TO HELPERS: written by the lead while the helpers were stalled (03:35–03:55 UTC). It works and is
-// wired in; refine or extend it in place — do not replace it wholesale or change its exported signatures.
 /**
  * The training loop. One function, readable top to bottom: build the data and the model, then per epoch
  * take the optimizer steps, measure, and every so often run the heavier probes. Every measurement is emitted

@@ -1,5 +1,3 @@
-// NOTE TO HELPERS: written by the lead while the helpers were stalled (03:35–03:55 UTC). It works and is
-// wired in; refine or extend it in place — do not replace it wholesale or change its exported signatures.
 /**
  * Validation of experiment files against schema.json, with every problem located (JSON path, line:column,
  * offset/length for editor ranges). The validator walks the same schema the editor uses, so hover docs,

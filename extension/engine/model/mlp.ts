@@ -1,5 +1,3 @@
-// NOTE TO HELPERS: written by the lead while the helpers were stalled (03:35–03:55 UTC). It works and is
-// wired in; refine or extend it in place — do not replace it wholesale or change its exported signatures.
 /**
  * A multi-layer perceptron written directly against tfjs ops, so the training loop stays visible
  * (micrograd / nanoGPT style) and every tensor has the name our probes and checkpoints use:

@@ -1,5 +1,3 @@
-// NOTE TO HELPERS: written by the lead while the helpers were stalled (03:35–03:55 UTC). It works and is
-// wired in; refine or extend it in place — do not replace it wholesale or change its exported signatures.
 /**
  * Benford's law for a weight tensor: frequencies of the first significant digit d ∈ 1..9 of |x| over the
  * finite nonzero entries, against P(d) = log₁₀(1 + 1/d).

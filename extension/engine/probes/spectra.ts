@@ -1,5 +1,3 @@
-// NOTE TO HELPERS: written by the lead while the helpers were stalled (03:35–03:55 UTC). It works and is
-// wired in; refine or extend it in place — do not replace it wholesale or change its exported signatures.
 /**
  * Weight spectra, as random-matrix theory defines them for an m×n weight matrix W:
  * the eigenvalues of WᵀW / max(m, n), compared with the Marchenko–Pastur law of a matrix with i.i.d. entries
@@ -99,7 +97,7 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
     e[i] = scale * g;
     h -= f * g;
     u[l] = f - g;
-    // p = A u / h over the leading (l+1)×(l+1) block, reading only the lower triangle (row-contiguous
+    // p = A u / h over the top-left (l+1)×(l+1) block, reading only the lower triangle (row-contiguous
     // symmetric matrix-vector product); K = uᵀp / 2h; q = p − K u.
     for (let j = 0; j <= l; j++) p[j] = 0;
     for (let j = 0; j <= l; j++) {
@@ -120,7 +118,7 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
     }
     const K = upSum / (2 * h);
     for (let j = 0; j <= l; j++) p[j] -= K * u[j];
-    // A ← A − u qᵀ − q uᵀ on the lower triangle of the leading block.
+    // A ← A − u qᵀ − q uᵀ on the lower triangle of the top-left block.
     for (let j = 0; j <= l; j++) {
       const rj = j * n;
       const uj = u[j];

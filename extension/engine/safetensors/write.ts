@@ -1,5 +1,3 @@
-// NOTE TO HELPERS: written by the lead while the helpers were stalled (03:35–03:55 UTC). It works and is
-// wired in; refine or extend it in place — do not replace it wholesale or change its exported signatures.
 /**
  * safetensors writer: 8-byte little-endian header length, a JSON header (padded with spaces to a multiple of
  * 8 bytes, as the reference implementation does), then the tensors' bytes back to back in header order.

@@ -1,5 +1,3 @@
-// NOTE TO HELPERS: written by the lead while the helpers were stalled (03:35–03:55 UTC). It works and is
-// wired in; refine or extend it in place — do not replace it wholesale or change its exported signatures.
 /**
  * Datasets for every task kind, as plain typed arrays (no tfjs), deterministic for a seed.
  * Rows are examples; the train rows and the test rows are kept apart so probes can use "the whole dataset"
