@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import { loadBackend, type BackendName, type TF } from '../extension/engine/backend';
 import { train, activationProbe } from '../extension/engine/train';
 import { BASE_DEFAULTS, TASK_DEFAULTS, deepMerge } from '../extension/engine/config';
-import type { TrainingConfig } from '../extension/engine/config/types';
+import type { TrainingConfig } from '../extension/shared/configTypes';
 import { makeDataset } from '../extension/engine/tasks/datasets';
 import { Mlp } from '../extension/engine/model/mlp';
 import { matrixSpectrum } from '../extension/engine/probes/spectra';

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BackendChoice, RunJson, StartRunRequest } from '../protocol';
+import type { BackendChoice, RunJson, StartRunRequest } from '../shared/protocol';
 import { formatProblem, parseExperiment, resolveRuns } from '../engine/config';
 import { defaultRunsRoot, experimentDir, findWorkspaceRoot, type RunWriter } from '../engine/runs';
 import { loadBackend } from '../engine/backend';

@@ -5,7 +5,7 @@
  * final summary block. Written here because the bar is a single line with our own fields; the libraries
  * for it (cli-progress & co.) would need more configuration than this takes.
  */
-import type { DynamicsEvent, EpochRecord, RunJson, TrainerToHost } from '../protocol';
+import type { DynamicsEvent, EpochRecord, RunJson, TrainerToHost } from '../shared/protocol';
 
 export interface ProgressOptions {
   write: (s: string) => void;

@@ -9,7 +9,7 @@
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import type { BackendChoice } from '../protocol';
+import type { BackendChoice } from '../shared/protocol';
 
 export type TF = typeof import('@tensorflow/tfjs');
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';

@@ -1,7 +1,7 @@
 /** Messages between the training loop and its evaluation thread (evalWorker.ts), with their guards. */
 import type { BackendName } from './backend';
-import type { TrainingConfig } from './config/types';
-import { isNum, isObj } from '../guards';
+import type { TrainingConfig } from '../shared/configTypes';
+import { isNum, isObj } from '../shared/guards';
 
 export type EvalRequest =
   | { type: 'init'; config: TrainingConfig; backend: BackendName }

@@ -5,7 +5,7 @@
  */
 import type * as tfc from '@tensorflow/tfjs';
 import type { TF } from './backend';
-import type { TrainingConfig } from './config/types';
+import type { TrainingConfig } from '../shared/configTypes';
 import type { Dataset, Split } from './tasks/datasets';
 import { softmaxCrossEntropy, type CrossEntropyStats } from './model/losses';
 import type { Mlp, ModelInput } from './model/mlp';

@@ -2,7 +2,7 @@
  * Builds a run's summary from its metrics records. Pure: the trainer feeds it live, and the host or CLI can
  * rebuild a summary from metrics.jsonl alone.
  */
-import type { EpochRecord, FinalMetrics, MetricsRecord, RunSummary, TransitionSummary } from '../protocol';
+import type { EpochRecord, FinalMetrics, MetricsRecord, RunSummary, TransitionSummary } from '../shared/protocol';
 import { fitLossCurve } from './probes/curvefit';
 
 export class SummaryTracker {

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BackendName, TF } from './backend';
-import type { TrainingConfig } from './config/types';
+import type { TrainingConfig } from '../shared/configTypes';
 import { evaluateSplit, type EvalSplit, type SplitMetrics } from './evaluate';
 import { isEvalReply, type EvalRequest } from './evalProtocol';
 import type { Mlp } from './model/mlp';

@@ -11,8 +11,8 @@
  */
 import type * as tfc from '@tensorflow/tfjs';
 import type { TF } from './backend';
-import type { TrainingConfig } from './config/types';
-import type { EpochRecord, MetricsRecord, RunSummary } from '../protocol';
+import type { TrainingConfig } from '../shared/configTypes';
+import type { EpochRecord, MetricsRecord, RunSummary } from '../shared/protocol';
 import { makeDataset, type Dataset } from './tasks/datasets';
 import { Mlp, type ModelInput } from './model/mlp';
 import { softmaxCrossEntropy, type CrossEntropyStats } from './model/losses';

@@ -2,7 +2,7 @@
  * What `activate` returns: a small API for the integration tests (and other extensions) to observe runs
  * without reaching into the UI. Pure of `vscode`.
  */
-import type { RunJson, RunStatus } from '../protocol';
+import type { RunJson, RunStatus } from '../shared/protocol';
 import type { RunManager } from './runManager';
 import type { RunsIndex } from './runsIndex';
 

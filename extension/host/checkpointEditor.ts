@@ -3,7 +3,7 @@
  * *.safetensors files, and the checkpoint comparison panel. Thin VS Code glue: all reading and computing happens
  * in a worker thread (dist/checkpointWorker.js, one per open document / comparison); per-tensor results are cached
  * per document; the webview (dist/webview/checkpoint.js) renders. Every message from the worker and from the
- * webview is validated (extension/checkpointProtocol.ts). A file that fails validation shows an error page with
+ * webview is validated (extension/shared/checkpointProtocol.ts). A file that fails validation shows an error page with
  * the reader's message.
  */
 import { existsSync } from 'node:fs';
@@ -21,7 +21,7 @@ import {
   type HostToWorker,
   type TensorDetail,
   type WorkerToHost,
-} from '../checkpointProtocol';
+} from '../shared/checkpointProtocol';
 
 export const CHECKPOINT_VIEW_TYPE = 'trainingDynamics.checkpoint';
 export const CHECKPOINT_COMPARE_VIEW_TYPE = 'trainingDynamics.checkpointCompare';

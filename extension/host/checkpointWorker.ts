@@ -19,7 +19,8 @@ import {
   type TensorInfo,
 } from '../engine/safetensors';
 import { histogram, tensorStats, type TensorStats } from '../engine/probes/stats';
-import { matrixSpectrum, mpDensity } from '../engine/probes/spectra';
+import { matrixSpectrum } from '../engine/probes/spectra';
+import { mpDensity } from '../shared/marchenkoPastur';
 import { CompareAccumulator, spectrumShift } from '../engine/probes/compare';
 import { CHECKPOINT_FORMAT } from '../engine/runs/layout';
 import {
@@ -33,7 +34,7 @@ import {
   type StatsView,
   type TensorDetail,
   type WorkerToHost,
-} from '../checkpointProtocol';
+} from '../shared/checkpointProtocol';
 
 /** Elements decoded per chunk when a tensor is streamed. */
 const CHUNK_ELEMENTS = 4 * 1024 * 1024;

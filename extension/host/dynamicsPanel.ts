@@ -8,9 +8,9 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { scriptedPage } from './webviewPage';
-import { RecordBatcher, recordsNotIn, type BatchMessage } from '../engine/export/batch';
+import { RecordBatcher, recordsNotIn, type BatchMessage } from './recordBatcher';
 import { metricsCsv } from '../engine/export/csv';
-import { isWebviewToHost, type HostToWebview, type RunSnapshot, type WebviewToHost } from '../protocol';
+import { isWebviewToHost, type HostToWebview, type RunSnapshot, type WebviewToHost } from '../shared/protocol';
 import type { RunSource } from './runSource';
 
 export const DYNAMICS_VIEW_TYPE = 'trainingDynamics.dynamics';

@@ -6,8 +6,8 @@ import { formatProblem as formatConfigProblem, parseExperiment as parseExperimen
 export { experimentDir } from '../engine/runs';
 import { listRuns as listRunDirs, markInterrupted as markRunInterrupted, readRun as readRunDir, RUN_JSON, writeFileAtomicSync } from '../engine/runs';
 import { join } from 'node:path';
-import type { ResolvedRun } from '../engine/config/types';
-import type { MetricsRecord, RunJson } from '../protocol';
+import type { ResolvedRun } from '../shared/configTypes';
+import type { MetricsRecord, RunJson } from '../shared/protocol';
 import type { ExperimentLike, ProblemLike } from './experimentModel';
 import type { RunEntry } from './runsModel';
 

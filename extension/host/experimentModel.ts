@@ -4,7 +4,7 @@
  * explicitly (so the editor's probe-interval settings fill in only the others).
  */
 import { findNodeAtLocation, parseTree, type Node } from 'jsonc-parser';
-import type { TrainingConfig } from '../engine/config/types';
+import type { TrainingConfig } from '../shared/configTypes';
 
 /** The fields of engine/config's ConfigProblem the host relies on. */
 export interface ProblemLike {

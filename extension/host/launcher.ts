@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { StartRunRequest } from '../protocol';
+import type { StartRunRequest } from '../shared/protocol';
 import type { DynamicsPanelManager } from './dynamicsPanel';
 import { experimentDir, formatProblem, resolveRuns } from './engine';
 import { applyProbeDefaults, blockingProblems, describeProblems, explicitProbeIntervals, type ProblemLike } from './experimentModel';

@@ -15,7 +15,7 @@ import {
   type RunSnapshot,
   type RunStatus,
   type StartRunRequest,
-} from '../protocol';
+} from '../shared/protocol';
 import { Emitter } from './emitter';
 import { RunQueue } from './runQueue';
 import { classifyExit, type ExitOutcome } from './runOutcome';

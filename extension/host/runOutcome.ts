@@ -3,7 +3,7 @@
  * gathers the facts, this module decides the status, the reason the user sees, and whether run.json must
  * be repaired (the child died without writing a final status).
  */
-import type { RunJson, RunStatus } from '../protocol';
+import type { RunJson, RunStatus } from '../shared/protocol';
 
 export interface ExitFacts {
   /** The `done` message's run, if one arrived. */

@@ -4,7 +4,7 @@
  * Implemented by RunManager (runManager.ts).
  */
 import type * as vscode from 'vscode';
-import type { MetricsRecord, RunJson, RunSnapshot } from '../protocol';
+import type { MetricsRecord, RunJson, RunSnapshot } from '../shared/protocol';
 
 export interface RunRecordEvent {
   runDir: string;

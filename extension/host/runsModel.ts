@@ -2,7 +2,7 @@
  * Pure model of the Runs view: past runs grouped by experiment, newest first, with the one-line
  * description (status, epochs, final test accuracy, generalization epoch) and the icon for each status.
  */
-import type { RunJson, RunStatus } from '../protocol';
+import type { RunJson, RunStatus } from '../shared/protocol';
 
 export interface RunEntry {
   runDir: string;

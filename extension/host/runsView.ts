@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunJson } from '../protocol';
+import type { RunJson } from '../shared/protocol';
 import type { ActiveRun, RunManager } from './runManager';
 import { describeRun, groupRuns, statusIcon, type RunEntry } from './runsModel';
 import type { RunsIndex } from './runsIndex';

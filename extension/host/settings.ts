@@ -2,7 +2,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { BackendChoice } from '../protocol';
+import type { BackendChoice } from '../shared/protocol';
 import type { ProbeIntervalDefaults } from './experimentModel';
 import { effectiveConcurrency } from './runQueue';
 

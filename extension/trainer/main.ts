@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isHostToTrainer, type TrainerToHost } from '../protocol';
+import { isHostToTrainer, type TrainerToHost } from '../shared/protocol';
 import type { RunWriter } from '../engine/runs';
 import { RunDirError, runSession, type SessionControl } from './session';
 

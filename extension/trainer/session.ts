@@ -4,7 +4,7 @@
  * ends with status completed / stopped / failed. Shared by the CLI (in-process) and the trainer child
  * process (extension/trainer/main.ts), so both write exactly the same directories.
  */
-import type { CheckpointRecord, MetricsRecord, RunJson, StartRunRequest, TrainerToHost } from '../protocol';
+import type { CheckpointRecord, MetricsRecord, RunJson, StartRunRequest, TrainerToHost } from '../shared/protocol';
 import { loadBackend, type LoadedBackend } from '../engine/backend';
 import { train } from '../engine/train';
 import { SummaryTracker } from '../engine/summary';

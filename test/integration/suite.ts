@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { parse as parseJsonc } from 'jsonc-parser';
-import type { MetricsRecord, RunJson } from '../../extension/protocol';
+import type { MetricsRecord, RunJson } from '../../extension/shared/protocol';
 import { test, until } from './harness';
 
 const EXTENSION_ID = 'training-dynamics.training-dynamics';

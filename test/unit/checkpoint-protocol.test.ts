@@ -6,9 +6,9 @@ import {
   isHostToWorker,
   isWorkerToHost,
   ourCheckpointOf,
-} from '../../extension/checkpointProtocol';
+} from '../../extension/shared/checkpointProtocol';
 import { fmt, fmtPercent, groupRows, humanBytes, layerPrefix, matchesFilter, naturalCompare, totals } from '../../webview/checkpoint/table';
-import type { TensorRow } from '../../extension/checkpointProtocol';
+import type { TensorRow } from '../../extension/shared/checkpointProtocol';
 
 const header = {
   file: '/a.safetensors',

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bufferSource, encodeSafetensors, readHeader, type SafetensorsHeader, type ByteSource } from '../../extension/engine/safetensors';
 import { compareHeaders, headerView, tensorDetail } from '../../extension/host/checkpointWorker';
-import { isCheckpointWebviewToHost, type CheckpointHostToWebview, type CheckpointWebviewToHost } from '../../extension/checkpointProtocol';
+import { isCheckpointWebviewToHost, type CheckpointHostToWebview, type CheckpointWebviewToHost } from '../../extension/shared/checkpointProtocol';
 import { fmt } from '../../webview/checkpoint/table';
 import { rng } from './gaussian-fixture';
 

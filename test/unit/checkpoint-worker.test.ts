@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { bufferSource, encodeSafetensors, readHeader } from '../../extension/engine/safetensors';
 import { tensorStats } from '../../extension/engine/probes/stats';
 import { compareHeaders, headerView, mergeStats, tensorDetail } from '../../extension/host/checkpointWorker';
-import { isWorkerToHost, type WorkerToHost } from '../../extension/checkpointProtocol';
+import { isWorkerToHost, type WorkerToHost } from '../../extension/shared/checkpointProtocol';
 import { rng } from './gaussian-fixture';
 
 const noProgress = () => undefined;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProgressDisplay, jsonResult, summaryText } from '../../extension/cli/progress';
-import type { EpochRecord, RunJson } from '../../extension/protocol';
+import type { EpochRecord, RunJson } from '../../extension/shared/protocol';
 import { tinyConfig } from './runs-fixture';
 
 function rec(epoch: number): EpochRecord {

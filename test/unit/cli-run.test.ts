@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { isMetricsRecord, type RunJson } from '../../extension/protocol';
+import { isMetricsRecord, type RunJson } from '../../extension/shared/protocol';
 import { readRun } from '../../extension/engine/runs';
 import { REPO, decodeSafetensorsFile, tempDir, tinyExperiment } from './runs-fixture';
 

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadBackend } from '../../extension/engine/backend';
-import { makeDataset, modularLabel, isPrime } from '../../extension/engine/tasks/datasets';
+import { makeDataset, modularLabel } from '../../extension/engine/tasks/datasets';
+import { isPrime } from '../../extension/engine/config/primes';
 import { Mlp } from '../../extension/engine/model/mlp';
 import { Optimizer, learningRate } from '../../extension/engine/optim/optimizers';
 import { train } from '../../extension/engine/train';
-import type { ModelConfig, ModularTask, OptimizerConfig, TrainingConfig } from '../../extension/engine/config/types';
-import type { MetricsRecord } from '../../extension/protocol';
+import type { ModelConfig, ModularTask, OptimizerConfig, TrainingConfig } from '../../extension/shared/configTypes';
+import type { MetricsRecord } from '../../extension/shared/protocol';
 import { BASE_DEFAULTS } from '../../extension/engine/config';
 
 const modular = (over: Partial<ModularTask> = {}): ModularTask => ({ kind: 'modular', op: 'add', p: 7, trainFraction: 0.5, input: 'onehot', embeddingDim: 4, labelNoise: 0, ...over });

@@ -9,7 +9,7 @@ import { loadBackend } from '../../extension/engine/backend';
 import { softmaxCrossEntropy } from '../../extension/engine/model/losses';
 import { Mlp } from '../../extension/engine/model/mlp';
 import { makeDataset } from '../../extension/engine/tasks/datasets';
-import type { ModelConfig, ModularTask } from '../../extension/engine/config/types';
+import type { ModelConfig, ModularTask } from '../../extension/shared/configTypes';
 
 const relClose = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what: string) => {
   assert.equal(a.length, b.length, `${what}: length`);

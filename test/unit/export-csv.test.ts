@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { csvCell, metricsCsv } from '../../extension/engine/export/csv';
-import type { ActivationsRecord, MetricsRecord } from '../../extension/protocol';
+import type { ActivationsRecord, MetricsRecord } from '../../extension/shared/protocol';
 import { epochRecord } from './export-fixture';
 
 /** Minimal RFC 4180 parser for the checks (quoted cells with doubled quotes). */

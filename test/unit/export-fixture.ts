@@ -2,7 +2,7 @@
  * Helpers of the export / webview-model tests (not a test file itself): run.json and record factories, and a
  * fake clock for the batching and redraw-throttle tests.
  */
-import type { EpochRecord, MetricsRecord, RunJson, RunStatus } from '../../extension/protocol';
+import type { EpochRecord, MetricsRecord, RunJson, RunStatus } from '../../extension/shared/protocol';
 import { tinyConfig } from './runs-fixture';
 
 export function fakeRun(over: Partial<RunJson> = {}): RunJson {

@@ -10,7 +10,7 @@ import {
   type ExperimentLike,
   type ProblemLike,
 } from '../../extension/host/experimentModel';
-import type { TrainingConfig } from '../../extension/engine/config/types';
+import type { TrainingConfig } from '../../extension/shared/configTypes';
 
 const problem = (message: string, offset: number, severity = 'error'): ProblemLike => ({
   path: 'configs[1].optimizer.lr', message, line: 3, column: 7, offset, length: 4, severity,

@@ -4,7 +4,7 @@ import { rmSync, mkdtempSync, writeFileSync, readFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunManager, type RunFinishedEvent, type RunStore } from '../../extension/host/runManager';
-import type { RunJson, StartRunRequest } from '../../extension/protocol';
+import type { RunJson, StartRunRequest } from '../../extension/shared/protocol';
 
 /**
  * A fake trainer speaking the real protocol. Behaviour comes from the run name:

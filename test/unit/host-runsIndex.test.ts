@@ -7,7 +7,7 @@ import { RunsIndex } from '../../extension/host/runsIndex';
 import { createApi } from '../../extension/host/api';
 import type { RunManager } from '../../extension/host/runManager';
 import type { RunEntry } from '../../extension/host/runsModel';
-import type { RunJson } from '../../extension/protocol';
+import type { RunJson } from '../../extension/shared/protocol';
 import { Emitter } from '../../extension/host/emitter';
 
 function run(id: string, status: RunJson['status']): RunJson {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describeRun, groupRuns, isStaleRunning, latestRunOf, latestSweepRuns, statusIcon, type RunEntry } from '../../extension/host/runsModel';
 import { effectiveConcurrency, RunQueue } from '../../extension/host/runQueue';
 import { classifyExit } from '../../extension/host/runOutcome';
-import type { RunJson, RunSummary } from '../../extension/protocol';
+import type { RunJson, RunSummary } from '../../extension/shared/protocol';
 
 function run(over: Partial<RunJson>): RunJson {
   return {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { symmetricEigenvalues, gramEigenvalues, marchenkoPasturFit, mpCdf, mpDensity, powerLawFit, matrixSpectrum, ksDistance } from '../../extension/engine/probes/spectra';
+import { symmetricEigenvalues, gramEigenvalues, marchenkoPasturFit, mpCdf, powerLawFit, matrixSpectrum, ksDistance } from '../../extension/engine/probes/spectra';
+import { mpDensity } from '../../extension/shared/marchenkoPastur';
 import { layerActivationStats } from '../../extension/engine/probes/activations';
 import { benford, firstDigit, BENFORD } from '../../extension/engine/probes/benford';
 import { tensorStats, histogram } from '../../extension/engine/probes/stats';

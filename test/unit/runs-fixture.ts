@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { resolveRuns } from '../../extension/engine/config';
-import type { TrainingConfig } from '../../extension/engine/config/types';
+import type { TrainingConfig } from '../../extension/shared/configTypes';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 

@@ -15,7 +15,7 @@ import {
   safeName,
   type NewRunInfo,
 } from '../../extension/engine/runs';
-import { isRunJson, type EpochRecord, type MetricsRecord } from '../../extension/protocol';
+import { isRunJson, type EpochRecord, type MetricsRecord } from '../../extension/shared/protocol';
 import { decodeSafetensorsFile, tempDir, tinyConfig } from './runs-fixture';
 
 function info(runName: string, experiment = 'exp'): NewRunInfo {

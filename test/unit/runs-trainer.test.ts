@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { isMetricsRecord, isTrainerToHost, type StartRunRequest, type TrainerToHost } from '../../extension/protocol';
+import { isMetricsRecord, isTrainerToHost, type StartRunRequest, type TrainerToHost } from '../../extension/shared/protocol';
 import { markInterrupted, readRun } from '../../extension/engine/runs';
 import { REPO, decodeSafetensorsFile, tempDir, tinyConfig } from './runs-fixture';
 

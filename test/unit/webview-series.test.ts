@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MetricsRecord, SpectrumRecord } from '../../extension/protocol';
+import type { MetricsRecord, SpectrumRecord } from '../../extension/shared/protocol';
 import { compareTensors, indexAtEpoch, insertByEpoch, RunModel, Series } from '../../webview/shared/series';
 import { epochRecord, fakeRun } from './export-fixture';
 

@@ -15,7 +15,7 @@ import {
   type HeaderView,
   type HistogramView,
   type TensorDetail,
-} from '../../extension/checkpointProtocol';
+} from '../../extension/shared/checkpointProtocol';
 import { readTheme, withAlpha, type Theme } from '../shared/theme';
 import { fmt, fmtPercent, groupRows, humanBytes, humanCount, shapeText, totals, type SortKey, type SortSpec } from './table';
 

@@ -2,7 +2,7 @@
  * Pure helpers of the checkpoint view (no DOM): layer-prefix grouping, natural sort, filtering and number
  * formatting of the tensor table. Unit-tested in test/unit/checkpoint-table.test.ts.
  */
-import type { TensorRow } from '../../extension/checkpointProtocol';
+import type { TensorRow } from '../../extension/shared/checkpointProtocol';
 
 export type SortKey = 'name' | 'dtype' | 'shape' | 'params' | 'size';
 export interface SortSpec {

@@ -6,7 +6,7 @@
  * acquireVsCodeApi().setState.
  */
 import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDropdown, vsCodeOption } from '@vscode/webview-ui-toolkit';
-import { isHostToWebview, isMetricsRecord, type HostToWebview, type RunJson, type RunSnapshot } from '../../extension/protocol';
+import { isHostToWebview, isMetricsRecord, type HostToWebview, type RunJson, type RunSnapshot } from '../../extension/shared/protocol';
 import { distinguishingLabels, type RunLabel } from '../../extension/shared/runLabels';
 import { RunList } from '../shared/runList';
 import { restoreRunListState, type RunListColumn, type RunListState } from '../shared/runListModel';

@@ -3,10 +3,10 @@
  * models (reusing dataset objects, decimated point arrays) and returns how many data points it holds.
  */
 import type { AnnotationOptions, EventContext } from 'chartjs-plugin-annotation';
-import type { MatrixSpectrum, MetricsRecord } from '../../extension/protocol';
-import { lossFitPoints } from '../../extension/engine/export/fitCurve';
-import { benfordExpected, histogramDensity, mpCurvePoints } from '../../extension/engine/export/spectrumView';
-import { landscapeGrid, varyingAxes, type LandscapeGrid } from '../../extension/engine/export/heatmap';
+import type { MatrixSpectrum, MetricsRecord } from '../../extension/shared/protocol';
+import { lossFitPoints } from '../../extension/shared/view/lossFitCurve';
+import { benfordExpected, histogramDensity, mpCurvePoints } from '../../extension/shared/view/spectrumCurve';
+import { landscapeGrid, varyingAxes, type LandscapeGrid } from '../../extension/shared/view/landscape';
 import { compareTensors, indexAtEpoch, type ChartName, type RunModel, type Series } from '../shared/series';
 import { withAlpha, type Theme } from '../shared/theme';
 import { applyTheme, Card, rawOptions, Chart, Dropdown, EpochSlider, lineConfig, syncDatasets, type DatasetSpec } from './charts';

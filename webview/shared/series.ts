@@ -3,8 +3,8 @@
  * incremental point lists for chart.js and LTTB decimation past a threshold, and a per-run model that ingests
  * metrics records and reports which charts they touched.
  */
-import type { BenfordRecord, MetricsRecord, RunJson, SpectrumRecord, TransitionEvent } from '../../extension/protocol';
-import { lttbIndices } from '../../extension/engine/export/lttb';
+import type { BenfordRecord, MetricsRecord, RunJson, SpectrumRecord, TransitionEvent } from '../../extension/shared/protocol';
+import { lttbIndices } from '../../extension/shared/view/lttb';
 
 export interface XY {
   x: number;

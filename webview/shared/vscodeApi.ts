@@ -1,5 +1,5 @@
 /** The webview side of the VS Code bridge, typed. `acquireVsCodeApi` may be called once per page. */
-import type { WebviewToHost } from '../../extension/protocol';
+import type { WebviewToHost } from '../../extension/shared/protocol';
 
 export interface VsCodeApi<S> {
   postMessage(message: WebviewToHost): void;

@@ -2,7 +2,7 @@
  * Built-in defaults, read from the `default` values in schema.json — one source for the editor's hover docs
  * and for what a run actually uses.
  */
-import type { TaskConfig, TrainingConfig } from './types';
+import type { TaskConfig, TrainingConfig } from '../../shared/configTypes';
 import { schema, type SchemaNode } from './validate';
 
 function defaultsOf(s: SchemaNode): unknown {

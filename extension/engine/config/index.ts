@@ -7,10 +7,11 @@
  * built-in defaults < task-kind defaults < experiment `defaults` < the config < the sweep point < CLI overrides.
  */
 import { findNodeAtLocation, getNodeValue, type Node } from 'jsonc-parser';
-import type { ResolvedRun, TrainingConfig } from './types';
+import type { ResolvedRun, TrainingConfig } from '../../shared/configTypes';
 import { BASE_DEFAULTS, TASK_DEFAULTS } from './defaults';
-import { parseJsonc, schema, schemaAt, isPrime, didYouMean, type ConfigProblem, type SchemaNode, Validator } from './validate';
-import { isObj } from '../../guards';
+import { factor, isPrime } from './primes';
+import { parseJsonc, schema, schemaAt, didYouMean, type ConfigProblem, type SchemaNode, Validator } from './validate';
+import { isObj } from '../../shared/guards';
 import { machineLimits, preflight, type MachineLimits } from './preflight';
 
 export type { ConfigProblem } from './validate';
@@ -155,11 +156,6 @@ function preflightChecks(v: Validator, cfg: TrainingConfig, path: string, node: 
     const target = (node && findNodeAtLocation(node, segs)) || (node && findNodeAtLocation(node, segs.slice(0, -1))) || node;
     v.report(`${path}.${p.path}`, target, p.message, p.severity);
   }
-}
-
-function factor(n: number): string {
-  for (let d = 2; d * d <= n; d++) if (n % d === 0) return `${d} × ${n / d}`;
-  return String(n);
 }
 
 /** `limits`: the machine the runs are checked against (this one by default). */

@@ -9,7 +9,7 @@
 import * as os from 'node:os';
 import * as v8 from 'node:v8';
 import { constants as bufferConstants } from 'node:buffer';
-import type { TrainingConfig } from './types';
+import type { TrainingConfig } from '../../shared/configTypes';
 
 export interface MachineLimits {
   /** Physical memory. */

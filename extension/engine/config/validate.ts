@@ -6,7 +6,6 @@
  */
 import { createScanner, parseTree, getNodeValue, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import schemaJson from './schema.json';
-import { isPrime } from '../tasks/datasets';
 
 export interface ConfigProblem {
   path: string;
@@ -257,5 +256,3 @@ export function schemaAt(path: string, from: SchemaNode): SchemaNode | null {
   }
   return cur;
 }
-
-export { isPrime };

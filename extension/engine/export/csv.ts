@@ -7,7 +7,7 @@
  *
  * Pure: no vscode, no DOM.
  */
-import type { ActivationsRecord, EpochRecord, MetricsRecord } from '../../protocol';
+import type { ActivationsRecord, EpochRecord, MetricsRecord } from '../../shared/protocol';
 
 /** RFC 4180 quoting for a cell that contains a comma, quote or line break. */
 export function csvCell(value: string): string {

@@ -11,7 +11,7 @@
  */
 import type * as tfc from '@tensorflow/tfjs';
 import type { TF } from '../backend';
-import type { ModelConfig } from '../config/types';
+import type { ModelConfig } from '../../shared/configTypes';
 import type { Dataset, Split } from '../tasks/datasets';
 import { Rng, STREAM } from '../tasks/rng';
 import { HostOutput, hostRead } from './hostio';

@@ -10,7 +10,7 @@
  */
 import type * as tfc from '@tensorflow/tfjs';
 import type { TF } from '../backend';
-import type { OptimizerConfig, ScheduleConfig } from '../config/types';
+import type { OptimizerConfig, ScheduleConfig } from '../../shared/configTypes';
 
 export interface OptimizerState {
   step: number;

@@ -8,7 +8,7 @@
  *   H(u) = −p_u·log₂ p_u − (1 − p_u)·log₂(1 − p_u) (0·log 0 = 0); the layer's entropy is the mean of H(u) over
  *   units, in bits (0 = every unit always or never on, 1 = every unit on for half the examples).
  */
-import type { LayerActivationStats } from '../../protocol';
+import type { LayerActivationStats } from '../../shared/protocol';
 
 export function layerActivationStats(layer: number, acts: ArrayLike<number>, nExamples: number, units: number, nTrain: number): LayerActivationStats {
   if (acts.length !== nExamples * units) throw new Error(`activations: expected ${nExamples}×${units} values, got ${acts.length}`);

@@ -4,7 +4,7 @@
  * Distance: Nigrini's first-digit MAD = (1/9)·Σ_d |observed(d) − P(d)| (conformity thresholds in the literature:
  * < 0.006 close, < 0.012 acceptable, < 0.015 marginal, above that nonconforming).
  */
-import type { BenfordTensor } from '../../protocol';
+import type { BenfordTensor } from '../../shared/protocol';
 
 export const BENFORD = Array.from({ length: 9 }, (_, i) => Math.log10(1 + 1 / (i + 1)));
 

@@ -18,8 +18,8 @@
  * rate), drop-onset (flat → falling), rise-onset (flat → rising), slope-change (any other change of at least
  * 50 % of the larger slope). Breaks whose slopes barely differ are not reported.
  */
-import type { ChangePointSettings } from '../config/types';
-import type { TransitionKind } from '../../protocol';
+import type { ChangePointSettings } from '../../shared/configTypes';
+import type { TransitionKind } from '../../shared/protocol';
 
 export interface ChangePoint {
   epoch: number;

@@ -7,7 +7,7 @@
  * (ml-levenberg-marquardt is ESM-only, which our CommonJS test runner cannot load on Node 20; the solver is
  * 40 lines, so it lives here, with a numerical Jacobian and Marquardt's diagonal damping.)
  */
-import type { LossFit } from '../../protocol';
+import type { LossFit } from '../../shared/protocol';
 
 type Model = (t: number, p: number[]) => number;
 

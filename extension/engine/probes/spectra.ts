@@ -10,8 +10,9 @@
  * accumulating Q (≈ n³ multiply-adds, row-contiguous), then the implicit-shift QL iteration on the tridiagonal
  * matrix (O(n²)); see Golub & Van Loan §8.3, Numerical Recipes §11.3–11.4 (tred2 / tqli).
  */
-import type { MarchenkoPasturFit, MatrixSpectrum, PowerLawFit } from '../../protocol';
+import type { MarchenkoPasturFit, MatrixSpectrum, PowerLawFit } from '../../shared/protocol';
 import { histogram } from './stats';
+import { mpDensity, mpEdges } from '../../shared/marchenkoPastur';
 
 /** Gram matrix (smaller side) of row-major m×n data, divided by max(m,n); returns [G, k] with G k×k. */
 export function gramMatrix(data: ArrayLike<number>, m: number, n: number): { g: Float64Array; k: number } {
@@ -182,18 +183,6 @@ export function gramEigenvalues(data: ArrayLike<number>, m: number, n: number): 
   // Round-off can push exact zeros slightly negative; a Gram matrix is positive semidefinite.
   for (let i = 0; i < ev.length; i++) if (ev[i] < 0) ev[i] = 0;
   return ev;
-}
-
-export function mpEdges(sigma2: number, q: number): [number, number] {
-  const s = Math.sqrt(q);
-  return [sigma2 * (1 - s) * (1 - s), sigma2 * (1 + s) * (1 + s)];
-}
-
-/** Marchenko–Pastur density for ratio q ≤ 1 and entry variance σ² (no atom: the smaller Gram's spectrum). */
-export function mpDensity(x: number, sigma2: number, q: number): number {
-  const [lo, hi] = mpEdges(sigma2, q);
-  if (x <= lo || x >= hi || x <= 0) return 0;
-  return Math.sqrt((hi - x) * (x - lo)) / (2 * Math.PI * sigma2 * q * x);
 }
 
 /**

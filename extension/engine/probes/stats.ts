@@ -3,7 +3,7 @@
  * NaN and ±Inf are counted (nanCount, infCount) and excluded from mean, std, min, max and l2, so one bad value
  * does not hide the rest; zeroFraction is over all elements. std is the population standard deviation.
  */
-import type { Histogram } from '../../protocol';
+import type { Histogram } from '../../shared/protocol';
 
 export interface TensorStats {
   numel: number;

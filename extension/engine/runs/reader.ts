@@ -4,7 +4,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { isMetricsRecord, isRunJson, type MetricsRecord, type RunJson } from '../../protocol';
+import { isMetricsRecord, isRunJson, type MetricsRecord, type RunJson } from '../../shared/protocol';
 import { SummaryTracker } from '../summary';
 import { METRICS_JSONL, RUN_JSON, experimentDir } from './layout';
 import { writeFileAtomicSync } from './writer';

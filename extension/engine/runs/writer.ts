@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { EpochRecord, MetricsRecord, RunJson, RunStatus, RunSummary } from '../../protocol';
+import type { EpochRecord, MetricsRecord, RunJson, RunStatus, RunSummary } from '../../shared/protocol';
 import { encodeSafetensors } from '../safetensors/write';
 import { CHECKPOINT_FORMAT, CHECKPOINTS_DIR, METRICS_JSONL, RUN_JSON, checkpointRelPath, runDirName } from './layout';
 

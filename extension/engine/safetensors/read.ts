@@ -12,7 +12,7 @@
  */
 import { open } from 'node:fs/promises';
 import { DTYPE_SIZE, type Dtype } from './write';
-import { isObj } from '../../guards';
+import { isObj } from '../../shared/guards';
 
 export const MAX_HEADER_BYTES = 100_000_000;
 

@@ -3,8 +3,9 @@
  * Rows are examples; the train rows and the test rows are kept apart so probes can use "the whole dataset"
  * (train then test) exactly as the literature means it.
  */
-import type { ModularTask, PolynomialTask, RandomFeatureTask, SineTask, TaskConfig } from '../config/types';
+import type { ModularTask, PolynomialTask, RandomFeatureTask, SineTask, TaskConfig } from '../../shared/configTypes';
 import { Rng, STREAM } from './rng';
+import { isPrime } from '../config/primes';
 
 export interface Split {
   n: number;
@@ -27,12 +28,6 @@ export interface Dataset {
   train: Split;
   test: Split;
   description: string;
-}
-
-export function isPrime(p: number): boolean {
-  if (!Number.isInteger(p) || p < 2) return false;
-  for (let d = 2; d * d <= p; d++) if (p % d === 0) return false;
-  return true;
 }
 
 function modPow(b: number, e: number, p: number): number {

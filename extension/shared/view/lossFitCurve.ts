@@ -6,7 +6,7 @@
  *   stretched-exponential  L = a·e^(−(t/τ)^β) + c
  * Pure: no vscode, no DOM.
  */
-import type { LossFit } from '../../protocol';
+import type { LossFit } from '../protocol';
 
 export function lossFitValue(fit: LossFit, t: number): number {
   const p = fit.params;

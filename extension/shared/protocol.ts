@@ -5,7 +5,7 @@
  *
  * Pure module: imports neither `vscode` nor the DOM (the webview imports it for types and guards).
  */
-import type { TrainingConfig } from './engine/config/types';
+import type { TrainingConfig } from './configTypes';
 import { isNum, isObj, isStr, type Obj } from './guards';
 
 // ---------------------------------------------------------------------------------------------------------

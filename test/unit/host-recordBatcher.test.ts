@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecordBatcher, recordKey, recordsNotIn, type BatchMessage } from '../../extension/engine/export/batch';
-import type { MetricsRecord } from '../../extension/protocol';
+import { RecordBatcher, recordKey, recordsNotIn, type BatchMessage } from '../../extension/host/recordBatcher';
+import type { MetricsRecord } from '../../extension/shared/protocol';
 import { epochRecord, fakeRun, FakeClock } from './export-fixture';
 
 function setup(max = 10) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lttbIndices } from '../../extension/engine/export/lttb';
+import { lttbIndices } from '../../extension/shared/view/lttb';
 import { Rng } from '../../extension/engine/tasks/rng';
 
 test('LTTB: at or below the threshold every point is kept', () => {

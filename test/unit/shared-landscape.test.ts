@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generalizationEpochOf, landscapeGrid, varyingAxes, type LandscapeRun } from '../../extension/engine/export/heatmap';
-import type { RunStatus, RunSummary } from '../../extension/protocol';
+import { generalizationEpochOf, landscapeGrid, varyingAxes, type LandscapeRun } from '../../extension/shared/view/landscape';
+import type { RunStatus, RunSummary } from '../../extension/shared/protocol';
 import { fakeRun } from './export-fixture';
 
 function summary(gen: number | null): RunSummary {

@@ -7,7 +7,7 @@
  *
  * Pure: time and timers are injected (the host passes Date.now / setTimeout; tests pass a fake clock).
  */
-import type { MetricsRecord, RunJson } from '../../protocol';
+import type { MetricsRecord, RunJson } from '../shared/protocol';
 
 export type BatchMessage =
   | { type: 'append'; runDir: string; records: MetricsRecord[] }

@@ -6,7 +6,7 @@
  *
  * Pure: no vscode, no DOM.
  */
-import type { MetricsRecord, RunJson } from '../../protocol';
+import type { MetricsRecord, RunJson } from '../protocol';
 
 export interface LandscapeRun {
   runDir: string;

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lossFitPoints, lossFitValue } from '../../extension/engine/export/fitCurve';
+import { lossFitPoints, lossFitValue } from '../../extension/shared/view/lossFitCurve';
 import { fitLossCurve } from '../../extension/engine/probes/curvefit';
-import type { LossFit } from '../../extension/protocol';
+import type { LossFit } from '../../extension/shared/protocol';
 
 test('loss-fit overlay reproduces the curve the engine fitted', () => {
   const epochs = Array.from({ length: 300 }, (_, i) => i + 1);

@@ -2,11 +2,10 @@
  * What the spectrum chart draws: the eigenvalue histogram as a density (so it is comparable with the
  * Marchenko–Pastur density), the MP curve sampled on the support, and the Benford reference.
  *
- * Pure: no vscode, no DOM. Uses the engine's MP density (probes/spectra.ts) so the overlay is the same law the
- * fit used.
+ * Pure: no vscode, no DOM. Uses the MP law of shared/marchenkoPastur.ts, the same one the engine's fit uses.
  */
-import type { Histogram } from '../../protocol';
-import { mpDensity, mpEdges } from '../probes/spectra';
+import type { Histogram } from '../protocol';
+import { mpDensity, mpEdges } from '../marchenkoPastur';
 
 export interface XY {
   x: number;

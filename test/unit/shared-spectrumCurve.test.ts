@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { benfordExpected, histogramDensity, mpCurvePoints } from '../../extension/engine/export/spectrumView';
-import { mpEdges } from '../../extension/engine/probes/spectra';
+import { benfordExpected, histogramDensity, mpCurvePoints } from '../../extension/shared/view/spectrumCurve';
+import { mpEdges } from '../../extension/shared/marchenkoPastur';
 import { histogram } from '../../extension/engine/probes/stats';
 import { Rng } from '../../extension/engine/tasks/rng';
 
