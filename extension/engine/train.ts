@@ -24,7 +24,8 @@ import { layerActivationStats } from './probes/activations';
 import { matrixSpectrum } from './probes/spectra';
 import { benford } from './probes/benford';
 import { ChangePointDetector } from './probes/changepoint';
-import { SummaryTracker } from './summary';
+import { SummaryTracker } from '../shared/summary';
+import { fitLossCurve } from './probes/curvefit';
 import { hostRead } from './model/hostio';
 
 /** Euclidean norm, accumulated in float64. */
@@ -44,6 +45,8 @@ export interface TrainHooks {
   onRecord(record: MetricsRecord): void;
   onCheckpoint(epoch: number, tensors: TensorSnapshot[]): void | Promise<void>;
   shouldStop(): boolean;
+  /** The caller's summary tracker, fed every record (so a run that fails still has its summary so far). */
+  summary?: SummaryTracker;
 }
 
 export interface TrainResult {
@@ -122,7 +125,7 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
   const names = model.params.map((q) => q.name);
   const kernels = model.kernels;
   const detectors = kernels.map(() => new ChangePointDetector(p.changePoint));
-  const tracker = new SummaryTracker();
+  const tracker = hooks.summary ?? new SummaryTracker();
   let memorized = false;
   let generalized = false;
   let status: TrainResult['status'] = 'completed';
@@ -325,7 +328,7 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
     }
     await pending;
     if (status === 'stopped' && done > 0 && config.checkpoints.atEnd) await checkpoint(done);
-    return { status, epochsCompleted: done, summary: tracker.summary(done, Date.now() - started, true), evaluation: evaluator.mode };
+    return { status, epochsCompleted: done, summary: tracker.summary(done, Date.now() - started, fitLossCurve), evaluation: evaluator.mode };
   } finally {
     await evaluator.dispose();
     trainSplit.dispose();

@@ -7,7 +7,7 @@
 import type { CheckpointRecord, MetricsRecord, RunJson, StartRunRequest, TrainerToHost } from '../shared/protocol';
 import { loadBackend, type LoadedBackend } from '../engine/backend';
 import { train } from '../engine/train';
-import { SummaryTracker } from '../engine/summary';
+import { SummaryTracker } from '../shared/summary';
 import { RunWriter } from '../engine/runs';
 import { version as packageVersion } from '../../package.json';
 
@@ -80,12 +80,11 @@ export async function runSession(
   const tracker = new SummaryTracker();
   const record = (r: MetricsRecord) => {
     writer.append(r);
-    tracker.add(r);
     emit({ type: 'record', record: r });
   };
   const fail = (message: string): RunJson => {
     const epochs = tracker.lastEpoch?.epoch ?? 0;
-    const run = writer.finish('failed', message, tracker.summary(epochs, Date.now() - started, false), epochs);
+    const run = writer.finish('failed', message, tracker.summary(epochs, Date.now() - started), epochs);
     emit({ type: 'error', message, runDir: writer.runDir });
     emit({ type: 'done', run });
     return run;
@@ -103,6 +102,7 @@ export async function runSession(
         record(rec);
       },
       shouldStop: () => control.stopRequested,
+      summary: tracker,
     });
     const stopped = result.status === 'stopped';
     const run = writer.finish(stopped ? 'stopped' : 'completed', stopped ? STOPPED_BY_USER : null, result.summary, result.epochsCompleted);

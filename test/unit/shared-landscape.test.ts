@@ -53,10 +53,10 @@ test('landscape: a running run without generalization is pending; shared cells t
   assert.equal(at(1, 2).state, 'empty');
 });
 
-test('landscape: a live run generalizes from its event record before run.json has a summary', () => {
+test('landscape: a live run generalizes from its event before run.json has a summary', () => {
   const r = sweepRun(1, 1, null, 'running');
   assert.equal(generalizationEpochOf(r), null);
-  const withEvent: LandscapeRun = { ...r, records: [{ type: 'event', epoch: 42, event: { kind: 'generalization', epoch: 42 } }] };
+  const withEvent: LandscapeRun = { ...r, generalizationEpoch: 42 };
   assert.equal(generalizationEpochOf(withEvent), 42);
   const g = landscapeGrid([withEvent, sweepRun(2, 2, 7)], 'optimizer.lr', 'optimizer.weightDecay');
   assert.equal(g.cells[0][0].state, 'generalized');

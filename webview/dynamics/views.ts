@@ -614,13 +614,9 @@ export class LandscapeView extends View {
     const opts = axes.map((a) => ({ value: a, label: a }));
     this.xPick.setOptions(opts, x);
     this.yPick.setOptions(opts, y);
+    // a live run's generalization is known from its event before run.json has a summary
     this.grid = landscapeGrid(
-      this.ctx.runs.map((r) => {
-        const gen = r.markers.generalization;
-        // a live run's generalization is known from its event before run.json has a summary (else from the summary)
-        const records: MetricsRecord[] = gen === null ? [] : [{ type: 'event', epoch: gen, event: { kind: 'generalization', epoch: gen } }];
-        return { runDir: r.runDir, run: r.run, records };
-      }),
+      this.ctx.runs.map((r) => ({ runDir: r.runDir, run: r.run, generalizationEpoch: r.markers.generalization })),
       x,
       y,
     );

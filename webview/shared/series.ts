@@ -5,6 +5,7 @@
  */
 import type { BenfordRecord, MetricsRecord, RunJson, SpectrumRecord, TransitionEvent } from '../../extension/shared/protocol';
 import { lttbIndices } from '../../extension/shared/view/lttb';
+import { SummaryTracker } from '../../extension/shared/summary';
 
 export interface XY {
   x: number;
@@ -120,10 +121,16 @@ export type ChartName =
   | 'benford'
   | 'landscape';
 
-export interface Markers {
-  transitions: TransitionEvent[];
-  memorization: number | null;
-  generalization: number | null;
+/** The chart markers: transitions as events (deduplicated), memorization and generalization as the summary derives them. */
+export class Markers {
+  readonly transitions: TransitionEvent[] = [];
+  constructor(private readonly summary: SummaryTracker) {}
+  get memorization(): number | null {
+    return this.summary.memorizationEpoch;
+  }
+  get generalization(): number | null {
+    return this.summary.generalizationEpoch;
+  }
 }
 
 function getOrCreate<K, V>(m: Map<K, V>, k: K, make: () => V): V {
@@ -149,7 +156,8 @@ export class RunModel {
   /** Ascending by epoch, one per epoch. */
   readonly spectra: SpectrumRecord[] = [];
   readonly benford: BenfordRecord[] = [];
-  readonly markers: Markers = { transitions: [], memorization: null, generalization: null };
+  private readonly summary = new SummaryTracker();
+  readonly markers = new Markers(this.summary);
   readonly checkpoints: number[] = [];
   lastEpoch: number | null = null;
   private readonly seenTransitions = new Set<string>();
@@ -217,8 +225,7 @@ export class RunModel {
             if (this.seenTransitions.has(key)) break;
             this.seenTransitions.add(key);
             this.markers.transitions.push(ev);
-          } else if (ev.kind === 'memorization') this.markers.memorization = ev.epoch;
-          else if (ev.kind === 'generalization') this.markers.generalization = ev.epoch;
+          } else this.summary.add(r);
           dirty.add('gradNorm').add('loss').add('accuracy');
           break;
         }

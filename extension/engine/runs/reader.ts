@@ -5,7 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { isMetricsRecord, isRunJson, type MetricsRecord, type RunJson } from '../../shared/protocol';
-import { SummaryTracker } from '../summary';
+import { summarizeRecords } from '../../shared/summary';
 import { METRICS_JSONL, RUN_JSON, experimentDir } from './layout';
 import { writeFileAtomicSync } from './writer';
 
@@ -115,16 +115,7 @@ export async function latestRunFor(runsRoot: string, experiment: string, runName
 export async function markInterrupted(runDir: string, reason: string): Promise<RunJson> {
   const { run, records } = await readRun(runDir);
   if (run.status !== 'running') return run;
-  const tracker = new SummaryTracker();
-  let epochs = run.epochsCompleted;
-  let elapsed = 0;
-  for (const r of records) {
-    tracker.add(r);
-    if (r.type === 'epoch') {
-      epochs = Math.max(epochs, r.epoch);
-      elapsed = Math.max(elapsed, r.t);
-    }
-  }
+  const summary = summarizeRecords(records, { minEpochs: run.epochsCompleted });
   let lastWrite = 0;
   for (const f of [RUN_JSON, METRICS_JSONL]) {
     try {
@@ -138,8 +129,8 @@ export async function markInterrupted(runDir: string, reason: string): Promise<R
     status: 'failed',
     reason,
     endedAt: new Date(lastWrite > 0 ? lastWrite : Date.now()).toISOString(),
-    epochsCompleted: epochs,
-    summary: tracker.summary(epochs, elapsed, false),
+    epochsCompleted: summary.epochs,
+    summary,
   };
   writeFileAtomicSync(path.join(runDir, RUN_JSON), JSON.stringify(updated, null, 2) + '\n');
   return updated;

@@ -6,13 +6,13 @@
  *
  * Pure: no vscode, no DOM.
  */
-import type { MetricsRecord, RunJson } from '../protocol';
+import type { RunJson } from '../protocol';
 
 export interface LandscapeRun {
   runDir: string;
   run: RunJson;
-  /** Records, used when run.json has no summary yet (a live run). */
-  records?: readonly MetricsRecord[];
+  /** The generalization epoch known from a live run's event, used when run.json has no summary yet. */
+  generalizationEpoch?: number | null;
 }
 
 export type LandscapeCell =
@@ -34,12 +34,11 @@ export interface LandscapeGrid {
   maxEpoch: number | null;
 }
 
-/** Generalization epoch of a run: from its summary, else from a `generalization` event record. */
+/** Generalization epoch of a run: from its summary, else the live one. */
 export function generalizationEpochOf(r: LandscapeRun): number | null {
   const s = r.run.summary?.generalizationEpoch;
   if (typeof s === 'number') return s;
-  for (const rec of r.records ?? []) if (rec.type === 'event' && rec.event.kind === 'generalization') return rec.event.epoch;
-  return null;
+  return r.generalizationEpoch ?? null;
 }
 
 function axisValues(values: unknown[]): unknown[] {
