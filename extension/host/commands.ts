@@ -11,7 +11,8 @@ import { configAtOffset } from './experimentModel';
 import type { Experiments } from './experiments';
 import type { Launcher } from './launcher';
 import type { ActiveRun, RunManager } from './runManager';
-import { checkpointFiles, checkpointNear, describeRun, latestRunOf, sharedSweepAxes, sweepRunsOf, type RunEntry } from './runsModel';
+import { checkpointFiles, checkpointNear, describeRun, latestRunOf, sharedSweepAxes, sweepRunsOf } from './runsModel';
+import type { RunEntry } from '../engine/runs';
 import type { RunsIndex } from './runsIndex';
 import { runDirOf, type RunsNode } from './runsView';
 

@@ -4,12 +4,12 @@
  * config names, sweep paths that do not exist, "did you mean"). Refreshed on edit, debounced.
  */
 import * as vscode from 'vscode';
-import type { ProblemLike } from './experimentModel';
+import type { ConfigProblem } from '../engine/config';
 import { isExperimentUri, type Experiments } from './experiments';
 
 const DEBOUNCE_MS = 250;
 
-export function problemsOf(parsed: { problems: ProblemLike[]; configs: { problems: ProblemLike[] }[]; sweep: { problems: ProblemLike[] } | null }): ProblemLike[] {
+export function problemsOf(parsed: { problems: ConfigProblem[]; configs: { problems: ConfigProblem[] }[]; sweep: { problems: ConfigProblem[] } | null }): ConfigProblem[] {
   const all = [...parsed.problems, ...parsed.configs.flatMap((c) => c.problems), ...(parsed.sweep?.problems ?? [])];
   const seen = new Set<string>();
   return all.filter((p) => {

@@ -5,46 +5,10 @@
  */
 import { findNodeAtLocation, parseTree, type Node } from 'jsonc-parser';
 import type { TrainingConfig } from '../shared/configTypes';
-
-/** The fields of engine/config's ConfigProblem the host relies on. */
-export interface ProblemLike {
-  path: string;
-  message: string;
-  line: number;
-  column: number;
-  offset: number;
-  length: number;
-  severity: 'error' | 'warning' | string;
-}
-
-export interface ConfigLocationLike {
-  name: string;
-  index: number;
-  offset: number;
-  length: number;
-  nameOffset: number;
-  problems: ProblemLike[];
-  valid: boolean;
-}
-
-export interface SweepLocationLike {
-  offset: number;
-  length: number;
-  configNames: string[];
-  runNames: string[];
-  problems: ProblemLike[];
-  valid: boolean;
-}
-
-export interface ExperimentLike {
-  name: string;
-  problems: ProblemLike[];
-  configs: ConfigLocationLike[];
-  sweep: SweepLocationLike | null;
-}
+import type { ConfigLocation, ConfigProblem, ParsedExperiment } from '../engine/config';
 
 /** The config whose object contains `offset` (inclusive of both braces), if any. */
-export function configAtOffset(parsed: ExperimentLike, offset: number): ConfigLocationLike | undefined {
+export function configAtOffset(parsed: ParsedExperiment, offset: number): ConfigLocation | undefined {
   return parsed.configs.find((c) => offset >= c.offset && offset <= c.offset + c.length);
 }
 
@@ -58,7 +22,7 @@ export type LensSpec =
  * names its problems), "Show dynamics" next to it where runs of that config exist, and "▶ Run sweep (N runs)"
  * over the sweep.
  */
-export function lensesFor(parsed: ExperimentLike, hasRuns: (configName: string) => boolean): LensSpec[] {
+export function lensesFor(parsed: ParsedExperiment, hasRuns: (configName: string) => boolean): LensSpec[] {
   const out: LensSpec[] = [];
   for (const c of parsed.configs) {
     const offset = c.nameOffset >= 0 ? c.nameOffset : c.offset;
@@ -82,15 +46,15 @@ export function lensesFor(parsed: ExperimentLike, hasRuns: (configName: string) 
  * A file-wide problem (syntax, top-level keys, `defaults`): `parsed.problems` lists every problem of the
  * file, and those under `configs[i]` or `sweep` belong to that config or the sweep only.
  */
-export function isFileLevel(p: ProblemLike): boolean {
+export function isFileLevel(p: ConfigProblem): boolean {
   return !p.path.startsWith('configs[') && !p.path.startsWith('sweep');
 }
 
 /** Errors (not warnings) that block running this config: its own plus the file-wide ones. */
-export function blockingProblems(parsed: ExperimentLike, config: ConfigLocationLike | null): ProblemLike[] {
+export function blockingProblems(parsed: ParsedExperiment, config: ConfigLocation | null): ConfigProblem[] {
   const own = config ? config.problems : [];
   const seen = new Set<string>();
-  const out: ProblemLike[] = [];
+  const out: ConfigProblem[] = [];
   for (const p of [...parsed.problems.filter(isFileLevel), ...own]) {
     const key = `${p.offset}:${p.message}`;
     if (p.severity === 'warning' || seen.has(key)) continue;
@@ -101,7 +65,7 @@ export function blockingProblems(parsed: ExperimentLike, config: ConfigLocationL
 }
 
 /** One line for an error message: `Config "x" cannot run: 2 problems — a (line 3, col 5); b (…)`. */
-export function describeProblems(what: string, problems: ProblemLike[], format: (p: ProblemLike) => string, max = 3): string {
+export function describeProblems(what: string, problems: ConfigProblem[], format: (p: ConfigProblem) => string, max = 3): string {
   const shown = problems.slice(0, max).map(format).join('; ');
   const more = problems.length > max ? `; and ${problems.length - max} more` : '';
   return `${what} cannot run: ${problems.length} problem${problems.length === 1 ? '' : 's'} — ${shown}${more}`;

@@ -1,8 +1,7 @@
 /** Experiment files in the workspace: finding them, parsing them (cached per document version), picking. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ExperimentLike } from './experimentModel';
-import { parseExperiment } from './engine';
+import { parseExperiment, type ParsedExperiment } from '../engine/config';
 
 export const EXPERIMENT_GLOB = '**/*.experiment.json';
 export const EXPERIMENT_SELECTOR: vscode.DocumentSelector = [
@@ -18,14 +17,14 @@ export function isExperimentUri(uri: vscode.Uri): boolean {
 export interface ParsedDoc {
   uri: vscode.Uri;
   text: string;
-  parsed: ExperimentLike;
+  parsed: ParsedExperiment;
 }
 
 export class Experiments {
-  private readonly cache = new Map<string, { version: number; parsed: ExperimentLike }>();
+  private readonly cache = new Map<string, { version: number; parsed: ParsedExperiment }>();
 
   /** Parse of the document's current text (edits not yet saved included). */
-  parse(doc: vscode.TextDocument): ExperimentLike {
+  parse(doc: vscode.TextDocument): ParsedExperiment {
     const key = doc.uri.toString();
     const hit = this.cache.get(key);
     if (hit && hit.version === doc.version) return hit.parsed;

@@ -9,7 +9,7 @@ import { ExperimentCodeLensProvider } from './codeLens';
 import { registerCommands } from './commands';
 import { registerDiagnostics } from './diagnostics';
 import { DynamicsPanelManager } from './dynamicsPanel';
-import { listRuns, markEnded, markInterrupted, readRun } from './engine';
+import { listRuns, markInterrupted, readRun } from '../engine/runs';
 import { EXPERIMENT_SELECTOR, Experiments } from './experiments';
 import { registerFollowCursor } from './followCursor';
 import { Launcher } from './launcher';
@@ -28,7 +28,7 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
     trainerPath: context.asAbsolutePath('dist/trainer.js'),
     execPath: process.execPath,
     maxConcurrent: settings.maxConcurrentRuns,
-    store: { readRun, markEnded },
+    store: { readRun, markEnded: (runDir, status, reason) => markInterrupted(runDir, reason, status) },
     log,
   });
   manager = runManager;

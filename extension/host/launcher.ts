@@ -7,8 +7,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StartRunRequest } from '../shared/protocol';
 import type { DynamicsPanelManager } from './dynamicsPanel';
-import { experimentDir, formatProblem, resolveRuns } from './engine';
-import { applyProbeDefaults, blockingProblems, describeProblems, explicitProbeIntervals, type ProblemLike } from './experimentModel';
+import { formatProblem, resolveRuns, type ConfigProblem } from '../engine/config';
+import { experimentDir } from '../engine/runs';
+import { applyProbeDefaults, blockingProblems, describeProblems, explicitProbeIntervals } from './experimentModel';
 import type { Experiments } from './experiments';
 import type { ActiveRun, RunManager } from './runManager';
 import * as settings from './settings';
@@ -108,7 +109,7 @@ export class Launcher implements vscode.Disposable {
   }
 
   /** True when there is nothing blocking; else shows the problems, offers to reveal the first, returns false. */
-  private async refuseProblems(uri: vscode.Uri, what: string, problems: ProblemLike[]): Promise<boolean> {
+  private async refuseProblems(uri: vscode.Uri, what: string, problems: ConfigProblem[]): Promise<boolean> {
     if (problems.length === 0) return true;
     const message = describeProblems(what, problems, formatProblem);
     this.output.appendLine(message);
@@ -125,7 +126,7 @@ export class Launcher implements vscode.Disposable {
   }
 }
 
-async function revealProblem(uri: vscode.Uri, p: ProblemLike): Promise<void> {
+async function revealProblem(uri: vscode.Uri, p: ConfigProblem): Promise<void> {
   const doc = await vscode.workspace.openTextDocument(uri);
   const range = new vscode.Range(doc.positionAt(p.offset), doc.positionAt(p.offset + Math.max(0, p.length)));
   const editor = await vscode.window.showTextDocument(doc, { selection: range, preserveFocus: false, preview: false });

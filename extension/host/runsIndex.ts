@@ -8,7 +8,8 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Emitter } from './emitter';
-import { isStaleRunning, type RunEntry } from './runsModel';
+import { isStaleRunning } from './runsModel';
+import type { RunEntry } from '../engine/runs';
 
 export interface RunsIndexOptions {
   roots: () => string[];

@@ -3,11 +3,7 @@
  * description (status, epochs, final test accuracy, generalization epoch) and the icon for each status.
  */
 import type { RunJson, RunStatus } from '../shared/protocol';
-
-export interface RunEntry {
-  runDir: string;
-  run: RunJson;
-}
+import { newestFirst, type RunEntry } from '../engine/runs/reader';
 
 export interface ExperimentGroup {
   experiment: string;
@@ -24,10 +20,6 @@ export function groupRuns(entries: RunEntry[]): ExperimentGroup[] {
   return [...groups.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([experiment, runs]) => ({ experiment, runs: runs.sort(newestFirst) }));
-}
-
-function newestFirst(a: RunEntry, b: RunEntry): number {
-  return b.run.startedAt.localeCompare(a.run.startedAt) || b.runDir.localeCompare(a.runDir);
 }
 
 /** The newest run of a config of an experiment (any status), if there is one. */

@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunJson } from '../shared/protocol';
 import type { ActiveRun, RunManager } from './runManager';
-import { describeRun, groupRuns, statusIcon, type RunEntry } from './runsModel';
+import { describeRun, groupRuns, statusIcon } from './runsModel';
+import type { RunEntry } from '../engine/runs';
 import type { RunsIndex } from './runsIndex';
 
 export type RunsNode =

@@ -7,16 +7,15 @@ import {
   describeProblems,
   explicitProbeIntervals,
   lensesFor,
-  type ExperimentLike,
-  type ProblemLike,
 } from '../../extension/host/experimentModel';
+import type { ConfigProblem, ParsedExperiment } from '../../extension/engine/config';
 import type { TrainingConfig } from '../../extension/shared/configTypes';
 
-const problem = (message: string, offset: number, severity = 'error'): ProblemLike => ({
+const problem = (message: string, offset: number, severity: ConfigProblem['severity'] = 'error'): ConfigProblem => ({
   path: 'configs[1].optimizer.lr', message, line: 3, column: 7, offset, length: 4, severity,
 });
 
-const parsed: ExperimentLike = {
+const parsed: ParsedExperiment = {
   name: 'exp',
   problems: [],
   configs: [
@@ -44,9 +43,9 @@ test('lenses: one train lens per config (invalid ones too), show where runs exis
 });
 
 test('blocking problems: file-wide errors and the config own ones, not other configs', () => {
-  const fileWide = (message: string, offset: number, severity = 'error') => ({ ...problem(message, offset, severity), path: 'nmae' });
+  const fileWide = (message: string, offset: number, severity: ConfigProblem['severity'] = 'error') => ({ ...problem(message, offset, severity), path: 'nmae' });
   // parsed.problems lists every problem of the file, the other config's too.
-  const withFile: ExperimentLike = { ...parsed, problems: [fileWide('unknown key "nmae"', 5), fileWide('deprecated', 6, 'warning'), problem('must be > 0', 100)] };
+  const withFile: ParsedExperiment = { ...parsed, problems: [fileWide('unknown key "nmae"', 5), fileWide('deprecated', 6, 'warning'), problem('must be > 0', 100)] };
   const p = blockingProblems(withFile, withFile.configs[1]);
   assert.deepEqual(p.map((x) => x.message), ['unknown key "nmae"', 'must be > 0']);
   assert.deepEqual(blockingProblems(withFile, withFile.configs[0]).map((x) => x.message), ['unknown key "nmae"']);

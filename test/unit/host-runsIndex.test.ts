@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { RunsIndex } from '../../extension/host/runsIndex';
 import { createApi } from '../../extension/host/api';
 import type { RunManager } from '../../extension/host/runManager';
-import type { RunEntry } from '../../extension/host/runsModel';
+import type { RunEntry } from '../../extension/engine/runs';
 import type { RunJson } from '../../extension/shared/protocol';
 import { Emitter } from '../../extension/host/emitter';
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeRun, groupRuns, isStaleRunning, latestRunOf, latestSweepRuns, statusIcon, type RunEntry } from '../../extension/host/runsModel';
+import { describeRun, groupRuns, isStaleRunning, latestRunOf, latestSweepRuns, statusIcon } from '../../extension/host/runsModel';
+import type { RunEntry } from '../../extension/engine/runs';
 import { effectiveConcurrency, RunQueue } from '../../extension/host/runQueue';
 import { classifyExit } from '../../extension/host/runOutcome';
 import type { RunJson, RunSummary } from '../../extension/shared/protocol';

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { isMetricsRecord, isRunJson, type MetricsRecord, type RunJson } from '../../shared/protocol';
 import { summarizeRecords } from '../../shared/summary';
 import { METRICS_JSONL, RUN_JSON, experimentDir } from './layout';
-import { writeFileAtomicSync } from './writer';
+import { writeRunJson } from './writer';
 
 export class RunReadError extends Error {}
 
@@ -69,7 +69,8 @@ export async function readRun(runDir: string): Promise<{ run: RunJson; records: 
   return { run, records: parseMetrics(text).records };
 }
 
-function newestFirst(a: RunEntry, b: RunEntry): number {
+/** Newest first: by startedAt, then by directory name. */
+export function newestFirst(a: RunEntry, b: RunEntry): number {
   return b.run.startedAt.localeCompare(a.run.startedAt) || b.runDir.localeCompare(a.runDir);
 }
 
@@ -108,11 +109,11 @@ export async function latestRunFor(runsRoot: string, experiment: string, runName
 }
 
 /**
- * Marks a run that run.json says is `running` but whose process is gone: status `failed` with `reason`,
- * epochsCompleted and the summary rebuilt from the metrics that made it to disk, endedAt = the last time
+ * Marks a run that run.json says is `running` but whose process is gone: `status` (failed, or stopped when
+ * the user had asked it to stop) with `reason`, epochsCompleted and the summary rebuilt from the metrics that made it to disk, endedAt = the last time
  * the directory was written. Runs in any other status are returned unchanged.
  */
-export async function markInterrupted(runDir: string, reason: string): Promise<RunJson> {
+export async function markInterrupted(runDir: string, reason: string, status: 'failed' | 'stopped' = 'failed'): Promise<RunJson> {
   const { run, records } = await readRun(runDir);
   if (run.status !== 'running') return run;
   const summary = summarizeRecords(records, { minEpochs: run.epochsCompleted });
@@ -126,12 +127,12 @@ export async function markInterrupted(runDir: string, reason: string): Promise<R
   }
   const updated: RunJson = {
     ...run,
-    status: 'failed',
+    status,
     reason,
     endedAt: new Date(lastWrite > 0 ? lastWrite : Date.now()).toISOString(),
     epochsCompleted: summary.epochs,
     summary,
   };
-  writeFileAtomicSync(path.join(runDir, RUN_JSON), JSON.stringify(updated, null, 2) + '\n');
+  writeRunJson(runDir, updated);
   return updated;
 }

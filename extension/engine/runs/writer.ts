@@ -200,7 +200,12 @@ export class RunWriter {
   }
 
   private writeRunJson(): void {
-    writeFileAtomicSync(path.join(this.runDir, RUN_JSON), JSON.stringify(this.current, null, 2) + '\n');
+    writeRunJson(this.runDir, this.current);
     this.lastRunWrite = Date.now();
   }
+}
+
+/** The one writer of run.json: the run writer and the marking of interrupted runs both go through it. */
+export function writeRunJson(runDir: string, run: RunJson): void {
+  writeFileAtomicSync(path.join(runDir, RUN_JSON), JSON.stringify(run, null, 2) + '\n');
 }
