@@ -10,6 +10,7 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import type { BackendChoice } from '../shared/protocol';
+import { errorLine } from '../shared/errors';
 
 export type TF = typeof import('@tensorflow/tfjs');
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -45,7 +46,7 @@ function tryRequireTfjsNode(): TF | string {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(name) as TF;
   } catch (err) {
-    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    const msg = errorLine(err);
     return `tfjs-node unavailable (${msg})`;
   }
 }
@@ -103,7 +104,7 @@ export async function loadBackend(choice: BackendChoice = 'auto', opts: { wasmDi
       };
       return loaded;
     } catch (err) {
-      const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      const msg = errorLine(err);
       if (choice === 'wasm') throw new BackendError(`backend 'wasm' could not load: ${msg}`);
       skipped.push(`wasm unavailable (${msg})`);
     }

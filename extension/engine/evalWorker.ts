@@ -11,6 +11,7 @@ import { EvalSplit, evaluateSplit, lossKind } from './evaluate';
 import { isEvalRequest, type EvalReply } from './evalProtocol';
 import { Mlp } from './model/mlp';
 import { makeDataset } from './tasks/datasets';
+import { errorText } from '../shared/errors';
 
 const port = parentPort;
 if (!port) throw new Error('evalWorker.ts runs as a worker thread');
@@ -23,7 +24,7 @@ let queue: Promise<void> = Promise.resolve();
 port.on('message', (raw: unknown) => {
   queue = queue
     .then(() => handle(raw))
-    .catch((err: unknown) => reply({ type: 'error', message: err instanceof Error ? err.message : String(err) }));
+    .catch((err: unknown) => reply({ type: 'error', message: errorText(err) }));
 });
 
 async function handle(raw: unknown): Promise<void> {

@@ -22,6 +22,7 @@ import {
   type TensorDetail,
   type WorkerToHost,
 } from '../shared/checkpointProtocol';
+import { errorText } from '../shared/errors';
 
 export const CHECKPOINT_VIEW_TYPE = 'trainingDynamics.checkpoint';
 export const CHECKPOINT_COMPARE_VIEW_TYPE = 'trainingDynamics.checkpointCompare';
@@ -205,9 +206,9 @@ function showPage(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, 
   return { ready: stop, dispose: stop };
 }
 
-function errorText(err: unknown): { code: string; message: string } {
+function failureOf(err: unknown): { code: string; message: string } {
   if (err instanceof WorkerFailure) return { code: err.code, message: err.message };
-  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+  return { code: 'INTERNAL', message: errorText(err) };
 }
 
 class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProvider<CheckpointDocument> {
@@ -252,7 +253,7 @@ class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProvider<Ch
         doc.cache.set(job.name, r.detail);
         if (!disposed) post({ type: 'tensor', detail: r.detail });
       } catch (err) {
-        const e = errorText(err);
+        const e = failureOf(err);
         if (!disposed && e.code !== 'CANCELLED') post({ type: 'tensorError', name: job.name, message: e.message });
       } finally {
         running = null;
@@ -273,7 +274,7 @@ class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProvider<Ch
           try {
             post({ type: 'header', header: await doc.headerView() });
           } catch (err) {
-            post({ type: 'fatal', file: doc.uri.fsPath, ...errorText(err) });
+            post({ type: 'fatal', file: doc.uri.fsPath, ...failureOf(err) });
           }
           return;
         }
@@ -371,7 +372,7 @@ export async function compareCheckpoints(a: vscode.Uri, b: vscode.Uri): Promise<
       post({ type: 'compare', result: r });
     } catch (err) {
       result = undefined;
-      post({ type: 'fatal', file: `${a.fsPath} / ${b.fsPath}`, ...errorText(err) });
+      post({ type: 'fatal', file: `${a.fsPath} / ${b.fsPath}`, ...failureOf(err) });
     }
   });
   panel.onDidDispose(() => {

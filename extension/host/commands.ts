@@ -15,6 +15,7 @@ import { checkpointFiles, checkpointNear, describeRun, latestRunOf, sharedSweepA
 import type { RunEntry } from '../engine/runs';
 import type { RunsIndex } from './runsIndex';
 import { runDirOf, type RunsNode } from './runsView';
+import { errorText } from '../shared/errors';
 
 export interface CommandDeps {
   manager: RunManager;
@@ -33,7 +34,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
       try {
         return await fn.apply(c, args);
       } catch (err) {
-        void vscode.window.showErrorMessage(`Training Dynamics: ${err instanceof Error ? err.message : String(err)}`);
+        void vscode.window.showErrorMessage(`Training Dynamics: ${errorText(err)}`);
         return undefined;
       }
     });

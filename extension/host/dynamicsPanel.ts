@@ -12,6 +12,7 @@ import { RecordBatcher, recordsNotIn, type BatchMessage } from './recordBatcher'
 import { metricsCsv } from '../engine/export/csv';
 import { isWebviewToHost, type HostToWebview, type RunSnapshot, type WebviewToHost } from '../shared/protocol';
 import type { RunSource } from './runSource';
+import { errorText } from '../shared/errors';
 
 export const DYNAMICS_VIEW_TYPE = 'trainingDynamics.dynamics';
 
@@ -293,6 +294,6 @@ function safeName(s: string): string {
 }
 
 function errorMessage(err: unknown): string {
-  const m = err instanceof Error ? err.message : String(err);
+  const m = errorText(err);
   return m.split('\n')[0];
 }

@@ -13,6 +13,7 @@ import { applyProbeDefaults, blockingProblems, describeProblems, explicitProbeIn
 import type { Experiments } from './experiments';
 import type { ActiveRun, RunManager } from './runManager';
 import * as settings from './settings';
+import { errorText } from '../shared/errors';
 
 interface Batch {
   ids: Set<number>;
@@ -104,7 +105,7 @@ export class Launcher implements vscode.Disposable {
     if (!batch || !r.runDir) return;
     batch.runDirs.push(r.runDir);
     void this.panels.show([...batch.runDirs], { sweepAxes: batch.sweepAxes, preserveFocus: true }).catch((err: unknown) => {
-      this.output.appendLine(`Could not open the Dynamics panel: ${err instanceof Error ? err.message : String(err)}`);
+      this.output.appendLine(`Could not open the Dynamics panel: ${errorText(err)}`);
     });
   }
 

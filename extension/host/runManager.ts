@@ -19,6 +19,7 @@ import {
 import { Emitter } from './emitter';
 import { RunQueue } from './runQueue';
 import { classifyExit, type ExitOutcome } from './runOutcome';
+import { errorText } from '../shared/errors';
 
 /** What the manager needs from the run store on disk (engine/runs). */
 export interface RunStore {
@@ -245,7 +246,7 @@ export class RunManager {
   // -------------------------------------------------------------------------------------------------------
 
   private readonly reportListenerError = (err: unknown) =>
-    this.options.log(`A run event listener failed: ${err instanceof Error ? err.message : String(err)}`);
+    this.options.log(`A run event listener failed: ${errorText(err)}`);
 
   private findByDir(runDir: string): Live | undefined {
     for (const r of this.runs.values()) if (r.runDir === runDir) return r;
@@ -278,7 +279,7 @@ export class RunManager {
         env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', ...this.options.env },
       });
     } catch (err) {
-      live.spawnError = err instanceof Error ? err.message : String(err);
+      live.spawnError = errorText(err);
       void this.onExit(live, null, null);
       return;
     }
@@ -393,7 +394,7 @@ export class RunManager {
           run = (await this.options.store.markEnded(live.runDir, status, outcome.reason ?? status)) ?? onDisk;
         }
       } catch (err) {
-        this.options.log(`Could not read or repair ${live.runDir}/run.json: ${err instanceof Error ? err.message : String(err)}`);
+        this.options.log(`Could not read or repair ${live.runDir}/run.json: ${errorText(err)}`);
       }
     }
     // The status we report is what run.json says once the process is gone (the trainer's own word if it

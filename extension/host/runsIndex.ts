@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Emitter } from './emitter';
 import { isStaleRunning } from './runsModel';
 import type { RunEntry } from '../engine/runs';
+import { errorText } from '../shared/errors';
 
 export interface RunsIndexOptions {
   roots: () => string[];
@@ -73,7 +74,7 @@ export class RunsIndex {
       try {
         out.push(...(await this.options.listRuns(root)));
       } catch (err) {
-        this.options.log(`Could not list runs in ${root}: ${err instanceof Error ? err.message : String(err)}`);
+        this.options.log(`Could not list runs in ${root}: ${errorText(err)}`);
       }
     }
     const staleMs = this.options.staleMs ?? 30_000;
@@ -87,7 +88,7 @@ export class RunsIndex {
         if (updated && typeof updated === 'object' && 'status' in updated) e.run = updated as RunEntry['run'];
         else e.run = { ...e.run, status: 'failed', reason: 'interrupted' };
       } catch (err) {
-        this.options.log(`Could not mark ${e.runDir} interrupted: ${err instanceof Error ? err.message : String(err)}`);
+        this.options.log(`Could not mark ${e.runDir} interrupted: ${errorText(err)}`);
       }
     }
     this.entries = out;

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { isHostToTrainer, type TrainerToHost } from '../shared/protocol';
 import type { RunWriter } from '../engine/runs';
 import { RunDirError, runSession, type SessionControl } from './session';
+import { errorLine } from '../shared/errors';
 
 const control: SessionControl = { stopRequested: false };
 let writer: RunWriter | null = null;
@@ -43,10 +44,6 @@ function exitAfterFlush(code: number): void {
     }
   }
   process.exit(code);
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message.split('\n')[0] || err.name : String(err);
 }
 
 function requestStop(why: string): void {
@@ -92,7 +89,7 @@ process.on('message', (msg: unknown) => {
 });
 
 function crash(err: unknown): void {
-  const reason = `trainer crashed: ${message(err)}`;
+  const reason = `trainer crashed: ${errorLine(err)}`;
   try {
     if (writer && !writer.finished) writer.finish('failed', reason, null);
   } catch {

@@ -10,6 +10,7 @@ import { train } from '../engine/train';
 import { SummaryTracker } from '../shared/summary';
 import { RunWriter } from '../engine/runs';
 import { version as packageVersion } from '../../package.json';
+import { errorLine } from '../shared/errors';
 
 export const STOPPED_BY_USER = 'stopped by user';
 
@@ -25,11 +26,6 @@ export interface SessionOptions {
   wasmDir?: string;
   /** Called as soon as the run directory exists (the child's crash handler marks it failed through this). */
   onWriter?: (writer: RunWriter) => void;
-}
-
-function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message.split('\n')[0] || err.name;
-  return String(err);
 }
 
 function versionsOf(loaded: LoadedBackend | null): Record<string, string> {
@@ -54,7 +50,7 @@ export async function runSession(
   try {
     loaded = await loadBackend(req.backend, { wasmDir: opts.wasmDir });
   } catch (err) {
-    backendError = errorMessage(err);
+    backendError = errorLine(err);
   }
 
   let writer: RunWriter;
@@ -71,7 +67,7 @@ export async function runSession(
       totalEpochs: req.config.training.epochs,
     });
   } catch (err) {
-    throw new RunDirError(`cannot create a run directory in ${req.outDir}: ${errorMessage(err)}`);
+    throw new RunDirError(`cannot create a run directory in ${req.outDir}: ${errorLine(err)}`);
   }
   opts.onWriter?.(writer);
   emit({ type: 'started', runDir: writer.runDir, run: writer.run });
@@ -109,6 +105,6 @@ export async function runSession(
     emit({ type: 'done', run });
     return run;
   } catch (err) {
-    return fail(errorMessage(err));
+    return fail(errorLine(err));
   }
 }
