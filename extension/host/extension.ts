@@ -8,6 +8,7 @@ import { registerCheckpointEditor } from './checkpointEditor';
 import { ExperimentCodeLensProvider } from './codeLens';
 import { registerCommands } from './commands';
 import { registerDiagnostics } from './diagnostics';
+import { registerExperimentEditing } from './experimentEditing';
 import { DynamicsPanelManager } from './dynamicsPanel';
 import { listRuns, markInterrupted, readRun } from '../engine/runs';
 import { EXPERIMENT_SELECTOR, Experiments } from './experiments';
@@ -52,6 +53,7 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
     vscode.window.createTreeView('trainingDynamics.runs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true }),
     vscode.languages.registerCodeLensProvider(EXPERIMENT_SELECTOR, codeLens),
     registerDiagnostics(experiments),
+    registerExperimentEditing(),
     registerFollowCursor(experiments, runManager, index, panels),
     registerCommands({ manager: runManager, index, experiments, launcher, panels }),
     registerCheckpointEditor(context, {
