@@ -11,7 +11,7 @@ import { configAtOffset } from './experimentModel';
 import type { Experiments } from './experiments';
 import type { Launcher } from './launcher';
 import type { ActiveRun, RunManager } from './runManager';
-import { checkpointFiles, checkpointNear, describeRun, latestRunOf, sharedSweepAxes, sweepRunsOf } from './runsModel';
+import { checkpointFiles, checkpointNear, describeRun, latestRunOf, runTreeLabels, sharedSweepAxes, shortDescription, sweepRunsOf } from './runsModel';
 import type { RunEntry } from '../engine/runs';
 import type { RunsIndex } from './runsIndex';
 import { runDirOf, type RunsNode } from './runsView';
@@ -301,36 +301,69 @@ class Commands {
     return uri;
   }
 
+  /**
+   * Two checkpoints to compare, chosen run first (the run list filters by run name, experiment and folder),
+   * then epochs of that run: two of them, or one and then a checkpoint of another run.
+   */
   async compareCheckpoints(a?: unknown, b?: unknown): Promise<void> {
     const given = [a, b].filter((x): x is vscode.Uri => x instanceof vscode.Uri);
     if (given.length < 2) {
-      const entries = await this.allEntries();
-      type Item = vscode.QuickPickItem & { uri?: vscode.Uri };
-      const items: Item[] = [];
-      for (const e of entries) {
-        const files = await this.checkpointsOf(e.runDir);
-        if (files.length === 0) continue;
-        items.push({ label: `${e.run.experiment} / ${e.run.runName}`, kind: vscode.QuickPickItemKind.Separator });
-        for (const f of files) {
-          if (given[0]?.fsPath === f.uri.fsPath) continue;
-          items.push({ label: `epoch ${f.epoch}`, description: e.run.runName, detail: vscode.workspace.asRelativePath(f.uri), uri: f.uri });
-        }
-      }
-      const need = 2 - given.length;
-      if (items.filter((i) => i.uri).length < need) {
-        void vscode.window.showInformationMessage('Comparing needs two checkpoints; the runs have fewer.');
-        return;
-      }
-      const picks = await vscode.window.showQuickPick(items, { canPickMany: true, placeHolder: `Choose ${need} checkpoint${need === 1 ? '' : 's'} to compare` });
-      if (!picks) return;
-      const uris = picks.map((p) => p.uri).filter((u): u is vscode.Uri => !!u);
-      if (uris.length !== need) {
-        void vscode.window.showErrorMessage(`Choose exactly ${need} checkpoint${need === 1 ? '' : 's'} (you chose ${uris.length}).`);
-        return;
-      }
-      given.push(...uris);
+      const picked = await this.pickCheckpoints(2 - given.length, given);
+      if (picked.length === 0) return;
+      given.push(...picked);
     }
     await compareCheckpoints(given[0], given[1]);
+  }
+
+  private async pickCheckpoints(need: number, chosen: vscode.Uri[]): Promise<vscode.Uri[]> {
+    const runs: { entry: RunEntry; files: Awaited<ReturnType<Commands['checkpointsOf']>> }[] = [];
+    for (const e of await this.allEntries()) {
+      const files = await this.checkpointsOf(e.runDir);
+      if (files.length) runs.push({ entry: e, files });
+    }
+    if (runs.reduce((n, r) => n + r.files.length, 0) < need + chosen.length) {
+      void vscode.window.showInformationMessage('Comparing needs two checkpoints; the runs have fewer.');
+      return [];
+    }
+    const labels = runTreeLabels(runs.map((r) => r.entry));
+    const out: vscode.Uri[] = [];
+    type RunItem = vscode.QuickPickItem & { run: (typeof runs)[number] };
+    type FileItem = vscode.QuickPickItem & { uri: vscode.Uri };
+    while (out.length < need) {
+      const taken = new Set([...chosen, ...out].map((u) => u.fsPath));
+      const runItems: RunItem[] = runs
+        .filter((r) => r.files.some((f) => !taken.has(f.uri.fsPath)))
+        .map((r) => ({
+          label: labels.get(r.entry.runDir) ?? r.entry.run.runName,
+          description: `${r.entry.run.experiment} · ${r.files.length} checkpoint${r.files.length === 1 ? '' : 's'} · ${shortDescription(r.entry.run)}`,
+          detail: vscode.workspace.asRelativePath(r.entry.runDir),
+          run: r,
+        }));
+      const first = out.length + chosen.length === 0;
+      const run = await vscode.window.showQuickPick(runItems, {
+        placeHolder: first ? 'Choose the run of the checkpoints to compare (type to filter by run name)' : 'Choose the run of the other checkpoint',
+        matchOnDescription: true,
+        matchOnDetail: true,
+      });
+      if (!run) return [];
+      const left = need - out.length;
+      const fileItems: FileItem[] = run.run.files.filter((f) => !taken.has(f.uri.fsPath)).map((f) => ({ label: `epoch ${f.epoch}`, description: f.file, uri: f.uri }));
+      const name = run.label;
+      if (left > 1 && fileItems.length > 1) {
+        const picks = await vscode.window.showQuickPick(fileItems, { canPickMany: true, placeHolder: `Choose two epochs of ${name} (or one, then a checkpoint of another run)` });
+        if (!picks || picks.length === 0) return [];
+        if (picks.length > left) {
+          void vscode.window.showErrorMessage(`Choose at most ${left} checkpoints (you chose ${picks.length}).`);
+          continue;
+        }
+        out.push(...picks.map((p) => p.uri));
+      } else {
+        const pick = await vscode.window.showQuickPick(fileItems, { placeHolder: `Choose an epoch of ${name}` });
+        if (!pick) return [];
+        out.push(pick.uri);
+      }
+    }
+    return out;
   }
 
   async refreshRuns(): Promise<number> {

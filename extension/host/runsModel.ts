@@ -3,6 +3,7 @@
  * description (status, epochs, final test accuracy, generalization epoch) and the icon for each status.
  */
 import type { RunJson, RunStatus } from '../shared/protocol';
+import { distinguishingLabels, timeText } from '../shared/runLabels';
 import { newestFirst, type RunEntry } from '../engine/runs/reader';
 
 export interface ExperimentGroup {
@@ -37,6 +38,32 @@ export function latestSweepRuns(entries: RunEntry[], experiment: string, runName
   return out;
 }
 
+/**
+ * Tree labels of an experiment's runs: the run name, and where several runs share it, what tells them apart
+ * (a config value that was changed between them, else the start time): `long · 12:03:15`.
+ */
+export function runTreeLabels(entries: RunEntry[]): Map<string, string> {
+  const byName = new Map<string, RunEntry[]>();
+  for (const e of entries) byName.set(e.run.runName, [...(byName.get(e.run.runName) ?? []), e]);
+  const out = new Map<string, string>();
+  for (const [name, group] of byName) {
+    if (group.length === 1) {
+      out.set(group[0].runDir, name);
+      continue;
+    }
+    const labels = distinguishingLabels(group.map((e) => ({ ...e.run, configName: undefined, runName: name })));
+    group.forEach((e, i) => out.set(e.runDir, labels[i].label.startsWith(name) ? labels[i].label : `${name} · ${labels[i].label}`));
+  }
+  return out;
+}
+
+/** When a run started, short: the time today, else the date and time. */
+export function startedText(run: RunJson, now = new Date()): string {
+  const d = new Date(run.startedAt);
+  if (Number.isNaN(d.getTime())) return '';
+  return timeText(run.startedAt, d.toDateString() !== now.toDateString()).replace(/:\d\d$/, '');
+}
+
 function fmtAcc(x: number | null | undefined): string | null {
   return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(3) : null;
 }
@@ -53,6 +80,26 @@ export function describeRun(run: RunJson, liveEpoch?: number | null): string {
   const gen = run.summary?.generalizationEpoch;
   if (typeof gen === 'number') parts.push(`generalized @ ${gen}`);
   else if (run.summary && run.status === 'completed') parts.push('never generalized');
+  return parts.join(' · ');
+}
+
+/**
+ * The Runs view's description, short enough for a narrow sidebar (the icon shows the status; the tooltip has
+ * everything): `acc 0.981 · gen @1240 · 12:03`, `running 12/50`, `stopped 40/100 · 09:15`.
+ */
+export function shortDescription(run: RunJson, liveEpoch?: number | null, now = new Date()): string {
+  const parts: string[] = [];
+  const epochs = liveEpoch ?? run.epochsCompleted;
+  if (run.status !== 'completed') parts.push(`${run.status} ${epochs}/${run.totalEpochs}`);
+  const final = run.summary?.final;
+  const acc = fmtAcc(final?.testAcc);
+  if (acc !== null) parts.push(`acc ${acc}`);
+  else if (final && Number.isFinite(final.testLoss)) parts.push(`loss ${final.testLoss.toPrecision(3)}`);
+  const gen = run.summary?.generalizationEpoch;
+  if (typeof gen === 'number') parts.push(`gen @${gen}`);
+  else if (run.summary && run.status === 'completed') parts.push('never generalized');
+  const t = startedText(run, now);
+  if (t) parts.push(t);
   return parts.join(' · ');
 }
 

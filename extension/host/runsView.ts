@@ -6,13 +6,13 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunJson } from '../shared/protocol';
 import type { ActiveRun, RunManager } from './runManager';
-import { describeRun, groupRuns, statusIcon } from './runsModel';
+import { describeRun, groupRuns, runTreeLabels, shortDescription, statusIcon } from './runsModel';
 import type { RunEntry } from '../engine/runs';
 import type { RunsIndex } from './runsIndex';
 
 export type RunsNode =
   | { kind: 'experiment'; experiment: string; runs: RunEntry[] }
-  | { kind: 'run'; runDir: string; run: RunJson; liveEpoch: number | null }
+  | { kind: 'run'; runDir: string; run: RunJson; liveEpoch: number | null; label: string }
   | { kind: 'queued'; id: number; label: string; experiment: string };
 
 const STATUS_COLOR: Record<string, string | undefined> = {
@@ -66,9 +66,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       .filter((a) => a.state === 'queued' && a.request.experiment === node.experiment)
       .map((a) => ({ kind: 'queued', id: a.id, label: a.request.runName, experiment: a.request.experiment }));
     const live = new Map(active.filter((a) => a.runDir).map((a) => [a.runDir!, a]));
+    const labels = runTreeLabels(node.runs);
     return [
       ...queued,
-      ...node.runs.map((e): RunsNode => ({ kind: 'run', runDir: e.runDir, run: e.run, liveEpoch: live.get(e.runDir)?.epoch ?? null })),
+      ...node.runs.map((e): RunsNode => ({ kind: 'run', runDir: e.runDir, run: e.run, liveEpoch: live.get(e.runDir)?.epoch ?? null, label: labels.get(e.runDir) ?? e.run.runName })),
     ];
   }
 
@@ -99,13 +100,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       }
       case 'run': {
         const { run } = node;
-        const item = new vscode.TreeItem(run.runName, vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.None);
         item.id = `run:${node.runDir}`;
         item.contextValue = `run.${run.status}`;
         const color = STATUS_COLOR[run.status];
         item.iconPath = new vscode.ThemeIcon(statusIcon(run.status), color ? new vscode.ThemeColor(color) : undefined);
-        item.description = describeRun(run, node.liveEpoch);
-        item.tooltip = tooltip(node.runDir, run);
+        item.description = shortDescription(run, node.liveEpoch);
+        item.tooltip = tooltip(node.runDir, run, node.liveEpoch);
         item.command = { command: 'trainingDynamics.showDynamics', title: 'Show Dynamics', arguments: [node.runDir] };
         return item;
       }
@@ -117,13 +118,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 }
 
-function tooltip(runDir: string, run: RunJson): vscode.MarkdownString {
+function tooltip(runDir: string, run: RunJson, liveEpoch: number | null): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.appendMarkdown(`**${run.runName}** — ${run.experiment}\n\n`);
-  md.appendMarkdown(`${describeRun(run)}\n\n`);
+  md.appendMarkdown(`${describeRun(run, liveEpoch)}\n\n`);
   if (run.reason) md.appendMarkdown(`Reason: ${run.reason}\n\n`);
   if (run.sweepValues) md.appendMarkdown(`Sweep: \`${JSON.stringify(run.sweepValues)}\`\n\n`);
-  md.appendMarkdown(`Backend: ${run.backend} · started ${run.startedAt}${run.endedAt ? ` · ended ${run.endedAt}` : ''}\n\n`);
+  md.appendMarkdown(`Backend: ${run.backend} · started ${new Date(run.startedAt).toLocaleString()}${run.endedAt ? ` · ended ${new Date(run.endedAt).toLocaleString()}` : ''}\n\n`);
   const s = run.summary;
   if (s) {
     md.appendMarkdown(`Memorization epoch: ${s.memorizationEpoch ?? 'never'} · generalization epoch: ${s.generalizationEpoch ?? 'never'}\n\n`);

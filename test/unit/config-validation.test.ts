@@ -21,7 +21,7 @@ test('every sample validates and expands into the expected runs', () => {
   const dir = join(__dirname, '..', '..', 'samples');
   const expected: Record<string, [number, number]> = {
     'grokking-mod97.experiment.json': [2, 0],
-    'quickstart.experiment.json': [3, 9],
+    'quickstart.experiment.json': [3, 6],
     'optimizer-landscape.experiment.json': [4, 36],
     'dead-neurons.experiment.json': [2, 8],
     'double-descent.experiment.json': [1, 11],

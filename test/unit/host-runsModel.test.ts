@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeRun, groupRuns, isStaleRunning, latestRunOf, latestSweepRuns, statusIcon } from '../../extension/host/runsModel';
+import { describeRun, groupRuns, isStaleRunning, latestRunOf, latestSweepRuns, runTreeLabels, shortDescription, statusIcon } from '../../extension/host/runsModel';
 import type { RunEntry } from '../../extension/engine/runs';
+import { timeText } from '../../extension/shared/runLabels';
 import { effectiveConcurrency, RunQueue } from '../../extension/host/runQueue';
 import { classifyExit } from '../../extension/host/runOutcome';
 import type { RunJson, RunSummary } from '../../extension/shared/protocol';
@@ -124,4 +125,32 @@ test('checkpoint files are parsed from names and the nearest one at or before an
   assert.equal(checkpointNear(files, 999)?.epoch, 100);
   assert.equal(checkpointNear(files, 5)?.epoch, 20);
   assert.equal(checkpointNear([], 5), undefined);
+});
+
+test('Runs view labels: a unique run name alone; same-named runs told apart by a changed value, else the start time', () => {
+  const cfg = (lr: number) => ({ optimizer: { name: 'adamw', lr } }) as unknown as RunJson['config'];
+  const list = [
+    entry('/r/long-1', { runName: 'long', config: cfg(0.01), startedAt: '2026-01-01T10:00:00Z' }),
+    entry('/r/long-2', { runName: 'long', config: cfg(0.01), startedAt: '2026-01-01T10:30:00Z' }),
+    entry('/r/long-3', { runName: 'long', config: cfg(0.1), startedAt: '2026-01-01T11:00:00Z' }),
+    entry('/r/tiny-1', { runName: 'tiny', config: cfg(0.01) }),
+  ];
+  const l = runTreeLabels(list);
+  assert.equal(l.get('/r/tiny-1'), 'tiny');
+  assert.equal(l.get('/r/long-1'), `long · lr=0.01 · ${timeText('2026-01-01T10:00:00Z', false)}`);
+  assert.equal(l.get('/r/long-3'), 'long · lr=0.1');
+  assert.equal(new Set(l.values()).size, 4, 'every label distinct');
+});
+
+test('Runs view description: short (the icon shows the status), with the start time', () => {
+  const summary: RunSummary = {
+    epochs: 3000, epochsPerSecond: 30, final: { trainLoss: 0.001, trainAcc: 1, testLoss: 0.05, testAcc: 0.981 },
+    memorizationEpoch: 400, generalizationEpoch: 1240, transitions: [], lossFits: [], bestLossFit: null,
+  };
+  const now = new Date('2026-01-01T12:00:00');
+  const started = new Date('2026-01-01T09:05:00');
+  const r = run({ summary, startedAt: started.toISOString() });
+  assert.equal(shortDescription(r, null, now), 'acc 0.981 · gen @1240 · 09:05');
+  assert.equal(shortDescription(run({ status: 'running', epochsCompleted: 0, totalEpochs: 50, startedAt: started.toISOString() }), 12, now), 'running 12/50 · 09:05');
+  assert.match(shortDescription(r, null, new Date('2026-02-01T12:00:00')), /^acc 0\.981 · gen @1240 · 2026-01-01 09:05$/);
 });
