@@ -16,7 +16,9 @@ import {
   type HistogramView,
   type TensorDetail,
 } from '../../extension/shared/checkpointProtocol';
+import { h, type Attrs } from '../shared/dom';
 import { readTheme, withAlpha, type Theme } from '../shared/theme';
+import { vscodeApi } from '../shared/vscodeApi';
 import { fmt, fmtPercent, groupRows, humanBytes, humanCount, shapeText, totals, type SortKey, type SortSpec } from './table';
 
 Chart.register(BarController, BarElement, LineController, LineElement, PointElement, LinearScale, Tooltip, Legend);
@@ -29,13 +31,7 @@ interface State {
   compareSort?: { key: 'name' | 'rel' | 'cos' | 'top'; dir: 1 | -1 };
 }
 
-interface Api {
-  postMessage(m: CheckpointWebviewToHost): void;
-  getState(): unknown;
-  setState(s: State): void;
-}
-declare function acquireVsCodeApi(): Api;
-const vscode = acquireVsCodeApi();
+const vscode = vscodeApi<State, CheckpointWebviewToHost>();
 
 function isState(x: unknown): x is State {
   if (typeof x !== 'object' || x === null) return false;
@@ -48,7 +44,7 @@ function isState(x: unknown): x is State {
   );
 }
 
-const saved = vscode.getState();
+const saved: unknown = vscode.getState();
 const state: State = isState(saved) ? saved : { selected: null, filter: '', sort: { key: 'name', dir: 1 }, collapsed: [] };
 const save = () => vscode.setState(state);
 const post = (m: CheckpointWebviewToHost) => vscode.postMessage(m);
@@ -60,19 +56,6 @@ let header: HeaderView | null = null;
 let detailCharts: Chart[] = [];
 
 // --- DOM helpers ----------------------------------------------------------------------------------------------
-
-type Attrs = Record<string, string | number | boolean | undefined>;
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: (Node | string | null | undefined)[]): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === false) continue;
-    if (k === 'class') el.className = String(v);
-    else if (k === 'text') el.textContent = String(v);
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  for (const c of children) if (c !== null && c !== undefined) el.append(c);
-  return el;
-}
 
 /** A dotted name with line-break opportunities after each dot (long tensor names wrap at components). */
 function breakable(name: string): Node[] {

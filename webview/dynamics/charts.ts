@@ -22,7 +22,9 @@ import {
   type Plugin,
 } from 'chart.js';
 import annotationPlugin from 'chartjs-plugin-annotation';
+import { el } from '../shared/dom';
 import type { Theme } from '../shared/theme';
+import { button } from '../shared/toolkit';
 
 const backgroundPlugin: Plugin = {
   id: 'tdBackground',
@@ -182,12 +184,7 @@ export class Card {
     const head = el('div', 'card-head');
     head.append(el('h2', 'card-title', title));
     this.controls = el('div', 'card-controls');
-    const png = document.createElement('vscode-button');
-    png.setAttribute('appearance', 'secondary');
-    png.setAttribute('title', `Save ${title} as PNG`);
-    png.className = 'png';
-    png.textContent = 'PNG';
-    png.addEventListener('click', () => onPng(this));
+    const png = button('PNG', { title: `Save ${title} as PNG`, className: 'png', onClick: () => onPng(this) });
     head.append(this.controls, png);
     this.body = el('div', 'canvas-wrap');
     this.canvas = document.createElement('canvas');
@@ -203,51 +200,6 @@ export class Card {
     const empty = points === 0;
     this.el.classList.toggle('empty', empty);
     this.waiting.textContent = empty ? waitingText : '';
-  }
-}
-
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
-/** A themed dropdown (webview-ui-toolkit) whose options are replaced only when they change. */
-export class Dropdown {
-  readonly el: HTMLElement;
-  private values: string[] = [];
-
-  constructor(
-    label: string,
-    private readonly onChange: (value: string) => void,
-  ) {
-    this.el = document.createElement('vscode-dropdown');
-    this.el.setAttribute('aria-label', label);
-    this.el.setAttribute('title', label);
-    this.el.addEventListener('change', () => {
-      const v = (this.el as unknown as { value: string }).value;
-      if (v) this.onChange(v);
-    });
-  }
-
-  setOptions(options: { value: string; label: string }[], selected: string): void {
-    const values = options.map((o) => o.value);
-    if (values.length !== this.values.length || values.some((v, i) => v !== this.values[i])) {
-      this.el.replaceChildren(
-        ...options.map((o) => {
-          const opt = document.createElement('vscode-option');
-          opt.setAttribute('value', o.value);
-          opt.textContent = o.label;
-          if (o.value === selected) opt.setAttribute('selected', '');
-          return opt;
-        }),
-      );
-      this.values = values;
-    }
-    const dd = this.el as unknown as { value: string };
-    if (dd.value !== selected) dd.value = selected;
-    this.el.classList.toggle('hidden', options.length <= 1);
   }
 }
 

@@ -5,7 +5,6 @@
  * to the host (`state`) and in the DOM (`data-points`). UI choices and the runs shown survive a reload through
  * acquireVsCodeApi().setState.
  */
-import { provideVSCodeDesignSystem, vsCodeButton, vsCodeDropdown, vsCodeOption } from '@vscode/webview-ui-toolkit';
 import { isHostToWebview, isMetricsRecord, type HostToWebview, type RunJson, type RunSnapshot } from '../../extension/shared/protocol';
 import { distinguishingLabels, type RunLabel } from '../../extension/shared/runLabels';
 import { RunList } from '../shared/runList';
@@ -14,7 +13,9 @@ import { RunModel, type ChartName } from '../shared/series';
 import { readTheme, watchTheme, type Theme } from '../shared/theme';
 import { RedrawThrottle } from '../shared/throttle';
 import { vscodeApi } from '../shared/vscodeApi';
-import { el, setChartDefaults } from './charts';
+import { setChartDefaults } from './charts';
+import { el } from '../shared/dom';
+import { button as toolkitButton, registerComponents } from '../shared/toolkit';
 import {
   AccuracyView,
   ActivationsView,
@@ -32,7 +33,7 @@ import {
   type ViewContext,
 } from './views';
 
-provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeDropdown(), vsCodeOption());
+registerComponents();
 
 interface SavedState {
   runDirs: string[];
@@ -173,12 +174,7 @@ interface Built {
 }
 
 function button(label: string, title: string, onClick: () => void, appearance: 'primary' | 'secondary' = 'secondary'): HTMLElement {
-  const b = document.createElement('vscode-button');
-  b.setAttribute('appearance', appearance);
-  b.setAttribute('title', title);
-  b.textContent = label;
-  b.addEventListener('click', onClick);
-  return b;
+  return toolkitButton(label, { title, onClick, appearance });
 }
 
 function statusBadge(run: RunJson): HTMLElement {

@@ -9,7 +9,8 @@ import { benfordExpected, histogramDensity, mpCurvePoints } from '../../extensio
 import { landscapeGrid, varyingAxes, type LandscapeGrid } from '../../extension/shared/view/landscape';
 import { compareTensors, indexAtEpoch, type ChartName, type RunModel, type Series } from '../shared/series';
 import { withAlpha, type Theme } from '../shared/theme';
-import { applyTheme, Card, rawOptions, Chart, Dropdown, EpochSlider, lineConfig, syncDatasets, type DatasetSpec } from './charts';
+import { applyTheme, Card, rawOptions, Chart, EpochSlider, lineConfig, syncDatasets, type DatasetSpec } from './charts';
+import { button, Dropdown } from '../shared/toolkit';
 
 /** Points per series drawn; longer series are LTTB-decimated to this many. */
 export const MAX_POINTS = 2000;
@@ -422,12 +423,11 @@ export class SpectrumView extends ChartView {
       ctx.changed(['spectrum']);
     });
     this.slider.follow = ctx.ui.spectrumEpoch === undefined || ctx.ui.spectrumEpoch === null;
-    this.checkpoint = document.createElement('vscode-button');
-    this.checkpoint.setAttribute('appearance', 'secondary');
-    this.checkpoint.textContent = 'Checkpoint';
-    this.checkpoint.addEventListener('click', () => {
-      const r = ctx.runs[0];
-      if (r) ctx.openCheckpoint(r.runDir, this.epoch);
+    this.checkpoint = button('Checkpoint', {
+      onClick: () => {
+        const r = ctx.runs[0];
+        if (r) ctx.openCheckpoint(r.runDir, this.epoch);
+      },
     });
     this.card.controls.append(this.matrixPick.el, this.slider.el, this.checkpoint);
   }

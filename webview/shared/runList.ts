@@ -8,6 +8,7 @@
  * Usage: `new RunList({ columns, key, label, color, state, onState })`, append `.el`, call `setRows(rows)` when
  * the set of runs changes and `refresh()` when their values change.
  */
+import { el } from './dom';
 import { nextSort, visibleRows, type RunListColumn, type RunListState } from './runListModel';
 
 export type { RunListColumn, RunListState } from './runListModel';
@@ -47,13 +48,6 @@ interface Row<T> {
   actionsKey: string;
 }
 
-function make<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
-
 export class RunList<T> {
   readonly el: HTMLElement;
   private state: RunListState;
@@ -70,14 +64,14 @@ export class RunList<T> {
 
   constructor(private readonly opts: RunListOptions<T>) {
     this.state = { ...opts.state };
-    this.el = make('section', 'run-list');
-    const bar = make('div', 'run-list-bar');
-    this.toggle = make('button', 'run-list-toggle');
+    this.el = el('section', 'run-list');
+    const bar = el('div', 'run-list-bar');
+    this.toggle = el('button', 'run-list-toggle');
     this.toggle.type = 'button';
     this.toggle.addEventListener('click', () => this.setState({ ...this.state, collapsed: !this.state.collapsed }));
-    this.count = make('span', 'run-list-count');
-    this.summary = make('span', 'run-list-summary');
-    this.search = make('input', 'run-list-search');
+    this.count = el('span', 'run-list-count');
+    this.summary = el('span', 'run-list-summary');
+    this.search = el('input', 'run-list-search');
     this.search.type = 'search';
     this.search.placeholder = 'Filter runs';
     this.search.setAttribute('aria-label', 'Filter runs by label or name');
@@ -85,14 +79,14 @@ export class RunList<T> {
     this.search.addEventListener('input', () => this.setState({ ...this.state, query: this.search.value }));
     bar.append(this.toggle, this.count, this.summary, this.search);
 
-    this.body = make('div', 'run-list-body');
-    const table = make('table', 'run-list-table');
-    const thead = make('thead');
-    const head = make('tr');
-    head.append(make('th', 'swatch-col'));
+    this.body = el('div', 'run-list-body');
+    const table = el('table', 'run-list-table');
+    const thead = el('thead');
+    const head = el('tr');
+    head.append(el('th', 'swatch-col'));
     const cols: { key: string; title: string; help?: string }[] = [{ key: '__label', title: 'run', help: 'What differs between the runs shown; hover a label for the full name' }, ...opts.columns];
     for (const c of cols) {
-      const th = make('th', 'sortable', c.title);
+      const th = el('th', 'sortable', c.title);
       th.dataset.key = c.key;
       th.title = `${c.help ? `${c.help}. ` : ''}Click to sort`;
       th.tabIndex = 0;
@@ -104,11 +98,11 @@ export class RunList<T> {
       this.heads.push(th);
       head.append(th);
     }
-    if (opts.actions) head.append(make('th'));
+    if (opts.actions) head.append(el('th'));
     thead.append(head);
-    this.tbody = make('tbody');
+    this.tbody = el('tbody');
     table.append(thead, this.tbody);
-    this.empty = make('div', 'run-list-empty', 'No run matches the filter.');
+    this.empty = el('div', 'run-list-empty', 'No run matches the filter.');
     this.body.append(table, this.empty);
     if (opts.onHover) this.body.addEventListener('mouseleave', () => opts.onHover!(null));
     this.el.append(bar, this.body);
@@ -143,24 +137,24 @@ export class RunList<T> {
   }
 
   private buildRow(row: T): Row<T> {
-    const tr = make('tr');
+    const tr = el('tr');
     tr.dataset.run = this.opts.key(row);
-    const sw = make('td', 'swatch-col');
-    const swatch = make('span', 'swatch');
+    const sw = el('td', 'swatch-col');
+    const swatch = el('span', 'swatch');
     swatch.style.backgroundColor = this.opts.color(row);
     sw.append(swatch);
-    const labelTd = make('td', 'run-label-cell');
-    const label = make('span', 'run-label', this.opts.label(row));
+    const labelTd = el('td', 'run-label-cell');
+    const label = el('span', 'run-label', this.opts.label(row));
     label.title = this.opts.detail?.(row) ?? this.opts.label(row);
     labelTd.append(label);
     tr.append(sw, labelTd);
     const cells = this.opts.columns.map((c) => {
-      const td = make('td');
+      const td = el('td');
       td.dataset.col = c.key;
       tr.append(td);
       return td;
     });
-    const actions = this.opts.actions ? make('td', 'row-actions') : null;
+    const actions = this.opts.actions ? el('td', 'row-actions') : null;
     if (actions) tr.append(actions);
     if (this.opts.onHover) tr.addEventListener('mouseenter', () => this.opts.onHover!(this.opts.key(row)));
     return { row, tr, cells, label, actions, actionsKey: '\u0000' };
