@@ -68,8 +68,6 @@ export interface TrainOptions {
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export { lossKind };
-
 export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, options: TrainOptions = {}): Promise<TrainResult> {
   const started = Date.now();
   const data = makeDataset(config.task, config.training.seed);

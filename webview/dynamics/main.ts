@@ -95,12 +95,7 @@ function persist(): void {
 }
 
 function draw(dirty: Set<DirtyKey>): void {
-  for (const v of views) {
-    if (!dirty.has(v.name)) continue;
-    const t0 = performance.now();
-    v.draw();
-    if ((globalThis as { __tdProfile?: boolean }).__tdProfile) console.log(`draw ${v.name} ${(performance.now() - t0).toFixed(1)} ms`);
-  }
+  for (const v of views) if (dirty.has(v.name)) v.draw();
   if (dirty.has('header')) renderHeader();
   const charts: Record<string, number> = {};
   for (const v of views) charts[v.name] = v.points;

@@ -12,19 +12,11 @@ import type * as tfc from '@tensorflow/tfjs';
 import type { TF } from '../backend';
 import type { OptimizerConfig, ScheduleConfig } from '../../shared/configTypes';
 
-export interface OptimizerState {
-  step: number;
-}
-
 export class Optimizer {
   private t = 0;
   private readonly slots = new Map<string, { m?: tfc.Variable; v?: tfc.Variable }>();
 
   constructor(private readonly tf: TF, readonly cfg: OptimizerConfig) {}
-
-  get steps(): number {
-    return this.t;
-  }
 
   /** Applies one update with learning rate `lr` to each (name, variable) from its gradient. */
   step(lr: number, params: { name: string; variable: tfc.Variable }[], grads: Map<string, tfc.Tensor>): void {

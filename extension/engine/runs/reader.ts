@@ -6,7 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { isMetricsRecord, isRunJson, type MetricsRecord, type RunJson } from '../../shared/protocol';
 import { summarizeRecords } from '../../shared/summary';
-import { METRICS_JSONL, RUN_JSON, experimentDir } from './layout';
+import { METRICS_JSONL, RUN_JSON } from './layout';
 import { writeRunJson } from './writer';
 
 export class RunReadError extends Error {}
@@ -100,12 +100,6 @@ export async function listRuns(runsRoot: string): Promise<RunEntry[]> {
   const out: RunEntry[] = [];
   for (const exp of await subdirs(path.resolve(runsRoot))) out.push(...(await entriesIn(await subdirs(exp))));
   return out.sort(newestFirst);
-}
-
-/** The newest run (any status) of `runName` in `experiment`, if any. */
-export async function latestRunFor(runsRoot: string, experiment: string, runName: string): Promise<RunEntry | undefined> {
-  const entries = await entriesIn(await subdirs(experimentDir(path.resolve(runsRoot), experiment)));
-  return entries.filter((e) => e.run.experiment === experiment && e.run.runName === runName).sort(newestFirst)[0];
 }
 
 /**
