@@ -1,11 +1,11 @@
 /**
  * The `training-dynamics` command line (bundled to dist/cli.js; bin/training-dynamics.js calls `main`).
  *
- *   training-dynamics run FILE [--config NAME | --all] [--sweep] [--epochs N] [--out DIR] [--backend B] [--json]
+ *   training-dynamics run FILE [--config NAME | --all] [--sweep] [--jobs N] [--resume] [--epochs N] [--out DIR] [--backend B] [--json]
  *   training-dynamics inspect FILE [--json] [--spectrum] [--tensor NAME]
  *
  * Exit codes: 0 every run completed, 1 a run failed, 2 bad input (the message names the problem),
- * 130 interrupted with Ctrl-C (the current run is stopped cleanly and marked `stopped`).
+ * 130 interrupted with Ctrl-C (the current runs are stopped cleanly and marked `stopped`).
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -16,6 +16,9 @@ import { defaultRunsRoot, experimentDir, findWorkspaceRoot, type RunWriter } fro
 import { loadBackend } from '../engine/backend';
 import { RunDirError, runSession, type SessionControl } from '../trainer/session';
 import { ProgressDisplay, jsonResult, summaryText } from './progress';
+import { resumePoints, runConcurrent, sweepSummaryText } from './sweep';
+import { effectiveConcurrency, slurmTaskId } from '../engine/sweep';
+import * as os from 'node:os';
 import { version } from '../../package.json';
 
 export interface CliIo {
@@ -53,8 +56,8 @@ function processIo(): CliIo {
 export const USAGE = `training-dynamics ${version}
 
 Usage:
-  training-dynamics run FILE [--config NAME | --all] [--sweep] [--epochs N] [--out DIR]
-                             [--backend auto|tensorflow|wasm|cpu] [--json]
+  training-dynamics run FILE [--config NAME | --all] [--sweep] [--jobs N] [--resume] [--epochs N]
+                             [--out DIR] [--backend auto|tensorflow|wasm|cpu] [--json]
   training-dynamics inspect FILE [--json] [--spectrum] [--tensor NAME]
   training-dynamics --help | --version
 
@@ -63,6 +66,9 @@ run       trains configs of an experiment file (*.experiment.json). A file with 
           Runs go to <workspace>/.training-dynamics/runs/<experiment>/<run>-<timestamp>/ (--out DIR
           replaces <workspace>/.training-dynamics/runs). --epochs overrides training.epochs.
           --json: progress on stderr, one JSON object a line per finished run on stdout.
+          --jobs N: train N points at once (default: as many as keep every core busy, counting each
+          run's evaluation thread; 1 = one after another). --resume: run only the points whose newest
+          run is not completed (a point is its config and swept values).
 inspect   summarises a .safetensors file (tensor statistics, spectra with --spectrum).
 
 Exit codes: 0 done, 1 a run failed, 2 bad input, 130 interrupted (Ctrl-C; runs are marked stopped).
@@ -112,6 +118,9 @@ interface RunArgs {
   out?: string;
   backend: BackendChoice;
   json: boolean;
+  /** undefined: the machine's default. */
+  jobs?: number;
+  resume: boolean;
 }
 
 export function parseRunArgs(args: string[]): RunArgs | 'help' {
@@ -129,6 +138,8 @@ export function parseRunArgs(args: string[]): RunArgs | 'help' {
         out: { type: 'string', short: 'o' },
         backend: { type: 'string' },
         json: { type: 'boolean' },
+        jobs: { type: 'string', short: 'j' },
+        resume: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -145,10 +156,15 @@ export function parseRunArgs(args: string[]): RunArgs | 'help' {
     epochs = Number(v.epochs);
     if (!/^\s*\d+\s*$/.test(v.epochs) || !Number.isSafeInteger(epochs) || epochs < 1) throw new UsageError(`run: --epochs must be a positive integer (got '${v.epochs}')`);
   }
+  let jobs: number | undefined;
+  if (v.jobs !== undefined) {
+    jobs = Number(v.jobs);
+    if (!/^\s*\d+\s*$/.test(v.jobs) || !Number.isSafeInteger(jobs) || jobs < 1) throw new UsageError(`run: --jobs must be a positive integer (got '${v.jobs}')`);
+  }
   const backend = (v.backend ?? 'auto') as BackendChoice;
   if (!BACKENDS.includes(backend)) throw new UsageError(`run: --backend must be one of ${BACKENDS.join(', ')} (got '${v.backend}')`);
   if (v.out !== undefined && v.out.trim() === '') throw new UsageError('run: --out needs a directory');
-  return { file: parsed.positionals[0], config: v.config, all: !!v.all, sweep: !!v.sweep, epochs, out: v.out, backend, json: !!v.json };
+  return { file: parsed.positionals[0], config: v.config, all: !!v.all, sweep: !!v.sweep, epochs, out: v.out, backend, json: !!v.json, jobs, resume: !!v.resume };
 }
 
 async function runCommand(args: string[], io: CliIo): Promise<number> {
@@ -185,21 +201,41 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
   if (config !== undefined && !configNames.includes(config) && !(parsed.sweep?.runNames ?? []).includes(config)) {
     throw new UsageError(`no config named '${config}' in ${shown} (${listing})`);
   }
-  const { runs, problems } = resolveRuns(text, { config, all: a.all, sweep: a.sweep, epochs: a.epochs });
+  const { runs: selected, problems } = resolveRuns(text, { config, all: a.all, sweep: a.sweep, epochs: a.epochs });
   if (problems.length) {
     for (const p of problems) io.stderr(formatProblem(p, shown) + '\n');
     const n = problems.filter((p) => p.severity === 'error').length;
     throw new UsageError(`${shown}: ${n || problems.length} problem${(n || problems.length) === 1 ? '' : 's'}; nothing was run`);
   }
-  if (runs.length === 0) throw new UsageError(`nothing to run in ${shown} (${listing})`);
+  if (selected.length === 0) throw new UsageError(`nothing to run in ${shown} (${listing})`);
 
+  let backendName: string;
   try {
-    await loadBackend(a.backend);
+    backendName = (await loadBackend(a.backend)).backend;
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]);
   }
 
   const runsRoot = a.out !== undefined ? path.resolve(a.out) : defaultRunsRoot(findWorkspaceRoot(file));
+  const human = a.json ? io.stderr : io.stdout;
+  const runs = a.resume ? await resumePoints(selected, runsRoot, human) : selected;
+  if (runs.length === 0) {
+    human(`resume: every point of the selection has completed; nothing to run\n`);
+    return 0;
+  }
+  const requestFor = (r: (typeof runs)[number]): StartRunRequest => ({
+    type: 'start',
+    experiment: r.experiment,
+    experimentFile: file,
+    configName: r.configName,
+    runName: r.runName,
+    sweepValues: r.sweepValues ?? null,
+    config: r.config,
+    outDir: experimentDir(runsRoot, r.experiment),
+    backend: a.backend,
+  });
+  const jobs = Math.min(runs.length, effectiveConcurrency(a.jobs, os.cpus().length, backendName));
+  if (jobs > 1) return await runConcurrent(runs.map(requestFor), jobs, a.json, io);
   const control: SessionControl = { stopRequested: false };
   let interrupted = false;
   const onSigint = () => {
@@ -222,28 +258,33 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
       );
     }
   };
-  if (io.handleSignals) process.on('SIGINT', onSigint);
+  // Slurm ends a job (scancel, time limit, preemption) with SIGTERM, then SIGKILL: the run is marked failed
+  // with that reason at once. Elsewhere SIGTERM stops the run cleanly, as Ctrl-C does.
+  const onSigterm = () => {
+    const job = slurmTaskId(process.env);
+    if (job === null) return onSigint();
+    if (current && !current.finished) current.finish('failed', `the Slurm job ${job} was ended (SIGTERM: cancelled, preempted or out of time)`, null);
+    io.stderr(`\ntraining-dynamics: SIGTERM from Slurm (job ${job}); the run is marked failed\n`);
+    process.exit(143);
+  };
+  if (io.handleSignals) {
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigterm);
+  }
   process.on('exit', onExit);
 
-  const human = a.json ? io.stderr : io.stdout;
   let failed = 0;
+  let stopped = 0;
+  let finishedRuns = 0;
+  const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
   try {
     for (let i = 0; i < runs.length; i++) {
       const r = runs[i];
       if (interrupted) break;
       const label = runs.length > 1 ? `[${i + 1}/${runs.length}] ${r.runName}` : r.runName;
       const display = new ProgressDisplay({ write: io.stderr, tty: io.tty, columns: io.columns, label, totalEpochs: r.config.training.epochs });
-      const req: StartRunRequest = {
-        type: 'start',
-        experiment: r.experiment,
-        experimentFile: file,
-        configName: r.configName,
-        runName: r.runName,
-        sweepValues: r.sweepValues ?? null,
-        config: r.config,
-        outDir: experimentDir(runsRoot, r.experiment),
-        backend: a.backend,
-      };
+      const req = requestFor(r);
       let runDir = '';
       let run: RunJson;
       try {
@@ -261,12 +302,33 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
         throw err;
       }
       if (run.status === 'failed') failed++;
+      if (run.status === 'stopped') stopped++;
+      finishedRuns++;
       human(summaryText(run, runDir));
       if (a.json) io.stdout(JSON.stringify(jsonResult(run, runDir)) + '\n');
     }
   } finally {
-    if (io.handleSignals) process.removeListener('SIGINT', onSigint);
+    if (io.handleSignals) {
+      process.removeListener('SIGINT', onSigint);
+      process.removeListener('SIGTERM', onSigterm);
+    }
     process.removeListener('exit', onExit);
+  }
+  if (runs.length > 1) {
+    const cpu = process.cpuUsage(cpu0);
+    human(
+      sweepSummaryText({
+        total: runs.length,
+        completed: finishedRuns - failed - stopped,
+        failed,
+        stopped,
+        notStarted: runs.length - finishedRuns,
+        wallMs: Date.now() - t0,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        jobs: 1,
+        cores: os.cpus().length,
+      }),
+    );
   }
   if (failed) return 1;
   return interrupted ? 130 : 0;

@@ -74,9 +74,9 @@ test('run --json: exit 0, one JSON line of exactly the documented shape, a compl
   assert.ok(Math.abs(l2 - last.weightNorms['layers.0.kernel']) < 1e-4 * l2, `${l2} vs ${last.weightNorms['layers.0.kernel']}`);
 });
 
-test('run --all runs every config in sequence; plain output has the summary on stdout', () => {
+test('run --all --jobs 1 runs every config in sequence; plain output has the summary on stdout', () => {
   const out = path.join(dir, 'runs-all');
-  const r = cli(['run', file, '--all', '--epochs', '3', '--out', out, '--backend', 'cpu']);
+  const r = cli(['run', file, '--all', '--jobs', '1', '--epochs', '3', '--out', out, '--backend', 'cpu']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /tiny: completed/);
   assert.match(r.stdout, /long: completed/);

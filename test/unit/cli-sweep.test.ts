@@ -1,0 +1,116 @@
+/**
+ * `run --sweep --jobs N` and `--resume` end to end as separate processes (extension/cli/entry.ts through
+ * tsx; each point in its own trainer process): concurrent points with one JSON line each and the sweep
+ * summary, Ctrl-C stopping every running point and starting none of the queued ones, and a CLI killed
+ * mid-sweep whose re-run with --resume trains only the points that had not completed.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { readRun } from '../../extension/engine/runs';
+import { REPO, tempDir, tinyExperiment } from './runs-fixture';
+
+const ENTRY = path.join(REPO, 'extension', 'cli', 'entry.ts');
+const { dir, cleanup } = tempDir('cli-sweep');
+after(cleanup);
+
+/** The tiny experiment with a sweep over `grid`. */
+function sweepFile(name: string, grid: string): string {
+  const file = path.join(dir, `${name}.experiment.json`);
+  writeFileSync(file, tinyExperiment(6, name).replace(/\n\}\n$/, `,\n  "sweep": { "configs": ["tiny"], "grid": ${grid} }\n}\n`));
+  return file;
+}
+
+function cli(args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: REPO, encoding: 'utf8', timeout: 180_000 });
+}
+
+const jsonLines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+test('--sweep --jobs 2: every point runs, one JSON line each, a sweep summary with the cores’ utilisation', () => {
+  const file = sweepFile('sweep-seeds', '{ "training.seed": [0, 1, 2] }');
+  const out = path.join(dir, 'runs-seeds');
+  const r = cli(['run', file, '--sweep', '--jobs', '2', '--out', out, '--backend', 'cpu', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = jsonLines(r.stdout);
+  assert.deepEqual(lines.map((j) => j.config).sort(), ['tiny_seed=0', 'tiny_seed=1', 'tiny_seed=2']);
+  for (const j of lines) assert.equal(j.status, 'completed');
+  assert.match(r.stderr, /sweep: 3 points, 2 at once/);
+  assert.match(r.stderr, /sweep 3\/3 done · 0 running · 0 queued/);
+  assert.match(r.stderr, /sweep: 3 points in .*2 at once — 3 completed; CPU [\d.]+ s, cores \d+ % busy/);
+  assert.equal(readdirSync(path.join(out, 'sweep-seeds')).length, 3);
+});
+
+test('Ctrl-C stops every running point (stopped) and starts none of the queued ones; exit 130', async () => {
+  const file = sweepFile('sweep-int', '{ "training.epochs": [200000, 200001, 200002] }');
+  const out = path.join(dir, 'runs-int');
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'run', file, '--sweep', '--jobs', '2', '--out', out, '--backend', 'cpu', '--json'], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    // Both running points have trained (the ETA appears once epochs are counted).
+    if (/2 running · 1 queued · ETA \d/.test(stderr) && !child.killed) child.kill('SIGINT');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal(code, 130, stderr);
+  const lines = jsonLines(stdout);
+  assert.equal(lines.length, 2, stdout);
+  for (const j of lines) {
+    assert.equal(j.status, 'stopped');
+    const { run } = await readRun(j.runDir);
+    assert.equal(run.status, 'stopped');
+    assert.ok(run.epochsCompleted >= 1);
+  }
+  assert.equal(readdirSync(path.join(out, 'sweep-int')).length, 2, 'the queued point never started');
+  assert.match(stderr, /2 stopped, 1 not started/);
+});
+
+test('a CLI killed mid-sweep, re-run with --resume, trains only the points that had not completed', async () => {
+  const file = sweepFile('sweep-resume', '{ "training.epochs": [200000, 4, 5] }');
+  const out = path.join(dir, 'runs-resume');
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'run', file, '--sweep', '--jobs', '2', '--out', out, '--backend', 'cpu', '--json'], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    if (jsonLines(stdout).length === 2 && !child.killed) child.kill('SIGKILL');
+  });
+  await new Promise((resolve) => child.on('exit', resolve));
+  const first = jsonLines(stdout);
+  assert.deepEqual(first.map((j) => j.config).sort(), ['tiny_epochs=4', 'tiny_epochs=5'], stderr);
+  const expDir = path.join(out, 'sweep-resume');
+  // The long point (first in the grid) had started before the kill.
+  const waitFor = async (f: () => boolean) => {
+    for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 50));
+  };
+  await waitFor(() => readdirSync(expDir).length === 3);
+  assert.equal(readdirSync(expDir).length, 3);
+
+  // --epochs keeps the resumed point short; it is still the same point (config and swept values).
+  const r = cli(['run', file, '--sweep', '--resume', '--epochs', '3', '--out', out, '--backend', 'cpu', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const resumed = jsonLines(r.stdout);
+  assert.deepEqual(resumed.map((j) => [j.config, j.status]), [['tiny_epochs=200000', 'completed']]);
+  assert.match(r.stderr, /resume: 2 of 3 points already completed, skipped: tiny_epochs=4, tiny_epochs=5/);
+  const dirs = readdirSync(expDir);
+  assert.equal(dirs.filter((d) => d.startsWith('tiny_epochs=4-')).length, 1);
+  assert.equal(dirs.filter((d) => d.startsWith('tiny_epochs=5-')).length, 1);
+  assert.equal(dirs.filter((d) => d.startsWith('tiny_epochs=200000-')).length, 2);
+
+  const again = cli(['run', file, '--sweep', '--resume', '--out', out, '--backend', 'cpu', '--json']);
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(again.stdout.trim(), '');
+  assert.match(again.stderr, /every point of the selection has completed; nothing to run/);
+  assert.ok(existsSync(expDir));
+});
