@@ -150,6 +150,17 @@ schema = {
             "configs": P("array", "Configs to sweep (default: all).", items={"type": "string"}),
             "grid": P("object", "Dotted path → list of values, e.g. `\"optimizer.lr\": [1e-3, 3e-3]`.", additionalProperties={"type": "array", "minItems": 1}),
         }, required=["grid"]),
+        "study": obj("What this experiment's study shows first: the Study panel's and `training-dynamics study`'s default metric, axes and split (every choice can be changed there).", {
+            "metric": P("string", "The metric shown first, a name from the README's metric table: `finalTestLoss`, `generalizationEpoch`, `sparsity.layer0@500`, `transition.layer0.peak.lead`, …", default="finalTestLoss"),
+            "by": P("array", "One axis (a curve over it) or two (a heatmap, x then y): `sweep.grid` keys, or `config` to put the configs on an axis. `training.seed` is never an axis: seeds are averaged.", items={"type": "string"}, minItems=1, maxItems=2),
+            "split": P("string", "An axis to split by: one curve or heatmap per value (e.g. `config` for one curve per optimizer)."),
+            "predict": obj("The prediction analysis: does an early `feature` predict the `outcome`? Spearman ρ over the runs with a bootstrap 95 % interval.", {
+                "feature": P("string", "The early feature, e.g. `sparsity.layer0@500` (a value at epoch k) or `transition.layer0.any.detectedAt` (an event epoch)."),
+                "outcome": P("string", "The outcome, e.g. `generalizationEpoch` or `finalTestAcc`."),
+            }, required=["feature", "outcome"]),
+            "logX": P("boolean", "Log-scaled x axis (widths, learning rates).", default=False),
+            "logY": P("boolean", "Log-scaled y axis (losses).", default=False),
+        }),
     },
 }
 out = os.path.join(os.path.dirname(__file__), "..", "extension", "engine", "config", "schema.json")

@@ -3,6 +3,7 @@
  *
  *   training-dynamics run FILE [--config NAME | --all] [--sweep] [--jobs N] [--resume] [--epochs N] [--out DIR] [--backend B] [--json]
  *   training-dynamics inspect FILE [--json] [--spectrum] [--tensor NAME]
+ *   training-dynamics study FILE [--metric NAME]… [--by AXIS[,AXIS]] [--split AXIS] [--runs all|newest] [--json | --csv]
  *
  * Exit codes: 0 every run completed, 1 a run failed, 2 bad input (the message names the problem),
  * 130 interrupted with Ctrl-C (the current runs are stopped cleanly and marked `stopped`).
@@ -59,6 +60,8 @@ Usage:
   training-dynamics run FILE [--config NAME | --all] [--sweep] [--jobs N] [--resume] [--epochs N]
                              [--out DIR] [--backend auto|tensorflow|wasm|cpu] [--json]
   training-dynamics inspect FILE [--json] [--spectrum] [--tensor NAME]
+  training-dynamics study FILE [--metric NAME]... [--by AXIS[,AXIS]] [--split AXIS] [--runs newest|all]
+                               [--predict FEATURE,OUTCOME] [--out DIR] [--json | --csv]
   training-dynamics --help | --version
 
 run       trains configs of an experiment file (*.experiment.json). A file with one config needs no
@@ -70,6 +73,8 @@ run       trains configs of an experiment file (*.experiment.json). A file with 
           run's evaluation thread; 1 = one after another). --resume: run only the points whose newest
           run is not completed (a point is its config and swept values).
 inspect   summarises a .safetensors file (tensor statistics, spectra with --spectrum).
+study     the experiment's runs as one row per sweep point (seeds averaged: mean ± std of each metric);
+          --by groups by those axes only, --json / --csv for scripts (see study --help).
 
 Exit codes: 0 done, 1 a run failed, 2 bad input, 130 interrupted (Ctrl-C; runs are marked stopped).
 `;
@@ -99,7 +104,11 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       const { inspectCommand } = await import('./inspect');
       return await inspectCommand(rest, { stdout: io.stdout, stderr: io.stderr });
     }
-    throw new UsageError(`unknown command '${command}' (commands: run, inspect; see --help)`);
+    if (command === 'study') {
+      const { studyCommand } = await import('./study');
+      return await studyCommand(rest, { stdout: io.stdout, stderr: io.stderr });
+    }
+    throw new UsageError(`unknown command '${command}' (commands: run, inspect, study; see --help)`);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`training-dynamics: ${err.message}\n`);

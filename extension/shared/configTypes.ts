@@ -158,3 +158,14 @@ export interface ResolvedRun {
   sweepValues?: Record<string, unknown>;
   config: TrainingConfig;
 }
+
+/** An experiment file's `study` block: what its study shows first (schema.json documents each field). */
+export interface StudySettings {
+  metric?: string;
+  /** One axis (a curve) or two (a heatmap: x, y). */
+  by?: string[];
+  split?: string;
+  predict?: { feature: string; outcome: string };
+  logX?: boolean;
+  logY?: boolean;
+}

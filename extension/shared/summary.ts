@@ -8,7 +8,7 @@
  * The loss-curve fits are the engine's (engine/probes/curvefit.ts `fitLossCurve`); callers that want them
  * pass that function, so this module stays on the shared floor.
  */
-import type { EpochRecord, FinalMetrics, LossFit, MetricsRecord, RunSummary, TransitionSummary } from './protocol';
+import type { EpochRecord, FinalMetrics, LossFit, MetricsRecord, RunSummary, TransitionEvent, TransitionSummary } from './protocol';
 
 /** Fits of the training-loss curve L(epoch), best first. */
 export type LossCurveFitter = (epochs: number[], losses: number[]) => LossFit[];
@@ -22,6 +22,9 @@ export class SummaryTracker {
   private readonly losses: number[] = [];
   private maxEpoch = 0;
   private maxT = 0;
+  private readonly transitionEvents: TransitionEvent[] = [];
+  private minTest: number | null = null;
+  private maxTestAccuracy: number | null = null;
 
   add(r: MetricsRecord): void {
     switch (r.type) {
@@ -31,11 +34,16 @@ export class SummaryTracker {
         this.losses.push(r.trainLoss);
         this.maxEpoch = Math.max(this.maxEpoch, r.epoch);
         this.maxT = Math.max(this.maxT, r.t);
+        if (Number.isFinite(r.testLoss)) this.minTest = this.minTest === null ? r.testLoss : Math.min(this.minTest, r.testLoss);
+        if (r.testAcc !== null) this.maxTestAccuracy = this.maxTestAccuracy === null ? r.testAcc : Math.max(this.maxTestAccuracy, r.testAcc);
         break;
       case 'event':
         if (r.event.kind === 'memorization') this.memorization ??= r.event.epoch;
         else if (r.event.kind === 'generalization') this.generalization ??= r.event.epoch;
-        else if (r.event.kind === 'transition') this.transitions.push({ layer: r.event.layer, epoch: r.event.epoch, kind: r.event.changeKind });
+        else if (r.event.kind === 'transition') {
+          this.transitions.push({ layer: r.event.layer, epoch: r.event.epoch, kind: r.event.changeKind });
+          this.transitionEvents.push(r.event);
+        }
         break;
       default:
         break;
@@ -52,6 +60,16 @@ export class SummaryTracker {
 
   get generalizationEpoch(): number | null {
     return this.generalization;
+  }
+
+  /** Lowest test loss and highest test accuracy over the epoch records so far (null before any / for regression). */
+  get extremes(): { minTestLoss: number | null; maxTestAcc: number | null } {
+    return { minTestLoss: this.minTest, maxTestAcc: this.maxTestAccuracy };
+  }
+
+  /** The transition events in full (with their confirmation epoch `detectedAt`), by epoch then layer. */
+  get transitionDetails(): TransitionEvent[] {
+    return this.transitionEvents.slice().sort((a, b) => a.epoch - b.epoch || a.layer - b.layer);
   }
 
   /** The highest epoch and the latest time `t` (ms since the run started) of the epoch records seen. */

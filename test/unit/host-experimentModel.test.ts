@@ -22,7 +22,8 @@ const parsed: ParsedExperiment = {
     { name: 'a', index: 0, offset: 20, length: 50, nameOffset: 30, problems: [], valid: true },
     { name: 'b', index: 1, offset: 80, length: 40, nameOffset: 90, problems: [problem('must be > 0', 100)], valid: false },
   ],
-  sweep: { offset: 130, length: 30, configNames: ['a'], runNames: ['a-lr1', 'a-lr2', 'a-lr3'], problems: [], valid: true },
+  sweep: { offset: 130, length: 30, configNames: ['a'], runNames: ['a-lr1', 'a-lr2', 'a-lr3'], axes: ['optimizer.lr'], problems: [], valid: true },
+  study: null,
 };
 
 test('configAtOffset finds the config around the cursor, including its braces, and nothing between configs', () => {

@@ -7,11 +7,13 @@
  * built-in defaults < task-kind defaults < experiment `defaults` < the config < the sweep point < CLI overrides.
  */
 import { findNodeAtLocation, getNodeValue, type Node } from 'jsonc-parser';
-import type { ResolvedRun, TrainingConfig } from '../../shared/configTypes';
+import type { ResolvedRun, StudySettings, TrainingConfig } from '../../shared/configTypes';
 import { BASE_DEFAULTS, TASK_DEFAULTS } from './defaults';
 import { factor, isPrime } from './primes';
 import { parseJsonc, schema, schemaAt, didYouMean, type ConfigProblem, type SchemaNode, Validator } from './validate';
 import { isObj } from '../../shared/guards';
+import { METRIC_DOCS, parseMetricName } from '../study/metrics';
+import { CONFIG_AXIS, SEED_AXIS } from '../study/study';
 import { machineLimits, preflight, type MachineLimits } from './preflight';
 
 export type { ConfigProblem } from './validate';
@@ -35,6 +37,8 @@ export interface SweepLocation {
   length: number;
   configNames: string[];
   runNames: string[];
+  /** The swept dotted paths (`grid` keys), in file order. */
+  axes: string[];
   problems: ConfigProblem[];
   valid: boolean;
 }
@@ -45,6 +49,8 @@ export interface ParsedExperiment {
   problems: ConfigProblem[];
   configs: ConfigLocation[];
   sweep: SweepLocation | null;
+  /** The `study` block (schema-checked; axis and metric names checked against the sweep and the metric table). */
+  study: StudySettings | null;
 }
 
 export function formatProblem(p: ConfigProblem, file?: string): string {
@@ -168,7 +174,7 @@ function analyse(text: string, limits: MachineLimits = (machine ??= machineLimit
   const obj = isObj(value) ? value : {};
   if (!root || root.type !== 'object') {
     if (root) v.report('', root, 'an experiment file must be a JSON object with "name" and "configs"');
-    return { parsed: { name: '', problems: v.problems, configs, sweep }, resolved, sweepRuns, value: obj };
+    return { parsed: { name: '', problems: v.problems, configs, sweep, study: null }, resolved, sweepRuns, value: obj };
   }
   v.check(root, schema, '');
 
@@ -278,16 +284,47 @@ function analyse(text: string, limits: MachineLimits = (machine ??= machineLimit
       length: sweepNode.parent?.length ?? sweepNode.length,
       configNames: names,
       runNames,
+      axes: Object.keys(okGrid),
       problems: own,
       valid: !own.some((p) => p.severity === 'error') && points.length > 0 && names.every((n) => configs.find((c) => c.name === n)?.valid),
     };
   }
+  const study = checkStudy(v, root, obj.study, sweep, configs.length);
   return {
-    parsed: { name: typeof obj.name === 'string' ? obj.name : '', problems: v.problems, configs, sweep },
+    parsed: { name: typeof obj.name === 'string' ? obj.name : '', problems: v.problems, configs, sweep, study },
     resolved,
     sweepRuns,
     value: obj,
   };
+}
+
+/** The `study` block's names: axes must be swept (or `config`), metrics must be in the metric table. */
+function checkStudy(v: Validator, root: Node, raw: unknown, sweep: SweepLocation | null, nConfigs: number): StudySettings | null {
+  if (!isObj(raw)) return null;
+  const at = (...segs: (string | number)[]) => findNodeAtLocation(root, ['study', ...segs]);
+  const axes = [...(nConfigs > 1 ? [CONFIG_AXIS] : []), ...(sweep?.axes ?? [])].filter((a) => a !== SEED_AXIS);
+  const checkAxis = (name: unknown, path: string, node: Node | undefined) => {
+    if (typeof name !== 'string') return;
+    if (name === SEED_AXIS) v.report(path, node, `'${SEED_AXIS}' is not an axis: seeds are repeats of a point and are averaged`);
+    else if (!axes.includes(name)) {
+      const hint = didYouMean(name, axes);
+      v.report(path, node, `'${name}' is not an axis of this experiment${hint ? ` — did you mean '${hint}'?` : ` (axes: ${axes.join(', ') || 'none: add a sweep'})`}`);
+    }
+  };
+  const checkMetric = (name: unknown, path: string, node: Node | undefined) => {
+    if (typeof name === 'string' && !parseMetricName(name)) {
+      const hint = didYouMean(name, METRIC_DOCS.map((m) => m.name));
+      v.report(path, node, `unknown metric '${name}'${hint ? ` — did you mean '${hint}'?` : ''} (the README lists every metric)`);
+    }
+  };
+  checkMetric(raw.metric, 'study.metric', at('metric'));
+  if (Array.isArray(raw.by)) raw.by.forEach((a, i) => checkAxis(a, `study.by[${i}]`, at('by', i)));
+  checkAxis(raw.split, 'study.split', at('split'));
+  if (isObj(raw.predict)) {
+    checkMetric(raw.predict.feature, 'study.predict.feature', at('predict', 'feature'));
+    checkMetric(raw.predict.outcome, 'study.predict.outcome', at('predict', 'outcome'));
+  }
+  return raw as StudySettings;
 }
 
 function collectPaths(s: SchemaNode, prefix = ''): string[] {

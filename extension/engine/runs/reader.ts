@@ -1,12 +1,12 @@
 /**
  * Reading run directories back: one run (run.json + metrics.jsonl), every run under a runs root, the
- * latest run of a config, and repairing a run left `running` by a process that is gone.
+ * runs of one experiment, and repairing a run left `running` by a process that is gone.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { isMetricsRecord, isRunJson, type MetricsRecord, type RunJson } from '../../shared/protocol';
 import { summarizeRecords } from '../../shared/summary';
-import { METRICS_JSONL, RUN_JSON } from './layout';
+import { METRICS_JSONL, RUN_JSON, experimentDir } from './layout';
 import { writeRunJson } from './writer';
 
 export class RunReadError extends Error {}
@@ -100,6 +100,12 @@ export async function listRuns(runsRoot: string): Promise<RunEntry[]> {
   const out: RunEntry[] = [];
   for (const exp of await subdirs(path.resolve(runsRoot))) out.push(...(await entriesIn(await subdirs(exp))));
   return out.sort(newestFirst);
+}
+
+/** Every run of `experiment` (in its folder `<runsRoot>/<experiment>/`), newest first. */
+export async function experimentRuns(runsRoot: string, experiment: string): Promise<RunEntry[]> {
+  const entries = await entriesIn(await subdirs(experimentDir(path.resolve(runsRoot), experiment)));
+  return entries.filter((e) => e.run.experiment === experiment).sort(newestFirst);
 }
 
 /**
