@@ -1,64 +1,53 @@
 /**
- * `training-dynamics inspect FILE [--json] [--spectrum] [--tensor NAME]`: statistics (and with --spectrum, for
- * 2-D tensors, the eigenvalues of WᵀW/max(m,n) with the Marchenko–Pastur fit and power-law α) of every tensor
- * of a safetensors file — ours or any other tool's. Exit 0 done, 2 bad input (unreadable or invalid file,
+ * `training-dynamics inspect FILE [--json] [--spectrum] [--tensor NAME]`: statistics and a value histogram (and
+ * with --spectrum, for 2-D tensors up to the cap, the eigenvalues of WᵀW/max(m,n) with the Marchenko–Pastur fit
+ * and power-law α) of every tensor of a safetensors file — ours or any other tool's, any size: each tensor is
+ * streamed in chunks by engine/safetensors/stream, the code the checkpoint editor's worker runs, and each
+ * tensor's result is printed as soon as it is known. Exit 0 done, 2 bad input (unreadable or invalid file,
  * unknown tensor, bad arguments) with a one-line message naming the problem.
  */
-import { fileSource, readHeader, readTensor, SafetensorsError, type TensorInfo } from '../engine/safetensors';
-import { tensorStats } from '../engine/probes/stats';
-import { matrixSpectrum } from '../engine/probes/spectra';
+import { fileSource, readHeader, SafetensorsError, type TensorInfo } from '../engine/safetensors';
+import { readAhead, tensorDetail, SPECTRUM_FORCE_MAX_DIM, WHOLE_MAX_ELEMENTS, type TensorInspection } from '../engine/safetensors/stream';
 
 export interface InspectIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
 }
 
+/** One tensor in `inspect --json` (statistics over finite values; null where none is defined). */
 export interface InspectedTensor {
   name: string;
   dtype: string;
   shape: number[];
   numel: number;
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
-  l2: number;
+  mean: number | null;
+  std: number | null;
+  min: number | null;
+  max: number | null;
+  l2: number | null;
   zeroFraction: number;
   nanCount: number;
   infCount: number;
+  histogram: { edges: number[]; counts: number[] } | null;
   spectrum?: {
     eigenvalues: number[];
     mp: { sigma2: number; lambdaMinus: number; lambdaPlus: number; ksDistance: number; fractionAbove: number };
     alpha: number | null;
   };
+  /** --spectrum on a 2-D tensor without one: why (over the cap, NaN/Inf values, out of float64 range). */
+  spectrumNote?: string;
 }
 
-/** The inspection of one tensor (shared by the CLI and the checkpoint editor's worker). */
-export function inspectTensor(info: TensorInfo, data: ArrayLike<number>, withSpectrum: boolean): InspectedTensor {
-  const s = tensorStats(data);
-  const out: InspectedTensor = {
-    name: info.name,
-    dtype: info.dtype,
-    shape: info.shape,
-    numel: info.numel,
-    mean: s.mean,
-    std: s.std,
-    min: s.min,
-    max: s.max,
-    l2: s.l2,
-    zeroFraction: s.zeroFraction,
-    nanCount: s.nanCount,
-    infCount: s.infCount,
-  };
-  if (withSpectrum && info.shape.length === 2 && info.numel > 0 && s.nanCount + s.infCount === 0) {
-    const [m, n] = info.shape;
-    const sp = matrixSpectrum(info.name, data, m, n, 40);
+function inspected(info: TensorInfo, d: TensorInspection, withSpectrum: boolean): InspectedTensor {
+  const out: InspectedTensor = { name: info.name, dtype: info.dtype, shape: info.shape, ...d.stats, histogram: d.histogram };
+  if (d.spectrum && d.eigenvalues) {
+    const sp = d.spectrum;
     out.spectrum = {
-      eigenvalues: sp.eigenvalues,
-      mp: { sigma2: sp.mp.sigma2Fit, lambdaMinus: sp.mp.lambdaMinus, lambdaPlus: sp.mp.lambdaPlus, ksDistance: sp.mp.ksDistance, fractionAbove: sp.mp.fractionAbove },
-      alpha: sp.powerLaw?.alpha ?? null,
+      eigenvalues: d.eigenvalues,
+      mp: { sigma2: sp.sigma2, lambdaMinus: sp.lambdaMinus, lambdaPlus: sp.lambdaPlus, ksDistance: sp.ksDistance, fractionAbove: sp.fractionAbove },
+      alpha: sp.alpha,
     };
-  }
+  } else if (withSpectrum && d.spectrumNote) out.spectrumNote = d.spectrumNote;
   return out;
 }
 
@@ -84,8 +73,12 @@ function parseArgs(args: string[]): { file: string; json: boolean; spectrum: boo
   return { file, json, spectrum, tensor };
 }
 
-const fmt = (x: number) => (Number.isNaN(x) ? 'NaN' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toFixed(4));
+const fmt = (x: number | null) => (x === null || Number.isNaN(x) ? '–' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toFixed(4));
 const human = (bytes: number) => (bytes >= 1 << 30 ? `${(bytes / (1 << 30)).toFixed(2)} GiB` : bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`);
+const COLUMNS = ['name', 'dtype', 'shape', 'mean', 'std', 'min', 'max', 'l2', 'zeros', 'nan/inf'];
+const row = (t: InspectedTensor) => [
+  t.name, t.dtype, `[${t.shape.join(', ')}]`, fmt(t.mean), fmt(t.std), fmt(t.min), fmt(t.max), fmt(t.l2), `${(t.zeroFraction * 100).toFixed(1)}%`, `${t.nanCount}/${t.infCount}`,
+];
 
 export async function inspectCommand(args: string[], io: InspectIo): Promise<number> {
   let opts;
@@ -97,7 +90,7 @@ export async function inspectCommand(args: string[], io: InspectIo): Promise<num
   }
   let src;
   try {
-    src = await fileSource(opts.file);
+    src = readAhead(await fileSource(opts.file));
   } catch (err) {
     io.stderr(`training-dynamics inspect: ${(err as Error).message}\n`);
     return 2;
@@ -109,24 +102,43 @@ export async function inspectCommand(args: string[], io: InspectIo): Promise<num
       infos = infos.filter((t) => t.name === opts.tensor);
       if (!infos.length) throw new SafetensorsError('NO_SUCH_TENSOR', `no tensor named '${opts.tensor}' (${header.tensors.length} tensors: ${header.tensors.slice(0, 8).map((t) => t.name).join(', ')}${header.tensors.length > 8 ? ', …' : ''})`);
     }
-    const tensors: InspectedTensor[] = [];
-    for (const info of infos) tensors.push(inspectTensor(info, await readTensor(src, info), opts.spectrum));
+    const mode = opts.spectrum ? 'force' : 'off';
+    const noProgress = () => undefined;
     if (opts.json) {
-      io.stdout(JSON.stringify({ metadata: header.metadata, tensors }) + '\n');
+      // One JSON document, written a tensor at a time (nothing accumulates, however many tensors).
+      io.stdout(`{"metadata":${JSON.stringify(header.metadata)},"tensors":[`);
+      for (const [i, info] of infos.entries()) io.stdout((i ? ',' : '') + JSON.stringify(inspected(info, await tensorDetail(src, info, mode, noProgress), opts.spectrum)));
+      io.stdout(']}\n');
       return 0;
     }
-    const params = header.tensors.reduce((s, t) => s + t.numel, 0);
+    let params = 0;
+    for (const t of header.tensors) params += t.numel;
     io.stdout(`${opts.file}: ${header.tensors.length} tensors, ${params.toLocaleString('en-US')} parameters, ${human(header.fileSize)}\n`);
     if (header.metadata) {
       for (const [k, v] of Object.entries(header.metadata)) io.stdout(`  ${k}: ${v.length > 100 ? v.slice(0, 97) + '…' : v}\n`);
     }
-    const rows = [['name', 'dtype', 'shape', 'mean', 'std', 'min', 'max', 'l2', 'zeros', 'nan/inf'], ...tensors.map((t) => [
-      t.name, t.dtype, `[${t.shape.join(', ')}]`, fmt(t.mean), fmt(t.std), fmt(t.min), fmt(t.max), fmt(t.l2), `${(t.zeroFraction * 100).toFixed(1)}%`, `${t.nanCount}/${t.infCount}`,
-    ])];
-    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-    for (const r of rows) io.stdout(r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd() + '\n');
-    for (const t of tensors) {
-      if (!t.spectrum) continue;
+    // Column widths from the header's names, shapes and dtypes; numbers fit 10 characters.
+    const widths = COLUMNS.map((c) => c.length);
+    for (const t of infos) {
+      widths[0] = Math.max(widths[0], t.name.length);
+      widths[1] = Math.max(widths[1], t.dtype.length);
+      widths[2] = Math.max(widths[2], t.shape.join(', ').length + 2);
+    }
+    for (let c = 3; c < widths.length; c++) widths[c] = Math.max(widths[c], 10);
+    const line = (cells: string[]) => io.stdout(cells.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd() + '\n');
+    line(COLUMNS);
+    const spectra: InspectedTensor[] = [];
+    for (const info of infos) {
+      const t = inspected(info, await tensorDetail(src, info, mode, noProgress), opts.spectrum);
+      line(row(t));
+      if (t.spectrum || t.spectrumNote) spectra.push({ ...t, histogram: null });
+    }
+    if (opts.spectrum) io.stdout(`\nspectra of 2-D tensors up to the cap: smaller side ≤ ${SPECTRUM_FORCE_MAX_DIM}, ≤ ${WHOLE_MAX_ELEMENTS.toLocaleString('en-US')} entries\n`);
+    for (const t of spectra) {
+      if (!t.spectrum) {
+        io.stdout(`\n${t.name}: no spectrum: ${t.spectrumNote}\n`);
+        continue;
+      }
       const ev = t.spectrum.eigenvalues;
       io.stdout(`\n${t.name}: ${ev.length} eigenvalues of WᵀW/max(m,n) in [${fmt(ev[0])}, ${fmt(ev[ev.length - 1])}]; ` +
         `MP σ²=${fmt(t.spectrum.mp.sigma2)} λ−=${fmt(t.spectrum.mp.lambdaMinus)} λ+=${fmt(t.spectrum.mp.lambdaPlus)} KS=${fmt(t.spectrum.mp.ksDistance)}, ` +

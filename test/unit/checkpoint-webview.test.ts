@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { bufferSource, encodeSafetensors, readHeader, type SafetensorsHeader, type ByteSource } from '../../extension/engine/safetensors';
-import { compareHeaders, headerView, tensorDetail } from '../../extension/host/checkpointWorker';
+import { compareHeaders, headerView } from '../../extension/host/checkpointWorker';
+import { tensorDetail } from '../../extension/engine/safetensors/stream';
 import { isCheckpointWebviewToHost, type CheckpointHostToWebview, type CheckpointWebviewToHost } from '../../extension/shared/checkpointProtocol';
 import { fmt } from '../../webview/checkpoint/table';
 import { rng } from './gaussian-fixture';
@@ -111,7 +112,7 @@ test('checkpoint webview in headless Chromium: table, detail, persistence, butto
       if (raw.type === 'ready') await send(onReady());
       if (raw.type === 'selectTensor') {
         const info = h0.tensors.find((t) => t.name === raw.name)!;
-        const detail = await tensorDetail(src, info, raw.force, () => undefined);
+        const detail = await tensorDetail(src, info, raw.force ? 'force' : 'auto', () => undefined);
         await send({ type: 'progress', name: raw.name, fraction: 0.5, label: 'reading' });
         await send({ type: 'tensor', detail });
       }
@@ -130,7 +131,7 @@ test('checkpoint webview in headless Chromium: table, detail, persistence, butto
     // Select the first kernel: statistics, value histogram, spectrum against MP.
     await page.click('tr[data-tensor="layers.0.kernel"]');
     await page.waitForSelector('#spectrum-chart');
-    const expected = await tensorDetail(src, h0.tensors.find((t) => t.name === 'layers.0.kernel')!, false, () => undefined);
+    const expected = await tensorDetail(src, h0.tensors.find((t) => t.name === 'layers.0.kernel')!, 'auto', () => undefined);
     assert.equal(await page.locator('#tensor-stats dd[data-stat="mean"]').innerText(), fmt(expected.stats.mean));
     assert.equal(await page.locator('#tensor-stats dd[data-stat="L2 norm"]').innerText(), fmt(expected.stats.l2));
     assert.equal(await page.locator('#spectrum-stats dd[data-stat="λ+"]').innerText(), fmt(expected.spectrum!.lambdaPlus));

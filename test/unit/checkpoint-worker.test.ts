@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { bufferSource, encodeSafetensors, readHeader } from '../../extension/engine/safetensors';
 import { tensorStats } from '../../extension/engine/probes/stats';
-import { compareHeaders, headerView, mergeStats, tensorDetail } from '../../extension/host/checkpointWorker';
+import { compareHeaders, headerView } from '../../extension/host/checkpointWorker';
+import { mergeStats, tensorDetail } from '../../extension/engine/safetensors/stream';
 import { isWorkerToHost, type WorkerToHost } from '../../extension/shared/checkpointProtocol';
 import { rng } from './gaussian-fixture';
 
@@ -39,7 +40,7 @@ test('tensor detail: statistics match a direct computation, the spectrum of a kn
   ]);
   const src = bufferSource(bytes);
   const h = await readHeader(src);
-  const k = await tensorDetail(src, h.tensors[0], false, noProgress);
+  const k = await tensorDetail(src, h.tensors[0], 'auto', noProgress);
   assert.equal(k.stats.numel, 12);
   assert.ok(Math.abs(k.stats.mean! - 3.5 / 12) < 1e-9);
   assert.ok(Math.abs(k.stats.l2! - Math.sqrt(4 + 1 + 0.25)) < 1e-9);
@@ -54,7 +55,7 @@ test('tensor detail: statistics match a direct computation, the spectrum of a kn
   assert.ok(Math.abs(integral - 1) < 1e-9, String(integral));
   assert.ok(k.spectrum!.mpCurve.y.every((y) => y >= 0));
   assert.equal(k.histogram!.counts.reduce((a, b) => a + b, 0), 12);
-  const b = await tensorDetail(src, h.tensors.find((t) => t.name === 'layers.0.bias')!, false, noProgress);
+  const b = await tensorDetail(src, h.tensors.find((t) => t.name === 'layers.0.bias')!, 'auto', noProgress);
   assert.equal(b.spectrum, null);
   assert.equal(b.stats.std, Math.sqrt(((1 - 1) ** 2 + (-1 - 1) ** 2 + (3 - 1) ** 2) / 3));
 });
@@ -68,12 +69,12 @@ test('a large matrix gets no automatic spectrum but may be forced; NaN is report
   ]);
   const src = bufferSource(bytes);
   const h = await readHeader(src);
-  const big = await tensorDetail(src, h.tensors[0], false, noProgress);
+  const big = await tensorDetail(src, h.tensors[0], 'auto', noProgress);
   assert.equal(big.spectrum, null);
   assert.equal(big.spectrumForceable, true);
   assert.match(big.spectrumNote!, /1100×1030/);
   assert.equal(big.stats.zeroFraction, 1);
-  const bad = await tensorDetail(src, h.tensors[1], false, noProgress);
+  const bad = await tensorDetail(src, h.tensors[1], 'auto', noProgress);
   assert.equal(bad.stats.nanCount, 1);
   assert.equal(bad.spectrum, null);
   assert.match(bad.spectrumNote!, /NaN/);

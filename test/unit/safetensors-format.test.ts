@@ -89,7 +89,7 @@ test('validation: every rule of the reference implementation, on hand-made bytes
   await fails(handMade([1, 2]), 'HEADER_NOT_OBJECT');
   await fails(handMade({ __metadata__: { a: 1 } }), 'BAD_METADATA');
   await fails(handMade({ __metadata__: ['x'] }), 'BAD_METADATA');
-  await fails(handMade({ a: t('F8_E4M3', [1], [0, 1]) }, [0]), 'UNKNOWN_DTYPE');
+  await fails(handMade({ a: t('Q4_K', [1], [0, 1]) }, [0]), 'UNKNOWN_DTYPE');
   await fails(handMade({ a: t('F32', [-1], [0, 4]) }, new Uint8Array(4)), 'BAD_SHAPE');
   await fails(handMade({ a: { dtype: 'F32', shape: [1] } }, new Uint8Array(4)), 'BAD_OFFSETS');
   // Shape × dtype size ≠ span.

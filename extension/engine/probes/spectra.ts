@@ -15,9 +15,14 @@ import { histogram } from './stats';
 import { mpDensity, mpEdges } from '../../shared/marchenkoPastur';
 
 /** Gram matrix (smaller side) of row-major m×n data, divided by max(m,n); returns [G, k] with G k×k. */
-export function gramMatrix(data: ArrayLike<number>, m: number, n: number): { g: Float64Array; k: number } {
+export function gramMatrix(data: ArrayLike<number>, m: number, n: number, prescale = 1): { g: Float64Array; k: number } {
   if (data.length !== m * n) throw new Error(`spectrum: expected ${m}×${n} values, got ${data.length}`);
   const scale = 1 / Math.max(m, n);
+  if (prescale !== 1) {
+    const rows = new Float64Array(m * n);
+    for (let i = 0; i < m * n; i++) rows[i] = data[i] * prescale;
+    return gramMatrix(rows, m, n);
+  }
   if (n <= m) {
     // G = WᵀW (n×n): dot products of columns. Transposing once to column-major float64 makes every dot product
     // a contiguous pass over two 8·m-byte columns that stay in cache (a row-by-row rank-1 update would stream
@@ -177,11 +182,21 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
 }
 
 /** Eigenvalues (ascending, min(m,n) of them) of WᵀW / max(m,n) for row-major m×n W. */
+/**
+ * Entries with |x| outside [2⁻³³⁰, 2³³⁰] are scaled by an exact power of two first, so the Gram matrix can
+ * neither overflow nor underflow; the eigenvalues are scaled back. Eigenvalues beyond float64 (entries near
+ * 1e154 and up) throw an Error saying so, as does an eigensolver that does not converge.
+ */
 export function gramEigenvalues(data: ArrayLike<number>, m: number, n: number): Float64Array {
-  const { g, k } = gramMatrix(data, m, n);
+  const shift = scaleShift(data);
+  const { g, k } = gramMatrix(data, m, n, shift ? 2 ** -shift : 1);
   const ev = symmetricEigenvalues(g, k);
+  const back = 2 ** shift;
   // Round-off can push exact zeros slightly negative; a Gram matrix is positive semidefinite.
-  for (let i = 0; i < ev.length; i++) if (ev[i] < 0) ev[i] = 0;
+  for (let i = 0; i < ev.length; i++) {
+    ev[i] = ev[i] < 0 ? 0 : ev[i] * back * back;
+    if (!Number.isFinite(ev[i])) throw new Error(`the eigenvalues of WᵀW/max(m,n) exceed the float64 range (entries up to 2^${shift + 1})`);
+  }
   return ev;
 }
 
@@ -348,7 +363,43 @@ export function powerLawFit(values: ArrayLike<number>, minTail = 10): PowerLawFi
 }
 
 /** Everything the spectrum probe reports for one weight matrix (row-major m×n data). */
+/** The exponent of an exact power-of-two prescale for entries outside [2⁻³³⁰, 2³³⁰] (0: none needed). */
+function scaleShift(data: ArrayLike<number>): number {
+  let maxAbs = 0;
+  for (let i = 0; i < data.length; i++) {
+    const a = Math.abs(data[i]);
+    if (a > maxAbs) maxAbs = a;
+  }
+  const exp = maxAbs > 0 && Number.isFinite(maxAbs) ? Math.floor(Math.log2(maxAbs)) : 0;
+  return Math.abs(exp) > 330 ? exp : 0;
+}
+
+/**
+ * The spectrum and its fits. Entries too large or too small for a float64 Gram matrix are first scaled by an
+ * exact power of two 2⁻ˢ; the spectrum of the scaled matrix is computed (so the MP fit and KS distances see
+ * ordinary numbers) and every eigenvalue-valued result is scaled back by 2²ˢ. Results beyond float64 throw an
+ * Error saying so (the caller reports the spectrum as unavailable and keeps the statistics).
+ */
 export function matrixSpectrum(tensor: string, data: ArrayLike<number>, m: number, n: number, bins: number): MatrixSpectrum {
+  const shift = scaleShift(data);
+  if (shift !== 0) {
+    const s = 2 ** -shift;
+    const sp = matrixSpectrum(tensor, Float64Array.from(data, (x) => x * s), m, n, bins);
+    const f = 2 ** shift;
+    const back = (x: number) => {
+      const y = x * f * f;
+      if (!Number.isFinite(y)) throw new Error(`the eigenvalues of WᵀW/max(m,n) exceed the float64 range (entries up to 2^${shift + 1})`);
+      return y;
+    };
+    return {
+      ...sp,
+      eigenvalues: sp.eigenvalues.map(back),
+      top: sp.top.map(back),
+      histogram: { edges: sp.histogram.edges.map(back), counts: sp.histogram.counts },
+      mp: { ...sp.mp, sigma2Empirical: back(sp.mp.sigma2Empirical), sigma2Fit: back(sp.mp.sigma2Fit), lambdaMinus: back(sp.mp.lambdaMinus), lambdaPlus: back(sp.mp.lambdaPlus) },
+      powerLaw: sp.powerLaw && { ...sp.powerLaw, xmin: back(sp.powerLaw.xmin) },
+    };
+  }
   const eig = gramEigenvalues(data, m, n);
   let mean = 0;
   for (let i = 0; i < data.length; i++) mean += data[i];

@@ -7,7 +7,7 @@
  * and a JSON object (leading/trailing whitespace allowed); `__metadata__` a map of strings; every tensor has a
  * known dtype, a shape of non-negative safe integers, and data_offsets [begin, end]; sorted by offset the tensors
  * are contiguous from 0 without overlap; numel × dtype size equals end − begin (no overflow: computed with
- * BigInt); the last end equals the data section's length exactly (no missing bytes, no trailing bytes).
+ * BigInt where it could pass 2^53); the last end equals the data section's length exactly (no missing bytes, no trailing bytes).
  * Nothing is allocated from an untrusted length before it is checked against the file size.
  */
 import { open } from 'node:fs/promises';
@@ -64,14 +64,19 @@ export interface SafetensorsHeader {
 /** Random access to bytes: a file, or a buffer in tests. */
 export interface ByteSource {
   size: number;
-  read(offset: number, length: number): Promise<Uint8Array>;
+  /** `into`: a buffer of at least `length` bytes to fill and return a view of (streaming reuses one buffer). */
+  read(offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
 export function bufferSource(bytes: Uint8Array): ByteSource {
   return {
     size: bytes.length,
-    read: async (offset, length) => bytes.subarray(offset, offset + length),
+    read: async (offset, length, into) => {
+      if (!into) return bytes.subarray(offset, offset + length);
+      into.set(bytes.subarray(offset, offset + length));
+      return into.subarray(0, length);
+    },
     close: async () => undefined,
   };
 }
@@ -86,8 +91,8 @@ export async function fileSource(path: string): Promise<ByteSource> {
   const { size } = await fh.stat();
   return {
     size,
-    async read(offset, length) {
-      const buf = new Uint8Array(length);
+    async read(offset, length, into) {
+      const buf = into && into.length >= length ? into.subarray(0, length) : new Uint8Array(length);
       let done = 0;
       while (done < length) {
         const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
@@ -119,8 +124,13 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number): Pick<S
   if (!isObj(json)) throw new SafetensorsError('HEADER_NOT_OBJECT', 'the header is not a JSON object');
   let metadata: Record<string, string> | null = null;
   const raw: { name: string; dtype: Dtype; shape: number[]; begin: number; end: number }[] = [];
-  for (const [name, info] of Object.entries(json)) {
+  // Plain loops and Number arithmetic (BigInt only where a product could pass 2^53): a header of 10⁶ tensors
+  // is parsed in about the time JSON.parse takes.
+  for (const name in json) {
+    const info = json[name];
     if (name === '__metadata__') {
+      // The reference implementation writes and accepts `"__metadata__": null` (an Option).
+      if (info === null) continue;
       if (!isObj(info) || !Object.values(info).every((v) => typeof v === 'string')) {
         throw new SafetensorsError('BAD_METADATA', '__metadata__ must be a map of strings to strings');
       }
@@ -129,7 +139,7 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number): Pick<S
     }
     if (!isObj(info)) throw new SafetensorsError('BAD_TENSOR_INFO', `tensor '${name}': its entry is not an object`);
     const { dtype, shape, data_offsets: offsets } = info;
-    if (typeof dtype !== 'string' || !DTYPES.includes(dtype as Dtype)) {
+    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_SIZE, dtype)) {
       throw new SafetensorsError('UNKNOWN_DTYPE', `tensor '${name}': unsupported dtype ${JSON.stringify(dtype)} (supported: ${DTYPES.join(', ')})`);
     }
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
@@ -141,21 +151,29 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number): Pick<S
     if (!offsets.every((o) => Number.isSafeInteger(o))) throw new SafetensorsError('OVERFLOW', `tensor '${name}': data_offsets overflow`);
     raw.push({ name, dtype: dtype as Dtype, shape: shape as number[], begin: offsets[0], end: offsets[1] });
   }
-  raw.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let sorted = true;
+  for (let i = 1; i < raw.length && sorted; i++) sorted = raw[i - 1].begin < raw[i].begin || (raw[i - 1].begin === raw[i].begin && raw[i - 1].end <= raw[i].end);
+  if (!sorted) raw.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   const tensors: TensorInfo[] = [];
   for (const t of raw) {
     if (t.begin !== cursor || t.end < t.begin) {
       throw new SafetensorsError('BAD_OFFSETS', `tensor '${t.name}': data_offsets [${t.begin}, ${t.end}] ${t.begin < cursor ? 'overlap the previous tensor' : t.end < t.begin ? 'are reversed' : `leave a gap after byte ${cursor}`}`);
     }
-    const numel = t.shape.reduce((a, d) => a * BigInt(d), 1n);
-    const bytes = numel * BigInt(DTYPE_SIZE[t.dtype]);
-    if (bytes > BigInt(Number.MAX_SAFE_INTEGER)) throw new SafetensorsError('OVERFLOW', `tensor '${t.name}': shape [${t.shape}] overflows`);
-    if (BigInt(t.end - t.begin) !== bytes) {
+    let numel = 1;
+    for (const d of t.shape) numel *= d;
+    const size = DTYPE_SIZE[t.dtype];
+    if (!(numel * size <= Number.MAX_SAFE_INTEGER)) {
+      // Exact check of the overflow (the float product may have rounded).
+      const big = t.shape.reduce((a, d) => a * BigInt(d), 1n) * BigInt(size);
+      if (big > BigInt(Number.MAX_SAFE_INTEGER)) throw new SafetensorsError('OVERFLOW', `tensor '${t.name}': shape [${t.shape}] overflows`);
+    }
+    const bytes = numel * size;
+    if (t.end - t.begin !== bytes) {
       throw new SafetensorsError('SIZE_MISMATCH', `tensor '${t.name}': shape [${t.shape}] × ${t.dtype} is ${bytes} bytes but data_offsets span ${t.end - t.begin}`);
     }
     cursor = t.end;
-    tensors.push({ name: t.name, dtype: t.dtype, shape: t.shape, numel: Number(numel), begin: t.begin, end: t.end });
+    tensors.push({ name: t.name, dtype: t.dtype, shape: t.shape, numel, begin: t.begin, end: t.end });
   }
   if (cursor < dataLength) throw new SafetensorsError('TRAILING_BYTES', `${dataLength - cursor} bytes after the last tensor are not described by the header`);
   if (cursor > dataLength) throw new SafetensorsError('INCOMPLETE_DATA', `the header describes ${cursor} data bytes but the file holds ${dataLength}`);
@@ -174,7 +192,7 @@ export async function readHeader(src: ByteSource): Promise<SafetensorsHeader> {
   const { metadata, tensors } = parseHeader(headerBytes, src.size - dataStart);
   return {
     metadata,
-    tensors: tensors.map((t) => ({ ...t, begin: t.begin + dataStart, end: t.end + dataStart })),
+    tensors: tensors.map((t) => ((t.begin += dataStart), (t.end += dataStart), t)),
     headerLength,
     dataStart,
     fileSize: src.size,
@@ -190,63 +208,158 @@ function f16ToNumber(h: number): number {
   return s * Math.pow(2, e - 15) * (1 + f / 1024);
 }
 
-/** Decodes little-endian bytes of a dtype into numbers (float64 for F64, float32 otherwise; ints exact up to 2^53). */
-export function decode(bytes: Uint8Array, dtype: Dtype): Float64Array | Float32Array {
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = bytes.byteLength / DTYPE_SIZE[dtype];
+/** A lookup table of every code of a small float format. */
+function table(bits: number, value: (code: number) => number): Float32Array {
+  const t = new Float32Array(1 << bits);
+  for (let c = 0; c < t.length; c++) t[c] = value(c);
+  return t;
+}
+
+/** float8 e4m3 "fn" (OCP FP8, PyTorch float8_e4m3fn): bias 7, no infinities, S.1111.111 is NaN, max 448. */
+export function f8e4m3ToNumber(c: number): number {
+  const s = c & 0x80 ? -1 : 1;
+  const e = (c >> 3) & 0xf;
+  const m = c & 7;
+  if (e === 15 && m === 7) return NaN;
+  return e === 0 ? s * (m / 8) * 2 ** -6 : s * (1 + m / 8) * 2 ** (e - 7);
+}
+
+/** float8 e5m2 (OCP FP8, PyTorch float8_e5m2): IEEE-like, bias 15, with infinities and NaN. */
+export function f8e5m2ToNumber(c: number): number {
+  const s = c & 0x80 ? -1 : 1;
+  const e = (c >> 2) & 0x1f;
+  const m = c & 3;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return e === 0 ? s * (m / 4) * 2 ** -14 : s * (1 + m / 4) * 2 ** (e - 15);
+}
+
+/** float8 e8m0 (OCP MX scale, PyTorch float8_e8m0fnu): an unsigned power of two 2^(c − 127); 0xFF is NaN. */
+export function f8e8m0ToNumber(c: number): number {
+  return c === 0xff ? NaN : 2 ** (c - 127);
+}
+
+let F16: Float32Array | null = null;
+let E4M3: Float32Array | null = null;
+let E5M2: Float32Array | null = null;
+let E8M0: Float64Array | null = null;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The typed array a dtype decodes into: float64 where float32 would lose values (F64, 32- and 64-bit
+ * integers, C64 magnitudes, E8M0's range), float32 otherwise.
+ */
+export function decodesToFloat64(dtype: Dtype): boolean {
+  return dtype === 'F64' || dtype === 'I64' || dtype === 'I32' || dtype === 'U64' || dtype === 'U32' || dtype === 'C64' || dtype === 'F8_E8M0';
+}
+
+/**
+ * Decodes little-endian bytes of a dtype into numbers (integers exact up to 2^53). C64 decodes to each
+ * element's magnitude |re + i·im| (NaN if a part is NaN, Infinity if a part is infinite), so the statistics
+ * of a complex tensor are those of its magnitudes: mean |z|, std of |z|, min/max |z|, and l2 = √Σ|z|², the
+ * Frobenius norm; a zero is z = 0.
+ */
+export function decode(bytes: Uint8Array, dtype: Dtype, into?: Float64Array | Float32Array): Float64Array | Float32Array {
+  const size = DTYPE_SIZE[dtype];
+  const n = bytes.byteLength / size;
+  const wide = decodesToFloat64(dtype);
+  // `into`: a reusable output of the right kind and at least n elements.
+  const out = into && into.length >= n && into instanceof Float64Array === wide ? into.subarray(0, n) : wide ? new Float64Array(n) : new Float32Array(n);
+  // Typed views need an aligned start; a misaligned slice is copied once.
+  const b = bytes.byteOffset % size === 0 ? bytes : bytes.slice();
+  const view = <T>(C: new (buf: ArrayBufferLike, off: number, len: number) => T, per = 1) => new C(b.buffer, b.byteOffset, n * per);
+  if (!LITTLE_ENDIAN && size > 1) return decodeDataView(b, dtype, out);
   switch (dtype) {
-    case 'F64': {
-      const out = new Float64Array(n);
-      for (let i = 0; i < n; i++) out[i] = dv.getFloat64(8 * i, true);
-      return out;
-    }
-    case 'F32': {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = dv.getFloat32(4 * i, true);
-      return out;
-    }
+    case 'F64':
+      out.set(view(Float64Array));
+      break;
+    case 'F32':
+      out.set(view(Float32Array));
+      break;
     case 'F16': {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = f16ToNumber(dv.getUint16(2 * i, true));
-      return out;
+      const t = (F16 ??= table(16, f16ToNumber));
+      const u = view(Uint16Array);
+      for (let i = 0; i < n; i++) out[i] = t[u[i]];
+      break;
     }
     case 'BF16': {
       // bfloat16 is the top half of a float32.
-      const out = new Float32Array(n);
-      const tmp = new DataView(new ArrayBuffer(4));
-      for (let i = 0; i < n; i++) {
-        tmp.setUint32(0, dv.getUint16(2 * i, true) << 16);
-        out[i] = tmp.getFloat32(0);
-      }
-      return out;
+      const u = view(Uint16Array);
+      const o = new Uint32Array(out.buffer, out.byteOffset, n);
+      for (let i = 0; i < n; i++) o[i] = u[i] << 16;
+      break;
+    }
+    case 'F8_E4M3':
+    case 'F8_E5M2': {
+      const t = dtype === 'F8_E4M3' ? (E4M3 ??= table(8, f8e4m3ToNumber)) : (E5M2 ??= table(8, f8e5m2ToNumber));
+      for (let i = 0; i < n; i++) out[i] = t[b[i]];
+      break;
+    }
+    case 'F8_E8M0': {
+      const t = (E8M0 ??= Float64Array.from({ length: 256 }, (_, c) => f8e8m0ToNumber(c)));
+      for (let i = 0; i < n; i++) out[i] = t[b[i]];
+      break;
     }
     case 'I64': {
-      const out = new Float64Array(n);
-      for (let i = 0; i < n; i++) out[i] = Number(dv.getBigInt64(8 * i, true));
-      return out;
+      const v = view(BigInt64Array);
+      for (let i = 0; i < n; i++) out[i] = Number(v[i]);
+      break;
     }
-    case 'I32': {
-      const out = new Float64Array(n);
-      for (let i = 0; i < n; i++) out[i] = dv.getInt32(4 * i, true);
-      return out;
+    case 'U64': {
+      const v = view(BigUint64Array);
+      for (let i = 0; i < n; i++) out[i] = Number(v[i]);
+      break;
     }
-    case 'I16': {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = dv.getInt16(2 * i, true);
-      return out;
-    }
-    case 'I8': {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = dv.getInt8(i);
-      return out;
-    }
+    case 'I32':
+      out.set(view(Int32Array));
+      break;
+    case 'U32':
+      out.set(view(Uint32Array));
+      break;
+    case 'I16':
+      out.set(view(Int16Array));
+      break;
+    case 'U16':
+      out.set(view(Uint16Array));
+      break;
+    case 'I8':
+      out.set(view(Int8Array));
+      break;
     case 'U8':
-    case 'BOOL': {
-      const out = new Float32Array(n);
-      for (let i = 0; i < n; i++) out[i] = bytes[i];
-      return out;
+    case 'BOOL':
+      out.set(b);
+      break;
+    case 'C64': {
+      const v = view(Float32Array, 2);
+      for (let i = 0; i < n; i++) out[i] = Math.hypot(v[2 * i], v[2 * i + 1]);
+      break;
     }
   }
+  return out;
+}
+
+/** The same decoding on a big-endian machine, element by element. */
+function decodeDataView(bytes: Uint8Array, dtype: Dtype, out: Float64Array | Float32Array): Float64Array | Float32Array {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = out.length;
+  const tmp = new DataView(new ArrayBuffer(4));
+  for (let i = 0; i < n; i++) {
+    switch (dtype) {
+      case 'F64': out[i] = dv.getFloat64(8 * i, true); break;
+      case 'F32': out[i] = dv.getFloat32(4 * i, true); break;
+      case 'F16': out[i] = f16ToNumber(dv.getUint16(2 * i, true)); break;
+      case 'BF16': tmp.setUint32(0, dv.getUint16(2 * i, true) << 16); out[i] = tmp.getFloat32(0); break;
+      case 'I64': out[i] = Number(dv.getBigInt64(8 * i, true)); break;
+      case 'U64': out[i] = Number(dv.getBigUint64(8 * i, true)); break;
+      case 'I32': out[i] = dv.getInt32(4 * i, true); break;
+      case 'U32': out[i] = dv.getUint32(4 * i, true); break;
+      case 'I16': out[i] = dv.getInt16(2 * i, true); break;
+      case 'U16': out[i] = dv.getUint16(2 * i, true); break;
+      case 'C64': out[i] = Math.hypot(dv.getFloat32(8 * i, true), dv.getFloat32(8 * i + 4, true)); break;
+      default: throw new Error(`decodeDataView: ${dtype} is one byte per element`);
+    }
+  }
+  return out;
 }
 
 /** Reads and decodes one tensor (only its bytes). */

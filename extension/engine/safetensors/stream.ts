@@ -1,0 +1,264 @@
+/**
+ * One tensor of a safetensors file, inspected in bounded memory: statistics and a value histogram streamed in
+ * chunks (two passes: the statistics give the histogram's range), and — for a matrix small enough to hold —
+ * its spectrum against Marchenko–Pastur. The checkpoint editor's worker and the CLI's `inspect` both call
+ * `tensorDetail`, so the two cannot disagree; no tensor is ever decoded whole unless its spectrum is wanted
+ * and it is under the cap.
+ */
+import { DTYPE_SIZE } from './write';
+import { decode, decodesToFloat64, type ByteSource, type TensorInfo } from './read';
+import { histogram, tensorStats, type TensorStats } from '../probes/stats';
+import { matrixSpectrum } from '../probes/spectra';
+import { mpDensity } from '../../shared/marchenkoPastur';
+import { finiteOrNull, type SpectrumView, type StatsView, type TensorDetail } from '../../shared/checkpointProtocol';
+
+/** Elements decoded per chunk when a tensor is streamed. */
+export const CHUNK_ELEMENTS = 4 * 1024 * 1024;
+/** Tensors up to this many elements may be held in memory whole (needed for a spectrum). */
+export const WHOLE_MAX_ELEMENTS = 32 * 1024 * 1024;
+/** Automatic spectrum: smaller side ≤ 1024 and ≤ 8M entries; on request: smaller side ≤ 4096. */
+export const SPECTRUM_AUTO_MAX_DIM = 1024;
+const SPECTRUM_AUTO_MAX_ELEMENTS = 8 * 1024 * 1024;
+export const SPECTRUM_FORCE_MAX_DIM = 4096;
+export const VALUE_BINS = 60;
+const EIGEN_BINS = 40;
+
+export type Progress = (fraction: number, label: string) => void;
+
+/** Thrown by a progress callback when the caller cancelled the request. */
+export class Cancelled extends Error {
+  readonly code = 'CANCELLED';
+  constructor() {
+    super('cancelled');
+  }
+}
+
+/** Chan et al.'s pairwise merge of two partial statistics (mean/M2 over finite values). */
+export function mergeStats(a: TensorStats, b: TensorStats): TensorStats {
+  const fa = a.numel - a.nanCount - a.infCount;
+  const fb = b.numel - b.nanCount - b.infCount;
+  const f = fa + fb;
+  const ma = fa ? a.mean : 0;
+  const mb = fb ? b.mean : 0;
+  const m2a = fa ? a.std * a.std * fa : 0;
+  const m2b = fb ? b.std * b.std * fb : 0;
+  const d = mb - ma;
+  const mean = f ? ma + (d * fb) / f : NaN;
+  const m2 = m2a + m2b + (f ? (d * d * fa * fb) / f : 0);
+  const numel = a.numel + b.numel;
+  const min = Math.min(fa ? a.min : Infinity, fb ? b.min : Infinity);
+  const max = Math.max(fa ? a.max : -Infinity, fb ? b.max : -Infinity);
+  return {
+    numel,
+    mean,
+    std: f ? Math.sqrt(m2 / f) : NaN,
+    min: f ? min : NaN,
+    max: f ? max : NaN,
+    l2: Math.hypot(a.l2, b.l2),
+    zeroFraction: numel ? (a.zeroFraction * a.numel + b.zeroFraction * b.numel) / numel : 0,
+    nanCount: a.nanCount + b.nanCount,
+    infCount: a.infCount + b.infCount,
+  };
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Serves small reads from one cached block of `blockBytes` (reads as large as the block go straight through):
+ * a file of 10⁶ tiny tensors costs a few block reads instead of 10⁶ system calls.
+ */
+export function readAhead(src: ByteSource, blockBytes = 1 << 20): ByteSource {
+  let start = 0;
+  let block: Uint8Array = new Uint8Array(0);
+  return {
+    size: src.size,
+    async read(offset, length, into) {
+      if (length >= blockBytes) return src.read(offset, length, into);
+      if (offset < start || offset + length > start + block.length) {
+        start = offset;
+        block = await src.read(offset, Math.min(blockBytes, src.size - offset));
+      }
+      const view = block.subarray(offset - start, offset - start + length);
+      if (!into) return view.slice();
+      into.set(view);
+      return into.subarray(0, length);
+    },
+    close: () => src.close(),
+  };
+}
+
+/** Buffers a stream reuses from chunk to chunk (allocating 16 MB per chunk costs ten times the read). */
+export interface Scratch {
+  bytes: Uint8Array;
+  values: Float64Array | Float32Array;
+}
+
+function scratchFor(info: TensorInfo): Scratch {
+  const n = Math.min(CHUNK_ELEMENTS, info.numel);
+  return { bytes: new Uint8Array(n * DTYPE_SIZE[info.dtype]), values: decodesToFloat64(info.dtype) ? new Float64Array(n) : new Float32Array(n) };
+}
+
+/**
+ * Decodes elements [from, from + count) of a tensor (F32/F64 on a little-endian machine: a view, no copy).
+ * With `scratch` the result lives in its buffers and is valid until the next call.
+ */
+export async function readElements(src: ByteSource, info: TensorInfo, from: number, count: number, scratch?: Scratch): Promise<Float64Array | Float32Array> {
+  const size = DTYPE_SIZE[info.dtype];
+  const bytes = await src.read(info.begin + from * size, count * size, scratch?.bytes);
+  if (LITTLE_ENDIAN && bytes.byteOffset % size === 0) {
+    if (info.dtype === 'F32') return new Float32Array(bytes.buffer, bytes.byteOffset, count);
+    if (info.dtype === 'F64') return new Float64Array(bytes.buffer, bytes.byteOffset, count);
+  }
+  return decode(bytes, info.dtype, scratch?.values);
+}
+
+/** Calls `each` on consecutive chunks of the tensor (views valid during the call), with progress over [from, to). */
+export async function forEachChunk(src: ByteSource, info: TensorInfo, each: (chunk: Float64Array | Float32Array) => void, progress: Progress, from: number, to: number, label: string): Promise<void> {
+  const scratch = scratchFor(info);
+  for (let i = 0; i < info.numel; i += CHUNK_ELEMENTS) {
+    const n = Math.min(CHUNK_ELEMENTS, info.numel - i);
+    each(await readElements(src, info, i, n, scratch));
+    progress(from + ((to - from) * (i + n)) / info.numel, label);
+  }
+}
+
+/** The whole tensor, read chunk by chunk with progress (fractions 0..share). */
+export async function readWhole(src: ByteSource, info: TensorInfo, progress: Progress, share: number): Promise<Float64Array | Float32Array> {
+  const out = decodesToFloat64(info.dtype) ? new Float64Array(info.numel) : new Float32Array(info.numel);
+  let at = 0;
+  await forEachChunk(src, info, (c) => (out.set(c, at), (at += c.length)), progress, 0, share, 'reading');
+  return out;
+}
+
+export function statsView(s: TensorStats): StatsView {
+  return {
+    numel: s.numel,
+    mean: finiteOrNull(s.mean),
+    std: finiteOrNull(s.std),
+    min: finiteOrNull(s.min),
+    max: finiteOrNull(s.max),
+    l2: finiteOrNull(s.l2),
+    zeroFraction: s.zeroFraction,
+    nanCount: s.nanCount,
+    infCount: s.infCount,
+  };
+}
+
+export function spectrumView(name: string, data: ArrayLike<number>, m: number, n: number): SpectrumView {
+  return spectrumOf(name, data, m, n).view;
+}
+
+function spectrumOf(name: string, data: ArrayLike<number>, m: number, n: number): { view: SpectrumView; eigenvalues: number[] } {
+  const sp = matrixSpectrum(name, data, m, n, EIGEN_BINS);
+  const N = sp.eigenvalues.length;
+  const { edges, counts } = sp.histogram;
+  const density = counts.map((c, i) => (N && edges[i + 1] > edges[i] ? c / (N * (edges[i + 1] - edges[i])) : 0));
+  const { sigma2Fit: sigma2, q, lambdaMinus, lambdaPlus } = sp.mp;
+  if (![sigma2, lambdaMinus, lambdaPlus, sp.mp.ksDistance].every(Number.isFinite)) throw new Error('the Marchenko–Pastur fit is not finite for values this large');
+  const x: number[] = [];
+  const y: number[] = [];
+  const points = 160;
+  for (let i = 0; i <= points; i++) {
+    const v = lambdaMinus + ((lambdaPlus - lambdaMinus) * i) / points;
+    x.push(v);
+    y.push(mpDensity(v, sigma2, q));
+  }
+  const view: SpectrumView = {
+    count: N,
+    histogram: { edges, counts },
+    density,
+    mpCurve: { x, y: y.map((v) => (Number.isFinite(v) ? v : 0)) },
+    q,
+    sigma2,
+    lambdaMinus,
+    lambdaPlus,
+    fractionAbove: sp.mp.fractionAbove,
+    ksDistance: sp.mp.ksDistance,
+    alpha: sp.powerLaw ? finiteOrNull(sp.powerLaw.alpha) : null,
+    top: sp.top,
+  };
+  return { view, eigenvalues: sp.eigenvalues };
+}
+
+/**
+ * 'auto': the editor's default, a spectrum for matrices up to SPECTRUM_AUTO_MAX_DIM; 'force': up to the cap
+ * (smaller side ≤ SPECTRUM_FORCE_MAX_DIM, ≤ WHOLE_MAX_ELEMENTS entries); 'off': statistics only.
+ */
+export type SpectrumMode = 'auto' | 'force' | 'off';
+
+/** Why a 2-D tensor gets no spectrum (null: compute it). */
+function spectrumBlock(info: TensorInfo, mode: SpectrumMode): { note: string; forceable: boolean } | null {
+  const [m, n] = info.shape;
+  const k = Math.min(m, n);
+  if (k === 0) return { note: 'empty matrix', forceable: false };
+  if (k > SPECTRUM_FORCE_MAX_DIM || info.numel > WHOLE_MAX_ELEMENTS) {
+    return { note: `too large for a full spectrum (${m}×${n}; cap: smaller side ≤ ${SPECTRUM_FORCE_MAX_DIM}, ≤ ${WHOLE_MAX_ELEMENTS.toLocaleString('en-US')} entries)`, forceable: false };
+  }
+  if (mode === 'off') return { note: 'not requested', forceable: true };
+  if (mode === 'auto' && (k > SPECTRUM_AUTO_MAX_DIM || info.numel > SPECTRUM_AUTO_MAX_ELEMENTS)) {
+    return { note: `not computed automatically for a ${m}×${n} matrix (an eigendecomposition of size ${k} takes a while)`, forceable: true };
+  }
+  return null;
+}
+
+/** A TensorDetail with every eigenvalue (the CLI prints them; the editor draws the histogram). */
+export interface TensorInspection extends TensorDetail {
+  eigenvalues: number[] | null;
+}
+
+/** Statistics, histogram and (per `mode`) spectrum of one tensor; memory bounded by the chunk or the cap. */
+export async function tensorDetail(src: ByteSource, info: TensorInfo, mode: SpectrumMode, progress: Progress): Promise<TensorInspection> {
+  const t0 = Date.now();
+  const is2d = info.shape.length === 2;
+  const block = is2d ? spectrumBlock(info, mode) : null;
+  const wantSpectrum = is2d && block === null;
+  let stats: TensorStats;
+  let hist = null;
+  let spectrum: SpectrumView | null = null;
+  let eigenvalues: number[] | null = null;
+  let spectrumNote = block?.note ?? null;
+  if (wantSpectrum || info.numel <= CHUNK_ELEMENTS) {
+    const data = await readWhole(src, info, progress, 0.5);
+    progress(0.55, 'statistics');
+    stats = tensorStats(data);
+    hist = info.numel > 0 ? histogram(data, VALUE_BINS) : null;
+    if (wantSpectrum) {
+      if (stats.nanCount + stats.infCount > 0) spectrumNote = 'the matrix has NaN/Inf values';
+      else {
+        progress(0.6, `eigenvalues (${Math.min(info.shape[0], info.shape[1])})`);
+        try {
+          ({ view: spectrum, eigenvalues } = spectrumOf(info.name, data, info.shape[0], info.shape[1]));
+        } catch (err) {
+          // The statistics stand; only the spectrum is unavailable, with the reason.
+          spectrumNote = `spectrum unavailable: ${(err as Error).message}`;
+        }
+      }
+    }
+  } else {
+    // Two streaming passes: statistics (which give the histogram's range), then the histogram.
+    stats = tensorStats([]);
+    await forEachChunk(src, info, (c) => (stats = mergeStats(stats, tensorStats(c))), progress, 0, 0.5, 'statistics');
+    const lo = Number.isFinite(stats.min) ? stats.min : 0;
+    const hi = Number.isFinite(stats.max) ? stats.max : 1;
+    const range: [number, number] = hi > lo ? [lo, hi] : [lo - 0.5, lo + 0.5];
+    const counts = new Array<number>(VALUE_BINS).fill(0);
+    let edges: number[] = [];
+    await forEachChunk(src, info, (c) => {
+      const h = histogram(c, VALUE_BINS, range);
+      edges = h.edges;
+      h.counts.forEach((n, j) => (counts[j] += n));
+    }, progress, 0.5, 1, 'histogram');
+    hist = { edges, counts };
+  }
+  progress(1, 'done');
+  return {
+    name: info.name,
+    stats: statsView(stats),
+    histogram: hist && hist.edges.every(Number.isFinite) ? { edges: hist.edges, counts: hist.counts } : null,
+    spectrum,
+    spectrumNote,
+    spectrumForceable: block?.forceable ?? false,
+    millis: Date.now() - t0,
+    eigenvalues,
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * `inspect --json` on a file with one tensor of every dtype (and `"__metadata__": null`), against numpy's
+ * statistics of the same values (test/fixtures/all-dtypes.*, written by scripts/gen-dtype-fixtures.py); the
+ * FP8 decoders at their documented code points; the spectrum of matrices with extreme finite entries; and the
+ * same numbers from the checkpoint editor's path, which shares the streaming code.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspectCommand, type InspectedTensor } from '../../extension/cli/inspect';
+import { bufferSource, encodeSafetensors, f8e4m3ToNumber, f8e5m2ToNumber, f8e8m0ToNumber, readHeader, DTYPE_SIZE } from '../../extension/engine/safetensors';
+import { CHUNK_ELEMENTS, tensorDetail } from '../../extension/engine/safetensors/stream';
+import { REPO } from './runs-fixture';
+
+const FIXTURE = join(REPO, 'test', 'fixtures', 'all-dtypes.safetensors');
+const EXPECTED = JSON.parse(readFileSync(join(REPO, 'test', 'fixtures', 'all-dtypes.expected.json'), 'utf8')) as {
+  tensors: Record<string, { dtype: string; shape: number[]; numel: number; mean: number | null; std: number | null; min: number | null; max: number | null; l2: number; zeroFraction: number; nanCount: number; infCount: number }>;
+};
+
+async function inspectJson(args: string[]): Promise<{ code: number; json: { metadata: unknown; tensors: InspectedTensor[] } | null; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await inspectCommand(args, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  return { code, json: code === 0 && args.includes('--json') ? JSON.parse(stdout) : null, stdout, stderr };
+}
+
+const close = (a: number | null, b: number | null, what: string) => {
+  if (b === null) return assert.equal(a, null, what);
+  assert.ok(a !== null && Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${what}: ${a} vs numpy ${b}`);
+};
+
+test('every dtype of the format, and "__metadata__": null: inspect --json equals numpy', async () => {
+  const { code, json, stderr } = await inspectJson([FIXTURE, '--json']);
+  assert.equal(code, 0, stderr);
+  assert.equal(json!.metadata, null);
+  const names = Object.keys(EXPECTED.tensors);
+  assert.deepEqual(json!.tensors.map((t) => t.name), names);
+  // Every dtype the reader knows is in the fixture.
+  assert.deepEqual([...new Set(json!.tensors.map((t) => t.dtype))].sort(), Object.keys(DTYPE_SIZE).sort());
+  for (const t of json!.tensors) {
+    const e = EXPECTED.tensors[t.name];
+    assert.equal(t.dtype, e.dtype);
+    assert.deepEqual(t.shape, e.shape);
+    assert.equal(t.numel, e.numel, t.name);
+    assert.equal(t.nanCount, e.nanCount, `${t.name} NaN`);
+    assert.equal(t.infCount, e.infCount, `${t.name} Inf`);
+    assert.equal(t.zeroFraction, e.zeroFraction, `${t.name} zeros`);
+    for (const k of ['mean', 'std', 'min', 'max', 'l2'] as const) close(t[k], e[k], `${t.name}.${k}`);
+    assert.equal(t.histogram!.counts.reduce((a, b) => a + b, 0), e.numel - e.nanCount - e.infCount, `${t.name}: the histogram counts every finite value`);
+  }
+});
+
+test('FP8 decoders at the documented code points', () => {
+  // e4m3fn: max 448 (0x7E), min subnormal 2^-9 (0x01), NaN 0x7F/0xFF, no infinity.
+  assert.equal(f8e4m3ToNumber(0x7e), 448);
+  assert.equal(f8e4m3ToNumber(0x01), 2 ** -9);
+  assert.equal(f8e4m3ToNumber(0x38), 1);
+  assert.equal(f8e4m3ToNumber(0xb8), -1);
+  assert.ok(Number.isNaN(f8e4m3ToNumber(0x7f)) && Number.isNaN(f8e4m3ToNumber(0xff)));
+  assert.equal(f8e4m3ToNumber(0x78), 256);
+  // e5m2: max 57344 (0x7B), +Inf 0x7C, NaN 0x7D, min subnormal 2^-16.
+  assert.equal(f8e5m2ToNumber(0x7b), 57344);
+  assert.equal(f8e5m2ToNumber(0x7c), Infinity);
+  assert.equal(f8e5m2ToNumber(0xfc), -Infinity);
+  assert.ok(Number.isNaN(f8e5m2ToNumber(0x7d)));
+  assert.equal(f8e5m2ToNumber(0x01), 2 ** -16);
+  assert.equal(f8e5m2ToNumber(0x3c), 1);
+  // e8m0: 2^(e−127), 0xFF NaN.
+  assert.equal(f8e8m0ToNumber(127), 1);
+  assert.equal(f8e8m0ToNumber(0), 2 ** -127);
+  assert.equal(f8e8m0ToNumber(254), 2 ** 127);
+  assert.ok(Number.isNaN(f8e8m0ToNumber(255)));
+});
+
+test('streamed (chunked) statistics equal the whole-tensor ones for every dtype', async () => {
+  // A tensor longer than one chunk, for dtypes that decode through each path (view, table, shift, BigInt, hypot).
+  const n = CHUNK_ELEMENTS + 1234;
+  for (const [dtype, make] of [
+    ['F32', () => Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 3)],
+    ['BF16', () => Uint16Array.from({ length: n }, (_, i) => 0x3f80 + (i % 97))],
+    ['F8_E4M3', () => Uint8Array.from({ length: n }, (_, i) => (i * 7) % 255)],
+    ['U64', () => BigUint64Array.from({ length: n }, (_, i) => BigInt(i) * 3n)],
+    ['C64', () => Float32Array.from({ length: 2 * n }, (_, i) => (i % 5) - 2)],
+  ] as const) {
+    const data = make();
+    const bytes = encodeSafetensors([{ name: 'x', dtype, shape: [n], data }]);
+    const src = bufferSource(bytes);
+    const h = await readHeader(src);
+    const streamed = await tensorDetail(src, h.tensors[0], 'off', () => undefined);
+    // The reference: the same values decoded whole.
+    const { decode } = await import('../../extension/engine/safetensors');
+    const { tensorStats } = await import('../../extension/engine/probes/stats');
+    const whole = tensorStats(decode(bytes.subarray(h.tensors[0].begin, h.tensors[0].end), dtype));
+    for (const k of ['mean', 'std', 'min', 'max', 'l2'] as const) close(streamed.stats[k], whole[k], `${dtype}.${k}`);
+    assert.equal(streamed.stats.zeroFraction, whole.zeroFraction);
+    assert.equal(streamed.histogram!.counts.reduce((a, b) => a + b, 0), n - whole.nanCount - whole.infCount);
+  }
+});
+
+test('spectrum of a matrix with extreme finite entries: scaled, or unavailable with the reason; statistics kept', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'td-spectrum-'));
+  try {
+    const base = Float64Array.from([3, 0, 0, 1, 0, 0]); // 3×2: eigenvalues of WᵀW/3 are 1/3 and 3
+    const scaled = (s: number) => base.map((x) => x * s);
+    const file = join(dir, 'extreme.safetensors');
+    writeFileSync(file, encodeSafetensors([
+      { name: 'big', dtype: 'F64', shape: [3, 2], data: scaled(1e150) },
+      { name: 'tiny', dtype: 'F64', shape: [3, 2], data: scaled(1e-150) },
+      { name: 'huge', dtype: 'F64', shape: [3, 2], data: scaled(1e155) },
+      { name: 'max', dtype: 'F64', shape: [3, 2], data: Float64Array.from([Number.MAX_VALUE, 1, -Number.MAX_VALUE, 0, 1, 2]) },
+    ]));
+    const { code, json, stderr } = await inspectJson([file, '--json', '--spectrum']);
+    assert.equal(code, 0, stderr);
+    const by = Object.fromEntries(json!.tensors.map((t) => [t.name, t]));
+    const ev = (name: string) => by[name].spectrum!.eigenvalues;
+    assert.ok(Math.abs(ev('big')[0] / 1e300 - 1 / 3) < 1e-9 && Math.abs(ev('big')[1] / 1e300 - 3) < 1e-9, JSON.stringify(ev('big')));
+    assert.ok(Math.abs(ev("tiny")[1] / 1e-300 - 3) < 1e-9 && Math.abs(ev("tiny")[0] / 1e-300 - 1 / 3) < 1e-9, JSON.stringify(ev('tiny')));
+    for (const name of ['huge', 'max']) {
+      assert.equal(by[name].spectrum, undefined, name);
+      assert.match(by[name].spectrumNote!, /float64 range/, name);
+      assert.ok(by[name].max !== null && by[name].mean !== null && by[name].min !== null, `${name} keeps its statistics`);
+    }
+    assert.equal(by.huge.max, 3e155);
+    // The table output prints the cap and the reason.
+    const text = await inspectJson([file, '--spectrum']);
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, /spectra of 2-D tensors up to the cap: smaller side ≤ 4096, ≤ 33,554,432 entries/);
+    assert.match(text.stdout, /huge: no spectrum: spectrum unavailable: the eigenvalues .* exceed the float64 range/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a matrix over the spectrum cap gets statistics and the cap as the reason', async () => {
+  // 4097 × 8193 BF16 zeros in a buffer: 67 MB, over both caps.
+  const m = 4097;
+  const n = 8193;
+  const bytes = encodeSafetensors([{ name: 'w', dtype: 'BF16', shape: [m, n], data: new Uint16Array(m * n) }]);
+  const src = bufferSource(bytes);
+  const h = await readHeader(src);
+  const d = await tensorDetail(src, h.tensors[0], 'force', () => undefined);
+  assert.equal(d.spectrum, null);
+  assert.match(d.spectrumNote!, /4097×8193; cap: smaller side ≤ 4096, ≤ 33,554,432 entries/);
+  assert.equal(d.stats.zeroFraction, 1);
+});
