@@ -20,7 +20,8 @@
  * Options: --quick (fewer epochs), --backends wasm,cpu, --widths 128,256.
  */
 import { performance } from 'node:perf_hooks';
-import { loadBackend, type BackendName, type TF } from '../extension/engine/backend';
+import { loadBackend, type TF } from '../extension/engine/backend';
+import type { BackendName } from '../extension/shared/protocol';
 import { train, activationProbe } from '../extension/engine/train';
 import { BASE_DEFAULTS, TASK_DEFAULTS, deepMerge } from '../extension/engine/config';
 import type { TrainingConfig } from '../extension/shared/configTypes';

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BackendChoice, RunJson, StartRunRequest } from '../shared/protocol';
+import { BACKEND_CHOICES, isBackendChoice, type BackendChoice, type RunJson, type StartRunRequest } from '../shared/protocol';
 import { formatProblem, parseExperiment, resolveRuns } from '../engine/config';
 import { defaultRunsRoot, experimentDir, findWorkspaceRoot, type RunWriter } from '../engine/runs';
 import { loadBackend } from '../engine/backend';
@@ -81,7 +81,6 @@ Exit codes: 0 done, 1 a run failed, 2 bad input, 130 interrupted (Ctrl-C; runs a
 
 class UsageError extends Error {}
 
-const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   try {
@@ -171,7 +170,7 @@ export function parseRunArgs(args: string[]): RunArgs | 'help' {
     if (!/^\s*\d+\s*$/.test(v.jobs) || !Number.isSafeInteger(jobs) || jobs < 1) throw new UsageError(`run: --jobs must be a positive integer (got '${v.jobs}')`);
   }
   const backend = (v.backend ?? 'auto') as BackendChoice;
-  if (!BACKENDS.includes(backend)) throw new UsageError(`run: --backend must be one of ${BACKENDS.join(', ')} (got '${v.backend}')`);
+  if (!isBackendChoice(backend)) throw new UsageError(`run: --backend must be one of ${BACKEND_CHOICES.join(', ')} (got '${v.backend}')`);
   if (v.out !== undefined && v.out.trim() === '') throw new UsageError('run: --out needs a directory');
   return { file: parsed.positionals[0], config: v.config, all: !!v.all, sweep: !!v.sweep, epochs, out: v.out, backend, json: !!v.json, jobs, resume: !!v.resume };
 }

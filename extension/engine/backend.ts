@@ -9,11 +9,10 @@
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import type { BackendChoice } from '../shared/protocol';
+import type { BackendChoice, BackendName } from '../shared/protocol';
 import { errorLine } from '../shared/errors';
 
 export type TF = typeof import('@tensorflow/tfjs');
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
 export interface LoadedBackend {
   tf: TF;

@@ -1,5 +1,5 @@
 /** Messages between the training loop and its evaluation thread (evalWorker.ts), with their guards. */
-import type { BackendName } from './backend';
+import { isBackendName, type BackendName } from '../shared/protocol';
 import type { TrainingConfig } from '../shared/configTypes';
 import { isNum, isObj } from '../shared/guards';
 
@@ -13,11 +13,9 @@ export type EvalReply =
   | { type: 'result'; epoch: number; loss: number; correct: number; sse: number }
   | { type: 'error'; message: string };
 
-const BACKENDS: readonly unknown[] = ['tensorflow', 'wasm', 'cpu'];
-
 export function isEvalRequest(x: unknown): x is EvalRequest {
   if (!isObj(x)) return false;
-  if (x.type === 'init') return isObj(x.config) && BACKENDS.includes(x.backend);
+  if (x.type === 'init') return isObj(x.config) && isBackendName(x.backend);
   if (x.type === 'eval') return isNum(x.epoch) && Array.isArray(x.weights) && x.weights.every((w) => w instanceof Float32Array);
   return false;
 }
@@ -26,7 +24,7 @@ export function isEvalReply(x: unknown): x is EvalReply {
   if (!isObj(x)) return false;
   switch (x.type) {
     case 'ready':
-      return BACKENDS.includes(x.backend);
+      return isBackendName(x.backend);
     case 'result':
       return isNum(x.epoch) && isNum(x.loss) && isNum(x.correct) && isNum(x.sse);
     case 'error':

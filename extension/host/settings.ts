@@ -2,13 +2,12 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { BackendChoice } from '../shared/protocol';
+import { isBackendChoice, type BackendChoice } from '../shared/protocol';
 import type { ProbeIntervalDefaults } from './experimentModel';
 import { effectiveConcurrency } from './runQueue';
 
 const SECTION = 'trainingDynamics';
 export const DEFAULT_RUNS_FOLDER = '.training-dynamics/runs';
-const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
 export function maxConcurrentRuns(): number {
   return effectiveConcurrency(vscode.workspace.getConfiguration(SECTION).get('maxConcurrentRuns'), os.cpus().length);
@@ -16,7 +15,7 @@ export function maxConcurrentRuns(): number {
 
 export function backend(): BackendChoice {
   const b = vscode.workspace.getConfiguration(SECTION).get<string>('backend');
-  return BACKENDS.includes(b as BackendChoice) ? (b as BackendChoice) : 'auto';
+  return isBackendChoice(b) ? b : 'auto';
 }
 
 export function probeDefaults(scope?: vscode.Uri): ProbeIntervalDefaults {

@@ -238,7 +238,13 @@ export interface StartRunRequest {
   backend: BackendChoice;
 }
 
-export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+/** The TensorFlow.js backends a run can use, and the choices a user has (`auto` picks the fastest that loads). */
+export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES];
+export type BackendChoice = 'auto' | BackendName;
+export const isBackendName = (x: unknown): x is BackendName => (BACKEND_NAMES as readonly unknown[]).includes(x);
+export const isBackendChoice = (x: unknown): x is BackendChoice => (BACKEND_CHOICES as readonly unknown[]).includes(x);
 
 export interface StopRequest {
   type: 'stop';
@@ -394,7 +400,7 @@ export function isHostToTrainer(x: unknown): x is HostToTrainer {
   if (x.type === 'stop') return true;
   return (
     x.type === 'start' && isStr(x.experiment) && isStr(x.configName) && isStr(x.runName) && isObj(x.config) &&
-    isStr(x.outDir) && isStr(x.backend) && ['auto', 'tensorflow', 'wasm', 'cpu'].includes(x.backend)
+    isStr(x.outDir) && isStr(x.backend) && isBackendChoice(x.backend)
   );
 }
 

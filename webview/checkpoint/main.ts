@@ -17,6 +17,7 @@ import {
   type TensorDetail,
 } from '../../extension/shared/checkpointProtocol';
 import { h, type Attrs } from '../shared/dom';
+import type { XY } from '../../extension/shared/view/xy';
 import { readTheme, withAlpha, type Theme } from '../shared/theme';
 import { vscodeApi } from '../shared/vscodeApi';
 import { fmt, fmtPercent, groupRows, humanBytes, humanCount, shapeText, totals, type SortKey, type SortSpec } from './table';
@@ -337,7 +338,7 @@ function chartBase(): { color: string; grid: string; font: string } {
 function histogramChart(canvas: HTMLCanvasElement, hist: HistogramView): Chart {
   const c = chartBase();
   const data = hist.counts.map((y, i) => ({ x: (hist.edges[i] + hist.edges[i + 1]) / 2, y }));
-  const cfg: ChartConfiguration<'bar', { x: number; y: number }[]> = {
+  const cfg: ChartConfiguration<'bar', XY[]> = {
     type: 'bar',
     data: { datasets: [{ label: 'count', data, backgroundColor: withAlpha(theme.palette[0], 0.7), borderWidth: 0, barPercentage: 1, categoryPercentage: 1 }] },
     options: {
@@ -363,7 +364,7 @@ function spectrumChart(canvas: HTMLCanvasElement, sp: NonNullable<TensorDetail['
     { x, y: 0 },
     { x, y: ymax * 1.05 },
   ];
-  const cfg: ChartConfiguration<'bar' | 'line', { x: number; y: number }[]> = {
+  const cfg: ChartConfiguration<'bar' | 'line', XY[]> = {
     type: 'bar',
     data: {
       datasets: [

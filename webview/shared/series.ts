@@ -6,11 +6,7 @@
 import type { BenfordRecord, MetricsRecord, RunJson, SpectrumRecord, TransitionEvent } from '../../extension/shared/protocol';
 import { lttbIndices } from '../../extension/shared/view/lttb';
 import { SummaryTracker } from '../../extension/shared/summary';
-
-export interface XY {
-  x: number;
-  y: number;
-}
+import type { XY } from '../../extension/shared/view/xy';
 
 export interface SeriesOptions {
   /** Values ≤ 0 are dropped (log axes), and decimation works on log10(y). */

@@ -7,6 +7,7 @@
  * Pure: no vscode, no DOM.
  */
 import type { LossFit } from '../protocol';
+import type { XY } from './xy';
 
 export function lossFitValue(fit: LossFit, t: number): number {
   const p = fit.params;
@@ -21,8 +22,8 @@ export function lossFitValue(fit: LossFit, t: number): number {
 }
 
 /** Points of the fit at the given epochs (t > 0), keeping only finite values (and > 0 when `positive`). */
-export function lossFitPoints(fit: LossFit, epochs: readonly number[], positive = true): { x: number; y: number }[] {
-  const out: { x: number; y: number }[] = [];
+export function lossFitPoints(fit: LossFit, epochs: readonly number[], positive = true): XY[] {
+  const out: XY[] = [];
   for (const t of epochs) {
     if (!(t > 0)) continue;
     const y = lossFitValue(fit, t);

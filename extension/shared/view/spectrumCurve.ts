@@ -6,11 +6,7 @@
  */
 import type { Histogram } from '../protocol';
 import { mpDensity, mpEdges } from '../marchenkoPastur';
-
-export interface XY {
-  x: number;
-  y: number;
-}
+import type { XY } from './xy';
 
 /**
  * Histogram → density points for a stepped line: one point at each left edge with that bin's density
