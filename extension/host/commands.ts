@@ -5,14 +5,14 @@
 import { readdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { compareCheckpoints } from './checkpointEditor';
+import { CHECKPOINT_VIEW_TYPE, compareCheckpoints } from './checkpointEditor';
 import type { DynamicsPanelManager } from './dynamicsPanel';
 import { configAtOffset } from './experimentModel';
 import type { Experiments } from './experiments';
 import type { Launcher } from './launcher';
 import type { ActiveRun, RunManager } from './runManager';
-import { checkpointFiles, checkpointNear, describeRun, latestRunOf, runTreeLabels, sharedSweepAxes, shortDescription, sweepRunsOf } from './runsModel';
-import type { RunEntry } from '../engine/runs';
+import { checkpointNear, describeRun, latestRunOf, runTreeLabels, sharedSweepAxes, shortDescription, sweepRunsOf } from './runsModel';
+import { CHECKPOINTS_DIR, checkpointFiles, type RunEntry } from '../engine/runs';
 import type { RunsIndex } from './runsIndex';
 import { runDirOf, type RunsNode } from './runsView';
 import { errorText } from '../shared/errors';
@@ -25,7 +25,6 @@ export interface CommandDeps {
   panels: DynamicsPanelManager;
 }
 
-export const CHECKPOINT_VIEW_TYPE = 'trainingDynamics.checkpoint';
 
 export function registerCommands(d: CommandDeps): vscode.Disposable {
   const c = new Commands(d);
@@ -273,7 +272,7 @@ class Commands {
 
   private async checkpointsOf(runDir: string) {
     try {
-      return checkpointFiles(await readdir(path.join(runDir, 'checkpoints'))).map((f) => ({ ...f, uri: vscode.Uri.file(path.join(runDir, 'checkpoints', f.file)) }));
+      return checkpointFiles(await readdir(path.join(runDir, CHECKPOINTS_DIR))).map((f) => ({ ...f, uri: vscode.Uri.file(path.join(runDir, CHECKPOINTS_DIR, f.file)) }));
     } catch {
       return [];
     }

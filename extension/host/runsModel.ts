@@ -5,6 +5,7 @@
 import type { RunJson, RunStatus } from '../shared/protocol';
 import { distinguishingLabels, timeText } from '../shared/runLabels';
 import { newestFirst, type RunEntry } from '../engine/runs/reader';
+import type { CheckpointFile } from '../engine/runs/layout';
 
 export interface ExperimentGroup {
   experiment: string;
@@ -149,21 +150,6 @@ export function sharedSweepAxes(entries: RunEntry[]): string[] | null {
 export function sweepRunsOf(entries: RunEntry[], experiment: string): RunEntry[] {
   const names = [...new Set(entries.filter((e) => e.run.experiment === experiment && e.run.sweepValues).map((e) => e.run.runName))];
   return latestSweepRuns(entries.filter((e) => e.run.sweepValues), experiment, names);
-}
-
-export interface CheckpointFile {
-  file: string;
-  epoch: number;
-}
-
-/** Checkpoint files (`epoch-NNNNNN.safetensors`) of a run directory listing, newest epoch first. */
-export function checkpointFiles(names: string[]): CheckpointFile[] {
-  const out: CheckpointFile[] = [];
-  for (const file of names) {
-    const m = /^epoch-(\d+)\.safetensors$/.exec(file);
-    if (m) out.push({ file, epoch: Number(m[1]) });
-  }
-  return out.sort((a, b) => b.epoch - a.epoch);
 }
 
 /** The checkpoint at `epoch`, else the latest one before it, else the earliest one. */

@@ -95,7 +95,8 @@ test('exit classification: done wins; error → failed; stop → stopped; crash 
   assert.match(classifyExit({ ...base, exitCode: 134 }).reason!, /code 134/);
 });
 
-import { checkpointFiles, checkpointNear, sharedSweepAxes, sweepRunsOf } from '../../extension/host/runsModel';
+import { checkpointNear, sharedSweepAxes, sweepRunsOf } from '../../extension/host/runsModel';
+import { checkpointFiles } from '../../extension/engine/runs/layout';
 
 test('sweep axes are shared only when every run is a point of the same sweep', () => {
   const a = entry('/r/1', { sweepValues: { 'optimizer.lr': 1, 'optimizer.weightDecay': 0 } });

@@ -42,9 +42,29 @@ export function runDirName(runName: string, started: Date): string {
   return `${safeName(runName)}-${runTimestamp(started)}`;
 }
 
+/** `epoch-000120.safetensors`: a checkpoint's file name in CHECKPOINTS_DIR. */
+export function checkpointFileName(epoch: number): string {
+  return `epoch-${String(epoch).padStart(6, '0')}.safetensors`;
+}
+
 /** `checkpoints/epoch-000120.safetensors` (relative to the run directory, forward slashes). */
 export function checkpointRelPath(epoch: number): string {
-  return `${CHECKPOINTS_DIR}/epoch-${String(epoch).padStart(6, '0')}.safetensors`;
+  return `${CHECKPOINTS_DIR}/${checkpointFileName(epoch)}`;
+}
+
+export interface CheckpointFile {
+  file: string;
+  epoch: number;
+}
+
+/** The checkpoint files (checkpointFileName) of a CHECKPOINTS_DIR listing, newest epoch first. */
+export function checkpointFiles(names: string[]): CheckpointFile[] {
+  const out: CheckpointFile[] = [];
+  for (const file of names) {
+    const m = /^epoch-(\d+)\.safetensors$/.exec(file);
+    if (m) out.push({ file, epoch: Number(m[1]) });
+  }
+  return out.sort((a, b) => b.epoch - a.epoch);
 }
 
 /** The workspace of an experiment file for the CLI: nearest ancestor holding .git, .vscode or package.json, else the file's folder. */
