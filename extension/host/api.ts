@@ -5,6 +5,7 @@
 import type { RunJson, RunStatus } from '../shared/protocol';
 import type { RunManager } from './runManager';
 import type { RunsIndex } from './runsIndex';
+import { withLiveRuns } from './runsModel';
 
 export interface PanelStateSource {
   getState(): { runDirs: string[]; charts: Record<string, number> } | undefined;
@@ -35,10 +36,7 @@ export function createApi(manager: RunManager, index: RunsIndex, panels: PanelSt
   };
   return {
     async listRuns() {
-      const entries = await index.refresh();
-      const byDir = new Map(entries.map((e) => [e.runDir, { runDir: e.runDir, run: e.run }]));
-      for (const a of manager.activeRuns()) if (a.runDir && a.run) byDir.set(a.runDir, { runDir: a.runDir, run: a.run });
-      return [...byDir.values()];
+      return withLiveRuns(await index.refresh(), manager.activeRuns());
     },
     activeRuns: () => manager.activeRunDirs(),
     lastStartedRunDir: () => manager.lastStartedRunDir(),

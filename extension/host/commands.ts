@@ -11,7 +11,7 @@ import { configAtOffset } from './experimentModel';
 import type { Experiments } from './experiments';
 import type { Launcher } from './launcher';
 import type { ActiveRun, RunManager } from './runManager';
-import { checkpointNear, describeRun, latestRunOf, runTreeLabels, sharedSweepAxes, shortDescription, sweepRunsOf } from './runsModel';
+import { checkpointNear, describeRun, withLiveRuns, latestRunOf, runTreeLabels, sharedSweepAxes, shortDescription, sweepRunsOf } from './runsModel';
 import { CHECKPOINTS_DIR, checkpointFiles, type RunEntry } from '../engine/runs';
 import type { RunsIndex } from './runsIndex';
 import { runDirOf, type RunsNode } from './runsView';
@@ -196,9 +196,7 @@ class Commands {
 
   private async allEntries(): Promise<RunEntry[]> {
     await this.d.index.refresh();
-    const byDir = new Map(this.d.index.all.map((e) => [e.runDir, e]));
-    for (const a of this.d.manager.activeRuns()) if (a.runDir && a.run) byDir.set(a.runDir, { runDir: a.runDir, run: a.run });
-    return [...byDir.values()].sort((a, b) => b.run.startedAt.localeCompare(a.run.startedAt));
+    return withLiveRuns(this.d.index.all, this.d.manager.activeRuns()).sort((a, b) => b.run.startedAt.localeCompare(a.run.startedAt));
   }
 
   private runItem(e: RunEntry): RunPickItem {

@@ -7,6 +7,16 @@ import { distinguishingLabels, timeText } from '../shared/runLabels';
 import { newestFirst, type RunEntry } from '../engine/runs/reader';
 import type { CheckpointFile } from '../engine/runs/layout';
 
+/**
+ * The one merge of on-disk runs with this window's live ones: a live run's in-memory run.json (newer than the
+ * disk) replaces its entry, and live runs not yet listed are added. Disk order first, then the new live runs.
+ */
+export function withLiveRuns(disk: readonly RunEntry[], live: readonly { runDir?: string | null; run?: RunJson | null }[]): RunEntry[] {
+  const byDir = new Map<string, RunEntry>(disk.map((e) => [e.runDir, e]));
+  for (const a of live) if (a.runDir && a.run) byDir.set(a.runDir, { runDir: a.runDir, run: a.run });
+  return [...byDir.values()];
+}
+
 export interface ExperimentGroup {
   experiment: string;
   runs: RunEntry[];

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunJson } from '../shared/protocol';
 import type { ActiveRun, RunManager } from './runManager';
-import { describeRun, groupRuns, runTreeLabels, shortDescription, statusIcon } from './runsModel';
+import { describeRun, groupRuns, runTreeLabels, shortDescription, statusIcon, withLiveRuns } from './runsModel';
 import type { RunEntry } from '../engine/runs';
 import type { RunsIndex } from './runsIndex';
 
@@ -75,9 +75,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
 
   /** Disk entries, with the in-memory run.json of live runs (newer than the disk) and live runs not yet listed. */
   private entriesWithLive(active: ActiveRun[]): RunEntry[] {
-    const byDir = new Map(this.index.all.map((e) => [e.runDir, e]));
-    for (const a of active) if (a.runDir && a.run) byDir.set(a.runDir, { runDir: a.runDir, run: a.run });
-    return [...byDir.values()];
+    return withLiveRuns(this.index.all, active);
   }
 
   getTreeItem(node: RunsNode): vscode.TreeItem {

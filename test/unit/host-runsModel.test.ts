@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeRun, groupRuns, isStaleRunning, latestRunOf, latestSweepRuns, runTreeLabels, shortDescription, statusIcon } from '../../extension/host/runsModel';
+import { describeRun, groupRuns, isStaleRunning, latestRunOf, latestSweepRuns, runTreeLabels, shortDescription, statusIcon, withLiveRuns } from '../../extension/host/runsModel';
 import type { RunEntry } from '../../extension/engine/runs';
 import { timeText } from '../../extension/shared/runLabels';
 import { effectiveConcurrency, RunQueue } from '../../extension/host/runQueue';
@@ -154,4 +154,14 @@ test('Runs view description: short (the icon shows the status), with the start t
   assert.equal(shortDescription(r, null, now), 'acc 0.981 · gen @1240 · 09:05');
   assert.equal(shortDescription(run({ status: 'running', epochsCompleted: 0, totalEpochs: 50, startedAt: started.toISOString() }), 12, now), 'running 12/50 · 09:05');
   assert.match(shortDescription(r, null, new Date('2026-02-01T12:00:00')), /^acc 0\.981 · gen @1240 · 2026-01-01 09:05$/);
+});
+
+test('withLiveRuns: a live run.json replaces its disk entry, live runs not on disk yet are added, runs without a directory are not', () => {
+  const disk = [entry('/r/a', { runName: 'a', status: 'running', epochsCompleted: 3 }), entry('/r/b', { runName: 'b' })];
+  const liveA = run({ runName: 'a', status: 'running', epochsCompleted: 9 });
+  const liveC = run({ runName: 'c', status: 'running' });
+  const merged = withLiveRuns(disk, [{ runDir: '/r/a', run: liveA }, { runDir: '/r/c', run: liveC }, { runDir: null, run: null }]);
+  assert.deepEqual(merged.map((e) => e.runDir), ['/r/a', '/r/b', '/r/c']);
+  assert.equal(merged[0].run.epochsCompleted, 9);
+  assert.equal(merged[1], disk[1]);
 });
