@@ -4,7 +4,7 @@
  * Every message crossing a boundary is checked with the guards below before it is used. Pure: imports neither
  * `vscode`, node modules nor the DOM (the webview bundle imports it too).
  */
-import { isObj, isStr, type Obj } from './guards';
+import { isFiniteNumber, isObj, isStr, type Obj } from './guards';
 
 // --- data ---------------------------------------------------------------------------------------------------
 
@@ -145,13 +145,12 @@ export type CheckpointWebviewToHost =
 
 // --- guards ---------------------------------------------------------------------------------------------------
 
-const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
-const isNumOrNull = (x: unknown): x is number | null => x === null || isNum(x);
+const isNumOrNull = (x: unknown): x is number | null => x === null || isFiniteNumber(x);
 const isStrOrNull = (x: unknown): x is string | null => x === null || isStr(x);
 const isInt = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
-const isNumArray = (x: unknown): x is number[] => Array.isArray(x) && x.every(isNum);
+const isNumArray = (x: unknown): x is number[] => Array.isArray(x) && x.every(isFiniteNumber);
 const isShape = (x: unknown): x is number[] => Array.isArray(x) && x.every(isInt);
-const isFraction = (x: unknown): x is number => isNum(x) && x >= 0 && x <= 1;
+const isFraction = (x: unknown): x is number => isFiniteNumber(x) && x >= 0 && x <= 1;
 
 export function isTensorRow(x: unknown): x is TensorRow {
   return isObj(x) && isStr(x.name) && isStr(x.dtype) && isShape(x.shape) && isInt(x.numel) && isInt(x.bytes);
@@ -188,15 +187,15 @@ function isSpectrumView(x: unknown): x is SpectrumView {
   return (
     isObj(x) && isInt(x.count) && isHistogramView(x.histogram) && isNumArray(x.density) && x.density.length === x.histogram.counts.length &&
     isObj(x.mpCurve) && isNumArray(x.mpCurve.x) && isNumArray(x.mpCurve.y) && x.mpCurve.x.length === x.mpCurve.y.length &&
-    isNum(x.q) && isNum(x.sigma2) && isNum(x.lambdaMinus) && isNum(x.lambdaPlus) && isFraction(x.fractionAbove) &&
-    isNum(x.ksDistance) && isNumOrNull(x.alpha) && isNumArray(x.top)
+    isFiniteNumber(x.q) && isFiniteNumber(x.sigma2) && isFiniteNumber(x.lambdaMinus) && isFiniteNumber(x.lambdaPlus) && isFraction(x.fractionAbove) &&
+    isFiniteNumber(x.ksDistance) && isNumOrNull(x.alpha) && isNumArray(x.top)
   );
 }
 
 export function isTensorDetail(x: unknown): x is TensorDetail {
   return (
     isObj(x) && isStr(x.name) && isStatsView(x.stats) && (x.histogram === null || isHistogramView(x.histogram)) &&
-    (x.spectrum === null || isSpectrumView(x.spectrum)) && isStrOrNull(x.spectrumNote) && typeof x.spectrumForceable === 'boolean' && isNum(x.millis)
+    (x.spectrum === null || isSpectrumView(x.spectrum)) && isStrOrNull(x.spectrumNote) && typeof x.spectrumForceable === 'boolean' && isFiniteNumber(x.millis)
   );
 }
 
@@ -212,7 +211,7 @@ function isCompareRow(x: unknown): x is CompareRow {
 export function isCompareResult(x: unknown): x is CompareResult {
   return (
     isObj(x) && isStr(x.fileA) && isStr(x.fileB) && isNumOrNull(x.epochA) && isNumOrNull(x.epochB) &&
-    Array.isArray(x.rows) && x.rows.every(isCompareRow) && isNum(x.millis)
+    Array.isArray(x.rows) && x.rows.every(isCompareRow) && isFiniteNumber(x.millis)
   );
 }
 
