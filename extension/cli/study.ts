@@ -202,12 +202,15 @@ async function run(args: string[], io: StudyIo): Promise<number> {
     io.stdout(lines.join('\n') + '\n');
     return 0;
   }
-  const rows: string[][] = [[...(study.groupBy.length ? study.groupBy : ['all runs']), 'runs', ...metrics]];
+  // The best loss-curve form is categorical: shown as counts per group when a loss-fit metric is.
+  const forms = metrics.some((m) => /lossfit/i.test(m)) && study.groups.some((g) => Object.keys(g.bestLossFit).length > 0);
+  const rows: string[][] = [[...(study.groupBy.length ? study.groupBy : ['all runs']), 'runs', ...metrics, ...(forms ? ['bestLossFit'] : [])]];
   for (const g of study.groups) {
     rows.push([
       ...(study.groupBy.length ? study.groupBy.map((ax) => axisLabel(g.point[ax])) : ['']),
       g.running ? `${g.runs.length} (${g.running} running)` : String(g.runs.length),
       ...metrics.map((m) => cell(g.metrics[m], m)),
+      ...(forms ? [Object.entries(g.bestLossFit).sort((a, b) => b[1] - a[1]).map(([f, n]) => `${f} ×${n}`).join(', ') || '—'] : []),
     ]);
   }
   const pooled = study.axes.filter((ax) => !study.groupBy.includes(ax));

@@ -17,17 +17,34 @@ function only(text: string) {
   return p[0];
 }
 
-test('every sample validates and expands into the expected runs', () => {
+test('every sample and quick variant validates, expands into the expected runs and has a study block', () => {
   const dir = join(__dirname, '..', '..', 'samples');
   const expected: Record<string, [number, number]> = {
     'grokking-mod97.experiment.json': [2, 0],
     'quickstart.experiment.json': [3, 6],
-    'optimizer-landscape.experiment.json': [4, 36],
+    'optimizer-landscape.experiment.json': [4, 72],
     'dead-neurons.experiment.json': [2, 8],
     'double-descent.experiment.json': [1, 11],
-    'memorization.experiment.json': [2, 6],
+    'memorization.experiment.json': [2, 28],
+    'activation-sparsity.experiment.json': [2, 24],
+    'loss-curve-forms.experiment.json': [4, 12],
+    'gradnorm-transitions.experiment.json': [6, 18],
+    'benford-weights.experiment.json': [2, 6],
+    'spectra-vs-mp.experiment.json': [2, 12],
+    'quick/optimizer-landscape.experiment.json': [4, 36],
+    'quick/double-descent.experiment.json': [1, 5],
+    'quick/memorization.experiment.json': [2, 6],
+    'quick/activation-sparsity.experiment.json': [2, 12],
+    'quick/loss-curve-forms.experiment.json': [4, 8],
+    'quick/gradnorm-transitions.experiment.json': [4, 8],
+    'quick/benford-weights.experiment.json': [2, 4],
+    'quick/spectra-vs-mp.experiment.json': [2, 4],
   };
-  const files = readdirSync(dir).filter((f) => f.endsWith('.experiment.json'));
+  const studies = ['activation-sparsity', 'optimizer-landscape', 'loss-curve-forms', 'gradnorm-transitions', 'memorization', 'benford-weights', 'spectra-vs-mp', 'double-descent'];
+  const files = [
+    ...readdirSync(dir).filter((f) => f.endsWith('.experiment.json')),
+    ...readdirSync(join(dir, 'quick')).filter((f) => f.endsWith('.experiment.json')).map((f) => `quick/${f}`),
+  ];
   assert.deepEqual(files.sort(), Object.keys(expected).sort());
   for (const f of files) {
     const text = readFileSync(join(dir, f), 'utf8');
@@ -38,6 +55,13 @@ test('every sample validates and expands into the expected runs', () => {
     const all = resolveRuns(text, { all: true, sweep: !!p.sweep });
     assert.equal(all.runs.length, expected[f][0] + expected[f][1], f);
     assert.equal(new Set(all.runs.map((r) => r.runName)).size, all.runs.length, `${f}: run names unique`);
+  }
+  for (const s of studies) {
+    for (const f of [`${s}.experiment.json`, `quick/${s}.experiment.json`]) {
+      const p = parseExperiment(readFileSync(join(dir, f), 'utf8'));
+      assert.ok(p.study?.metric && p.study.by?.length, `${f} has a study block with a metric and axes`);
+      assert.equal(p.name, f.startsWith('quick/') ? `${s}-quick` : s, `${f}: its runs go to their own folder`);
+    }
   }
 });
 
