@@ -13,6 +13,7 @@ import { metricsCsv } from '../engine/export/csv';
 import { isWebviewToHost, type HostToWebview, type RunSnapshot, type WebviewToHost } from '../shared/protocol';
 import type { RunSource } from './runSource';
 import { errorText } from '../shared/errors';
+import { folderRunName, panelTitle } from '../shared/runLabels';
 
 export const DYNAMICS_VIEW_TYPE = 'trainingDynamics.dynamics';
 
@@ -200,10 +201,8 @@ export class DynamicsPanelManager implements vscode.Disposable {
   }
 
   private titleFor(snapshots: RunSnapshot[]): string {
-    if (this.runDirs.length === 0) return 'Dynamics';
-    if (this.runDirs.length > 1) return `Compare ${this.runDirs.length} runs`;
-    const run = snapshots[0]?.run;
-    return `Dynamics: ${run ? run.runName : path.basename(this.runDirs[0])}`;
+    const runs = snapshots.length ? snapshots.map((s) => s.run) : this.runDirs.slice(0, 1).map((d) => ({ runName: folderRunName(path.basename(d)) }));
+    return panelTitle(runs, this.sweepAxes, this.runDirs.length);
   }
 
   private sendBatch(messages: BatchMessage[]): void {

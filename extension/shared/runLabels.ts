@@ -106,3 +106,30 @@ export function distinguishingLabels(runs: LabelSource[]): RunLabel[] {
     return { label: `${l.label} · ${t}`, detail: `${l.detail}\nstarted ${runs[i].startedAt}` };
   });
 }
+
+/** A run folder name without its `-YYYYMMDD-HHMMSS-mmm` suffix. */
+export function folderRunName(folder: string): string {
+  return folder.replace(/-\d{8}-\d{6}-\d{3}$/, '');
+}
+
+/**
+ * The title of a Dynamics tab: `Dynamics: tiny` for a run, `Dynamics: tiny lr=0.01 weightDecay=0.3` for a sweep
+ * point (its config and swept values, not its folder name), `Sweep lr × weightDecay (6 runs)` when comparing the
+ * points of one sweep, else `Compare N runs`.
+ */
+export function panelTitle(runs: LabelSource[], sweepAxes: string[] | null, count = runs.length): string {
+  if (count === 0) return 'Dynamics';
+  if (count > 1) {
+    if (sweepAxes?.length) {
+      const short = shortKeys(sweepAxes);
+      return `Sweep ${sweepAxes.map((a) => short.get(a)).join(' × ')} (${count} runs)`;
+    }
+    return `Compare ${count} runs`;
+  }
+  const r = runs[0];
+  if (!r) return 'Dynamics';
+  const sv = Object.entries(r.sweepValues ?? {});
+  if (sv.length === 0) return `Dynamics: ${r.runName}`;
+  const short = shortKeys(sv.map(([k]) => k));
+  return `Dynamics: ${[r.configName ?? folderRunName(r.runName), ...sv.map(([k, v]) => `${short.get(k)}=${valueText(v)}`)].join(' ')}`;
+}

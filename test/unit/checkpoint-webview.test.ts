@@ -16,7 +16,7 @@ import { bufferSource, encodeSafetensors, readHeader, type SafetensorsHeader, ty
 import { compareHeaders, headerView } from '../../extension/host/checkpointWorker';
 import { tensorDetail } from '../../extension/engine/safetensors/stream';
 import { isCheckpointWebviewToHost, type CheckpointHostToWebview, type CheckpointWebviewToHost } from '../../extension/shared/checkpointProtocol';
-import { fmt } from '../../webview/checkpoint/table';
+import { fmt, fmtDuration, metricRows } from '../../webview/checkpoint/table';
 import { rng } from './gaussian-fixture';
 
 const root = resolve(__dirname, '../..');
@@ -187,4 +187,15 @@ test('checkpoint webview in headless Chromium: table, detail, persistence, butto
     await browser.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('checkpoint metrics: named fields with units; the record type and epoch left out', () => {
+  assert.deepEqual(metricRows({ type: 'epoch', epoch: 500, t: 3756, lr: 0.003, trainLoss: 0.0001234, testAcc: 0.9, trainR2: null, extra: 'x' }), [
+    ['time since start', '3.8 s'],
+    ['learning rate', '0.003'],
+    ['train loss', '1.234e-4'],
+    ['test accuracy', '0.9'],
+    ['extra', 'x'],
+  ]);
+  assert.deepEqual([850, 3756, 125_000, 3_720_000, -1].map(fmtDuration), ['850 ms', '3.8 s', '2 min 05 s', '1 h 02 min', '—']);
 });

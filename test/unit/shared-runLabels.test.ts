@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { differingKeys, distinguishingLabels, flattenConfig, MAX_LABEL_KEYS, shortKeys, timeText, type LabelSource } from '../../extension/shared/runLabels';
+import { differingKeys, folderRunName, panelTitle, distinguishingLabels, flattenConfig, MAX_LABEL_KEYS, shortKeys, timeText, type LabelSource } from '../../extension/shared/runLabels';
 
 const cfg = (lr: number, wd: number, extra: Record<string, unknown> = {}) => ({
   task: { kind: 'modular', p: 13, trainFraction: 0.5 },
@@ -83,4 +83,14 @@ test('a key present in only some runs reads as — in the others', () => {
     { runName: 'x', configName: 'x', config: { task: { kind: 'sine', frequency: 2 } } },
   ]).map((x) => x.label);
   assert.deepEqual(l, ['kind=modular p=13 frequency=—', 'kind=sine p=— frequency=2']);
+});
+
+test('tab titles: what differs, not the folder name', () => {
+  assert.equal(folderRunName('tiny_lr=0.01_weightDecay=0.3-20261202-125433-179'), 'tiny_lr=0.01_weightDecay=0.3');
+  assert.equal(panelTitle([{ runName: 'tiny' }], null), 'Dynamics: tiny');
+  const point = { runName: 'tiny_lr=0.01_weightDecay=0.3', configName: 'tiny', sweepValues: { 'optimizer.lr': 0.01, 'optimizer.weightDecay': 0.3 } };
+  assert.equal(panelTitle([point], null), 'Dynamics: tiny lr=0.01 weightDecay=0.3');
+  assert.equal(panelTitle([point, point], ['optimizer.lr', 'optimizer.weightDecay'], 6), 'Sweep lr × weightDecay (6 runs)');
+  assert.equal(panelTitle([point, point], null), 'Compare 2 runs');
+  assert.equal(panelTitle([], null), 'Dynamics');
 });

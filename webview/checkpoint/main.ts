@@ -20,7 +20,7 @@ import { h, type Attrs } from '../shared/dom';
 import type { XY } from '../../extension/shared/view/xy';
 import { readTheme, withAlpha, type Theme } from '../shared/theme';
 import { vscodeApi } from '../shared/vscodeApi';
-import { fmt, fmtPercent, groupRows, humanBytes, humanCount, shapeText, totals, type SortKey, type SortSpec } from './table';
+import { fmt, fmtPercent, groupRows, humanBytes, humanCount, metricRows, shapeText, totals, type SortKey, type SortSpec } from './table';
 
 Chart.register(BarController, BarElement, LineController, LineElement, PointElement, LinearScale, Tooltip, Legend);
 
@@ -157,8 +157,8 @@ function metadataSection(hv: HeaderView): HTMLElement {
     if (ours.experimentFile) facts.push(['experiment file', ours.experimentFile]);
     sec.append(h('h2', {}, 'Training checkpoint'), kvTable(facts, 'checkpoint-facts'));
     if (ours.metrics && typeof ours.metrics === 'object') {
-      const m = Object.entries(ours.metrics as Record<string, unknown>).filter(([, v]) => typeof v === 'number' || typeof v === 'string');
-      if (m.length) sec.append(h('h3', {}, 'Metrics at this epoch'), kvTable(m.map(([k, v]) => [k, typeof v === 'number' ? fmt(v) : String(v)]), 'checkpoint-metrics'));
+      const m = metricRows(ours.metrics as Record<string, unknown>);
+      if (m.length) sec.append(h('h3', {}, 'Metrics at this epoch'), kvTable(m, 'checkpoint-metrics'));
     }
     if (ours.config !== null) sec.append(h('details', { class: 'config', id: 'checkpoint-config' }, h('summary', {}, 'Training config'), h('pre', {}, JSON.stringify(ours.config, null, 2))));
     const other = Object.entries(hv.metadata ?? {}).filter(([k]) => !['format', 'config', 'epoch', 'metrics', 'experiment', 'runName', 'runDir', 'experimentFile'].includes(k));

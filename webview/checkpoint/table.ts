@@ -117,3 +117,41 @@ export function fmtPercent(x: number | null | undefined): string {
 }
 
 export const shapeText = (shape: number[]): string => `[${shape.join(', ')}]`;
+
+/** Names (with units) of the epoch-record fields a checkpoint's metadata carries. */
+const METRIC_NAMES: Record<string, string> = {
+  t: 'time since start',
+  lr: 'learning rate',
+  trainLoss: 'train loss',
+  testLoss: 'test loss',
+  trainAcc: 'train accuracy',
+  testAcc: 'test accuracy',
+  trainR2: 'train R²',
+  testR2: 'test R²',
+};
+
+/** A duration in milliseconds as it reads: `850 ms`, `3.8 s`, `2 min 05 s`, `1 h 02 min`. */
+export function fmtDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(Math.floor(s % 60)).padStart(2, '0')} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
+
+/**
+ * The "Metrics at this epoch" rows of a checkpoint: each number named and with its unit (`t 3756` reads
+ * `time since start 3.8 s`); the record type and the epoch (shown above) are left out, unknown keys kept as is.
+ */
+export function metricRows(metrics: Record<string, unknown>): [string, string][] {
+  const out: [string, string][] = [];
+  for (const [k, v] of Object.entries(metrics)) {
+    if (k === 'type' || k === 'epoch') continue;
+    if (typeof v !== 'number' && typeof v !== 'string') continue;
+    const name = METRIC_NAMES[k] ?? k;
+    out.push([name, k === 't' && typeof v === 'number' ? fmtDuration(v) : typeof v === 'number' ? fmt(v) : v]);
+  }
+  return out;
+}

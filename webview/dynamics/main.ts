@@ -7,6 +7,7 @@
  */
 import { isHostToWebview, isMetricsRecord, type HostToWebview, type RunJson, type RunSnapshot } from '../../extension/shared/protocol';
 import { distinguishingLabels, type RunLabel } from '../../extension/shared/runLabels';
+import { lossFitText } from '../../extension/shared/view/lossFitCurve';
 import { RunList } from '../shared/runList';
 import { restoreRunListState, type RunListColumn, type RunListState } from '../shared/runListModel';
 import { RunModel, type ChartName } from '../shared/series';
@@ -24,6 +25,7 @@ import {
   GradNormView,
   LandscapeView,
   LossView,
+  MAX_POINTS,
   runColor,
   SpectrumView,
   UpdateRatioView,
@@ -213,7 +215,11 @@ function singleHeader(m: RunModel): Built {
   facts.append(fact('memorization', mem === null ? '—' : `epoch ${mem}`), fact('generalization', gen === null ? '—' : `epoch ${gen}`));
   const testFact = fact(m.isRegression ? 'test R²' : 'test acc', '—');
   facts.append(testFact);
-  if (run.summary?.bestLossFit) facts.append(fact('loss fit', `${run.summary.bestLossFit.form} (R² ${run.summary.bestLossFit.r2.toFixed(4)})`));
+  if (run.summary?.bestLossFit) {
+    const f = fact('loss fit', lossFitText(run.summary.bestLossFit, m.trainLoss.points(MAX_POINTS)));
+    f.title = 'R² on the linear scale is dominated by the early losses; the tail compares the fit with the last quarter of the training loss (median ratio)';
+    facts.append(f);
+  }
 
   const transitions = el('div', 'transitions');
   const tr = m.markers.transitions;
