@@ -2,17 +2,20 @@
  * Browser-driven checks of the packaged extension in code-server (Debian Chromium via playwright-core):
  * the workbench loads, the grokking sample's "Train this config" CodeLens starts a run, the Dynamics panel
  * opens and every chart holds data (read from the webview DOM's data-points attributes, not from pixels),
- * a .safetensors checkpoint opens in the checkpoint editor and its tensor table lists the tensors.
+ * a .safetensors checkpoint opens in the checkpoint editor and its tensor table lists the tensors; then the steps of
+ * panels.ts (the quickstart groks, 60 runs compared, a quick fix).
  * Screenshots on failure and of the panel in dark and light themes go to test-results/ (the README's pictures are
  * made from a finished grokking run by scripts/real-vscode/readme-shots.sh).
  *
  * Usage: node --import tsx test/e2e/e2e.ts URL
  * Env: SHOTS (failure screenshots, default test-results), README_SHOTS (theme screenshots, default SHOTS; "0" = none),
- *      CHECKPOINT (file name of a checkpoint in the workspace, to open through Quick Open), E2E_TRAIN_TIMEOUT_MS (default 240000).
+ *      CHECKPOINT (file name of a checkpoint in the workspace, to open through Quick Open), E2E_TRAIN_TIMEOUT_MS (default 240000),
+ *      E2E_STEPS (a regular expression: run only the steps it matches, after workbench-loads).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chartsWithData, launchBrowser, palette, quickOpen, quickOpenFind, setTheme, webview } from './workbench';
+import { panelSteps } from './panels';
 
 const url = process.argv[2];
 if (!url) {
@@ -35,7 +38,9 @@ async function main(): Promise<number> {
   let passed = 0;
   let failed = 0;
   let broken = false; // a failed step leaves the UI in an unknown state: later steps are skipped and count as failed
+  const only = process.env.E2E_STEPS ? new RegExp(process.env.E2E_STEPS) : null;
   const step = async (name: string, fn: () => Promise<void>) => {
+    if (only && name !== 'workbench-loads' && !only.test(name)) return;
     if (broken) {
       failed++;
       log('SKIP (earlier step failed)', name);
@@ -137,6 +142,9 @@ async function main(): Promise<number> {
     if (n !== 256) throw new Error(`the 1 GiB file's table lists ${n} tensors, not 256`);
     log(`1 GiB checkpoint: tensor table (256 rows) ${ms} ms after Enter in Quick Open`);
   });
+
+  // The quickstart groks, 60 runs compared at once, a "did you mean" quick fix (test/e2e/panels.ts).
+  await panelSteps(page, url, step, log, trainTimeout);
 
   await close();
   console.log(`${passed} passed, ${failed} failed`);

@@ -135,7 +135,10 @@ abstract class LineView extends ChartView {
   render(): number {
     const { specs, points } = this.series();
     syncDatasets(this.chart, specs);
-    rawOptions(this.chart).plugins.annotation.annotations = this.annotations();
+    const annotations = this.annotations();
+    rawOptions(this.chart).plugins.annotation.annotations = annotations;
+    // The markers drawn (memorization, generalization, transitions), for tests and the DOM: `mem0 gen0 …`.
+    this.card.el.dataset.markers = Object.keys(annotations).join(' ');
     this.chart.update('none');
     return points;
   }
