@@ -90,25 +90,21 @@ export async function panelSteps(page: Page, url: string, step: Step, log: (...a
     // Wait for the charts to draw, then read every rectangle in one go.
     await frame.locator('[data-chart="landscape"]:not(.empty)').waitFor({ timeout: 60_000 });
     await frame.locator('[data-chart="loss"]:not(.empty)').waitFor({ timeout: 60_000 });
-    const r = await frame.locator('body').evaluate(() => {
-      const rect = (sel: string) => {
-        const e = document.querySelector(sel);
-        if (!e) return null;
-        const b = e.getBoundingClientRect();
-        return { top: Math.round(b.top), bottom: Math.round(b.bottom), height: Math.round(b.height) };
-      };
-      return {
-        viewport: window.innerHeight,
-        list: rect('.run-list-body'),
-        landscape: rect('[data-chart="landscape"]'),
-        loss: rect('[data-chart="loss"] canvas'),
-        accuracy: rect('[data-chart="accuracy"] canvas'),
-      };
-    });
+    // (No named functions inside evaluate: the test runner's transform would reference a helper the page lacks.)
+    const selectors = { list: '.run-list-body', landscape: '[data-chart="landscape"]', loss: '[data-chart="loss"] canvas', accuracy: '[data-chart="accuracy"] canvas' };
+    const r = await frame.locator('body').evaluate((_body, sels: Record<string, string>) => {
+      const out: Record<string, { top: number; bottom: number; height: number } | null> = {};
+      for (const [k, sel] of Object.entries(sels)) {
+        const b = document.querySelector(sel)?.getBoundingClientRect();
+        out[k] = b ? { top: Math.round(b.top), bottom: Math.round(b.bottom), height: Math.round(b.height) } : null;
+      }
+      return { viewport: window.innerHeight, rects: out };
+    }, selectors);
     log('60 runs:', JSON.stringify(r));
-    if (!r.list || r.list.height > 0.4 * r.viewport) throw new Error(`the run list is ${r.list?.height} px tall in a ${r.viewport} px panel`);
+    const list = r.rects.list;
+    if (!list || list.height > 0.4 * r.viewport) throw new Error(`the run list is ${list?.height} px tall in a ${r.viewport} px panel`);
     for (const k of ['landscape', 'loss', 'accuracy'] as const) {
-      const b = r[k];
+      const b = r.rects[k];
       const visible = b ? Math.min(b.bottom, r.viewport) - Math.max(b.top, 0) : 0;
       if (!b || visible < 80) throw new Error(`${k} is not on screen (${JSON.stringify(b)}, viewport ${r.viewport})`);
     }
