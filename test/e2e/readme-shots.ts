@@ -4,15 +4,20 @@
  *   dynamics-<theme>.png   the grokking config beside its Dynamics panel (what a user sees after "Show dynamics")
  *   panel-<theme>.png      the Dynamics panel alone, maximized, every chart
  *   checkpoint-<theme>.png a checkpoint in the checkpoint editor with a weight matrix selected (spectrum vs MP)
+ *   compare-<theme>.png    the quickstart's lr × weight-decay sweep compared: run list, heatmap, overlaid curves
+ *   checkpoint-compare-<theme>.png  the quickstart "tiny" run at epoch 250 (memorized) against epoch 1000
+ *                          (generalized), through Compare Checkpoints… (run first, then its epochs)
  * Every picture is taken only once the charts hold data (read from the webview DOM), so a broken panel fails
  * here instead of producing an empty picture.
  *
- * Usage: node --import tsx test/e2e/readme-shots.ts URL OUT_DIR   Env: CHECKPOINT (file name to Quick Open).
+ * Usage: node --import tsx test/e2e/readme-shots.ts URL OUT_DIR
+ * Env: CHECKPOINT (file name to Quick Open), ONLY (a regular expression over the picture names: the grokking, sweep and
+ *      checkpoint-compare groups whose dark picture it matches are taken).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { chartsWithData, launchBrowser, palette, quickOpen, setTheme, webview } from './workbench';
+import { chartsWithData, launchBrowser, palette, pickRow, quickOpen, setTheme, webview } from './workbench';
 
 const [url, outDir] = process.argv.slice(2);
 if (!url || !outDir) {
@@ -22,6 +27,8 @@ if (!url || !outDir) {
 fs.mkdirSync(outDir, { recursive: true });
 const t0 = Date.now();
 const log = (...a: unknown[]) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
+const only = process.env.ONLY ? new RegExp(process.env.ONLY) : null;
+const want = (name: string) => !only || only.test(name);
 
 async function clearNotifications(page: Page): Promise<void> {
   await palette(page, 'Notifications: Clear All Notifications').catch(() => {});
@@ -45,6 +52,19 @@ async function main(): Promise<void> {
     await palette(page, 'View: Close Primary Side Bar').catch(() => {});
     await palette(page, 'View: Hide Secondary Side Bar').catch(() => {});
 
+    if (want('dynamics-dark') || want('panel-dark') || want('checkpoint-dark')) await grokkingShots(page);
+    if (want('compare-dark')) await sweepShots(page);
+    if (want('checkpoint-compare-dark')) await checkpointCompareShots(page);
+  } catch (err) {
+    await page.screenshot({ path: path.join(outDir, 'readme-shots-failed.png') }).catch(() => {});
+    throw err;
+  } finally {
+    await close();
+  }
+}
+
+async function grokkingShots(page: Page): Promise<void> {
+  {
     // The grokking sample, and its first config's "Show dynamics" lens (the finished adamw-wd1 run).
     await quickOpen(page, 'samples/grokking-mod97.experiment.json');
     const lens = page.locator('.codelens-decoration a', { hasText: 'Show dynamics' }).first();
@@ -83,11 +103,42 @@ async function main(): Promise<void> {
       await page.waitForTimeout(2_000);
       await shoot(page, `checkpoint-${theme}.png`);
     }
-  } catch (err) {
-    await page.screenshot({ path: path.join(outDir, 'readme-shots-failed.png') }).catch(() => {});
-    throw err;
-  } finally {
-    await close();
+  }
+}
+
+/** The quickstart sweep compared (Compare Runs…, its sweep row): the run list, the heatmap and the curves. */
+async function sweepShots(page: Page): Promise<void> {
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  await palette(page, 'View: Close All Editors');
+  await palette(page, 'Training Dynamics: Compare Runs…');
+  await pickRow(page, /quickstart sweep$/, 30_000);
+  await page.keyboard.press('Enter');
+  await page.locator('.tab', { hasText: /Sweep lr × weightDecay/ }).first().waitFor({ timeout: 60_000 });
+  await palette(page, 'View: Toggle Maximize Editor Group');
+  await page.setViewportSize({ width: 1600, height: 1250 });
+  log('compare charts', JSON.stringify(await chartsWithData(webview(page), 60_000, 4)));
+  for (const theme of ['dark', 'light'] as const) {
+    await setTheme(page, theme);
+    await chartsWithData(webview(page), 30_000, 4);
+    await shoot(page, `compare-${theme}.png`);
+  }
+  await palette(page, 'View: Toggle Maximize Editor Group');
+}
+
+/** Compare Checkpoints…: the run first (typing filters by its name), then two of its epochs. */
+async function checkpointCompareShots(page: Page): Promise<void> {
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  await palette(page, 'View: Close All Editors');
+  await palette(page, 'Training Dynamics: Compare Checkpoints…');
+  await page.keyboard.type('tiny');
+  await pickRow(page, /^tiny$/, 30_000);
+  for (const epoch of ['epoch 250', 'epoch 1000']) await pickRow(page, epoch, 30_000);
+  await page.keyboard.press('Enter');
+  await webview(page).locator('#compare-table tbody tr').first().waitFor({ timeout: 120_000 });
+  for (const theme of ['dark', 'light'] as const) {
+    await setTheme(page, theme);
+    await page.waitForTimeout(1_500);
+    await shoot(page, `checkpoint-compare-${theme}.png`);
   }
 }
 
