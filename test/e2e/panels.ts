@@ -47,6 +47,20 @@ function writeSweepRuns(ws: string, n: number): void {
   }
 }
 
+/** A palette command of the extension, retried while the workbench is still reading the extension's contributions. */
+async function extensionCommand(page: Page, title: string, timeoutMs = 90_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await palette(page, title);
+    } catch (err) {
+      if (Date.now() > end) throw err;
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(2_000);
+    }
+  }
+}
+
 export async function panelSteps(page: Page, url: string, step: Step, log: (...a: unknown[]) => void, trainTimeout: number): Promise<void> {
   const ws = workspaceOf(url);
 
@@ -81,7 +95,7 @@ export async function panelSteps(page: Page, url: string, step: Step, log: (...a
   await step('compare-60-runs', async () => {
     writeSweepRuns(ws, 60);
     await palette(page, 'View: Close All Editors');
-    await palette(page, 'Training Dynamics: Compare Runs…');
+    await extensionCommand(page, 'Training Dynamics: Compare Runs…');
     await pickRow(page, /grid60 sweep$/, 30_000);
     await page.keyboard.press('Enter');
     await page.locator('.tab', { hasText: /Sweep lr × weightDecay \(60 runs\)/ }).first().waitFor({ timeout: 60_000 });
