@@ -129,6 +129,43 @@ test('reports diagnostics for a broken config', 30_000, async () => {
   fs.rmSync(file, { force: true });
 });
 
+test('one diagnostic per problem; completion and hover know the optimizer; the quick fix renames a misspelled key', 60_000, async () => {
+  const file = path.join(workspaceRoot(), 'samples', 'assist.experiment.json');
+  fs.writeFileSync(file, '{\n  "name": "assist",\n  "configs": [\n    { "name": "a", "task": { "kind": "modular", "p": 13 }, "optimizer": { "name": "adamw", "weightDecy": 1 } }\n  ]\n}\n');
+  const uri = vscode.Uri.file(file);
+  const doc = await vscode.workspace.openTextDocument(uri);
+  await vscode.window.showTextDocument(doc);
+  const typo = doc.getText().indexOf('"weightDecy"');
+  const all = await until('the misspelled key diagnosed', 20_000, () => {
+    const d = vscode.languages.getDiagnostics(uri);
+    return d.length > 0 ? d : undefined;
+  });
+  await new Promise((r) => setTimeout(r, 1_500)); // room for a second source to report, if there were one
+  const onKey = vscode.languages.getDiagnostics(uri).filter((d) => d.range.contains(doc.positionAt(typo + 2)));
+  assert.equal(onKey.length, 1, `one diagnostic on the key, got: ${onKey.map((d) => `${d.source}: ${d.message}`).join(' | ')} (all: ${all.length})`);
+  assert.equal(onKey[0].source, 'Training Dynamics');
+  // Completion inside an AdamW optimizer: Adam's fields, not momentum's.
+  const inOptimizer = doc.positionAt(doc.getText().indexOf('"name": "adamw"') + '"name": "adamw", '.length);
+  const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', uri, inOptimizer);
+  const labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+  assert.ok(labels.includes('beta2') && labels.includes('lr'), `no Adam fields among: ${labels.join(', ')}`);
+  assert.ok(!labels.includes('momentum') && !labels.includes('nesterov'), `momentum offered in an AdamW optimizer: ${labels.join(', ')}`);
+  // Hover on p: default, range and the paper.
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, doc.positionAt(doc.getText().indexOf('"p"') + 1));
+  const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))).join('\n');
+  assert.match(text, /default 97/);
+  assert.match(text, /Power et al\. 2022/);
+  // The quick fix renames the key.
+  const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, onKey[0].range, vscode.CodeActionKind.QuickFix.value);
+  const fix = actions.find((a) => a.title === "Change to 'weightDecay'");
+  assert.ok(fix?.edit, `no rename fix among: ${actions.map((a) => a.title).join(' | ')}`);
+  await vscode.workspace.applyEdit(fix.edit);
+  assert.match(doc.getText(), /"weightDecay": 1/);
+  await until('the diagnostic gone after the fix', 20_000, () => (vscode.languages.getDiagnostics(uri).length === 0 ? true : undefined));
+  await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  fs.rmSync(file, { force: true });
+});
+
 test('a "Train this config" CodeLens over every config of every sample', 60_000, async () => {
   const dir = path.join(workspaceRoot(), 'samples');
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.experiment.json'));
