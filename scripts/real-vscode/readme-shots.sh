@@ -32,8 +32,8 @@ else
   cat "$WORK/run.json"
 fi
 echo "readme-shots: training the quickstart's tiny run and its sweep (7 runs of 1000 epochs) with the CLI"
-node bin/training-dynamics.js run "$WS/samples/quickstart.experiment.json" --config tiny --json >"$WORK/tiny.json" &&
-  node bin/training-dynamics.js run "$WS/samples/quickstart.experiment.json" --sweep --jobs 2 --json >"$WORK/sweep.json" ||
+node bin/training-dynamics.js run "$WS/samples/quickstart.experiment.json" --config tiny --out "$WS/.training-dynamics/runs" --json >"$WORK/tiny.json" &&
+  node bin/training-dynamics.js run "$WS/samples/quickstart.experiment.json" --sweep --jobs 2 --out "$WS/.training-dynamics/runs" --json >"$WORK/sweep.json" ||
   { echo "readme-shots: the quickstart runs failed" >&2; exit 1; }
 CKPT=$(cd "$WS" && find .training-dynamics/runs/grokking-mod97 -name 'epoch-*.safetensors' | sort | tail -n 1)
 [ -n "$CKPT" ] || [ "${SKIP_GROK:-}" = 1 ] || { echo "readme-shots: the grokking run has no checkpoint" >&2; exit 1; }
