@@ -118,10 +118,12 @@ async function sweepShots(page: Page): Promise<void> {
   await page.setViewportSize({ width: 1600, height: 1250 });
   log('compare charts', JSON.stringify(await chartsWithData(webview(page), 60_000, 4)));
   for (const theme of ['dark', 'light'] as const) {
+    await page.locator('.tab.active').first().click(); // keys to the workbench, not the webview
     await setTheme(page, theme);
     await chartsWithData(webview(page), 30_000, 4);
     await shoot(page, `compare-${theme}.png`);
   }
+  await page.locator('.tab.active').first().click();
   await palette(page, 'View: Toggle Maximize Editor Group');
 }
 
@@ -136,6 +138,7 @@ async function checkpointCompareShots(page: Page): Promise<void> {
   await page.keyboard.press('Enter');
   await webview(page).locator('#compare-table tbody tr').first().waitFor({ timeout: 120_000 });
   for (const theme of ['dark', 'light'] as const) {
+    await page.locator('.tab.active').first().click();
     await setTheme(page, theme);
     await page.waitForTimeout(1_500);
     await shoot(page, `checkpoint-compare-${theme}.png`);
