@@ -126,7 +126,7 @@ test('checkpoint webview in headless Chromium: table, detail, persistence, butto
     assert.match(totalsText, /4\s+tensors/);
     assert.match(totalsText, /9,610\s+parameters/); // 64·128 + 128 + 128·10 + 10
     assert.match(await page.locator('#checkpoint-facts').innerText(), /epoch\s+100/);
-    assert.match(await page.locator('#checkpoint-metrics').innerText(), /testAcc\s+0\.31/);
+    assert.match(await page.locator('#checkpoint-metrics').innerText(), /test accuracy\s+0\.31/);
 
     // Select the first kernel: statistics, value histogram, spectrum against MP.
     await page.click('tr[data-tensor="layers.0.kernel"]');
