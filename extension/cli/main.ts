@@ -58,7 +58,7 @@ export const USAGE = `training-dynamics ${version}
 
 Usage:
   training-dynamics run FILE [--config NAME | --all] [--sweep] [--jobs N] [--resume] [--epochs N]
-                             [--out DIR] [--backend auto|tensorflow|wasm|cpu] [--json]
+                             [--out DIR] [--backend auto|native|tensorflow|wasm|cpu] [--json]
   training-dynamics inspect FILE [--json] [--spectrum] [--tensor NAME]
   training-dynamics study FILE [--metric NAME]... [--by AXIS[,AXIS]] [--split AXIS] [--runs newest|all]
                                [--predict FEATURE,OUTCOME] [--out DIR] [--json | --csv]

@@ -11,19 +11,28 @@ import * as path from 'node:path';
 import * as fs from 'node:fs';
 import type { BackendChoice, BackendName } from '../shared/protocol';
 import { errorLine } from '../shared/errors';
+import { loadNative, type NativeAddon } from './fast/native';
 
 export type TF = typeof import('@tensorflow/tfjs');
 
 export interface LoadedBackend {
   tf: TF;
+  /** The tfjs backend (the whole run's with the tfjs path; the model's setup and nothing else with the native path). */
   backend: BackendName;
   /** Human-readable detail: versions, SIMD/threads, why faster backends were skipped. */
   detail: string;
+  /** The native fast path (fast/native.ts), when it trains this run. */
+  native: NativeAddon | null;
+}
+
+/** What trained: 'native' (the fused kernels) or the tfjs backend's name — what run.json and the log call the backend. */
+export function backendLabel(b: LoadedBackend): string {
+  return b.native ? 'native' : b.backend;
 }
 
 export class BackendError extends Error {}
 
-let loaded: LoadedBackend | undefined;
+let loaded: Omit<LoadedBackend, 'native'> | undefined;
 
 /** Directory holding tfjs-backend-wasm's .wasm binaries: next to the bundle, else in node_modules. */
 export function defaultWasmDir(): string {
@@ -57,10 +66,28 @@ function silenceTfjsNodeHint(tf: TF): void {
 }
 
 /**
- * Loads (once per process) the requested backend. `auto` = tensorflow → wasm → cpu. An explicit choice
- * that cannot load throws a BackendError with the reason.
+ * Loads the requested backend. `auto` = the native fast path when it is built, with tfjs for the model's
+ * setup; else tfjs on tensorflow → wasm → cpu. `native` = the native path or a BackendError; `tensorflow`,
+ * `wasm`, `cpu` = the tfjs path on that backend (or a BackendError with the reason).
  */
 export async function loadBackend(choice: BackendChoice = 'auto', opts: { wasmDir?: string } = {}): Promise<LoadedBackend> {
+  if (choice !== 'auto' && choice !== 'native') return { ...(await loadTfjs(choice, opts)), native: null };
+  const native = loadNative();
+  if (typeof native === 'string') {
+    if (choice === 'native') throw new BackendError(`backend 'native' requested but the native fast path is ${native}; use --backend wasm`);
+    const tfjs = await loadTfjs('auto', opts);
+    return { ...tfjs, detail: `${tfjs.detail}; native fast path ${native}`, native: null };
+  }
+  // The tfjs backend only initialises the model here (same initial weights either path) and checks the config.
+  const tfjs = await loadTfjs('auto', opts);
+  return { ...tfjs, detail: `${native.detail}; setup on ${tfjs.detail}`, native: native.addon };
+}
+
+/**
+ * Loads (once per process) the requested tfjs backend. `auto` = tensorflow → wasm → cpu. An explicit choice
+ * that cannot load throws a BackendError with the reason.
+ */
+async function loadTfjs(choice: 'auto' | BackendName, opts: { wasmDir?: string }): Promise<Omit<LoadedBackend, 'native'>> {
   if (loaded && (choice === 'auto' || choice === loaded.backend)) return loaded;
   const skipped: string[] = [];
 

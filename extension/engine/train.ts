@@ -27,6 +27,8 @@ import { ChangePointDetector } from './probes/changepoint';
 import { SummaryTracker } from '../shared/summary';
 import { fitLossCurve } from './probes/curvefit';
 import { hostRead } from './model/hostio';
+import { FastMlp } from './fast/fastMlp';
+import type { NativeAddon } from './fast/native';
 
 /** Euclidean norm, accumulated in float64. */
 function l2(x: ArrayLike<number>): number {
@@ -55,7 +57,11 @@ export interface TrainResult {
   summary: RunSummary;
   /** Where the per-epoch test evaluation ran (testEvaluator.ts). */
   evaluation: EvaluationMode;
+  /** Which path trained: the native fused kernels or tfjs ops. */
+  engine: EnginePath;
 }
+
+export type EnginePath = 'native' | 'tfjs';
 
 export interface TrainOptions {
   /**
@@ -64,6 +70,11 @@ export interface TrainOptions {
    * wasm or cpu). Same numbers either way.
    */
   evaluation?: EvaluationMode | 'auto';
+  /**
+   * The native fast path (fast/native.ts): when given, every step, evaluation and probe runs on it (the tfjs
+   * model only provides the initial weights); without it, tfjs ops do.
+   */
+  native?: NativeAddon | null;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -83,11 +94,17 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
   const testIn = testSplit.input;
   const yTrain = trainSplit.y;
   const labelsTrain = trainSplit.labels;
-  const picked = pickEvaluation(tf.getBackend(), options.evaluation);
-  const evaluator: TestEvaluator =
-    picked.mode === 'thread' && picked.start
+  const fast = options.native ? new FastMlp(options.native, model, config, data, loss) : null;
+  // The fast path evaluates inline: its test forward costs a quarter of an epoch, less than shipping the weights
+  // to a thread and running a tfjs forward there.
+  const picked = fast ? { mode: 'inline' as const, start: null } : pickEvaluation(tf.getBackend(), options.evaluation);
+  const evaluator: TestEvaluator = fast
+    ? { mode: 'inline', evaluate: () => Promise.resolve(fast.evaluate(1)), dispose: async () => {} }
+    : picked.mode === 'thread' && picked.start
       ? new ThreadEvaluator(picked.start, config, tf.getBackend() as 'wasm' | 'cpu')
       : new InlineEvaluator(tf, model, testSplit, loss, classification);
+  /** Current values of parameter i (Mlp.params order): read-only, valid until the next step or tfjs call. */
+  const values = (i: number): Float32Array => (fast ? fast.weights[i] : hostRead(tf, model.params[i].variable));
   // Records wait here for their epoch's test metrics; everything emitted after an epoch record goes through
   // this chain, so the order of records is the order of epochs whichever evaluator runs.
   let pending: Promise<void> = Promise.resolve();
@@ -167,7 +184,10 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
   };
 
   const checkpoint = async (epoch: number) => {
-    await hooks.onCheckpoint(epoch, model.snapshot());
+    await hooks.onCheckpoint(
+      epoch,
+      fast ? model.params.map((q, i) => ({ name: q.name, shape: q.shape.slice(), data: Float32Array.from(fast.weights[i]) })) : model.snapshot(),
+    );
   };
 
   try {
@@ -179,12 +199,15 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
       const measure = epoch % p.every === 0 || epoch === 1 || epoch === epochs;
       // Weights before the epoch, for the update ratios: host copies (the parameters are small; norms of them
       // take well under a millisecond in JS, versus a dozen tfjs ops and clones).
-      const before = measure ? model.params.map((q) => Float32Array.from(hostRead(tf, q.variable))) : [];
+      const before = measure ? model.params.map((_, i) => Float32Array.from(values(i))) : [];
       // Running sums (loss·n and sse as tensors, read once at the end of the epoch; correct counts and grad
       // norms as numbers).
       let lossSum: tfc.Tensor = tf.scalar(0);
       let correctSum = 0;
       let sseSum: tfc.Tensor = tf.scalar(0);
+      // The fast path's sums, as numbers.
+      let fastLoss = 0;
+      let fastSse = 0;
       const gradNormSum = new Float64Array(names.length);
       let lr = config.optimizer.lr;
 
@@ -196,6 +219,21 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
       for (let b = 0; b < stepsPerEpoch; b++) {
         const step = (epoch - 1) * stepsPerEpoch + b;
         lr = learningRate(config.optimizer.lr, config.optimizer.schedule, step, totalSteps, stepsPerEpoch);
+        if (fast) {
+          const idx = order ? order.subarray(b * batchSize, Math.min(data.train.n, (b + 1) * batchSize)) : null;
+          const s = fast.step(idx, lr, measure);
+          const n = idx ? idx.length : data.train.n;
+          fastLoss += s.loss * n;
+          fastSse += s.sse;
+          correctSum += s.correct;
+          if (measure) for (let i = 0; i < names.length; i++) gradNormSum[i] += s.gradNorms[i];
+          if (!full && Date.now() - lastYield > 50) {
+            await yieldToEventLoop();
+            lastYield = Date.now();
+            if (hooks.shouldStop()) break;
+          }
+          continue;
+        }
         let batch: ModelInput = trainIn;
         let yb = yTrain;
         let lb = labelsTrain;
@@ -257,16 +295,20 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
 
       if (measure) {
         await pending; // the previous measured epoch's record is out (and its errors thrown here)
-        const packed = tf.tidy(() => tf.stack([tf.div(lossSum, data.train.n), sseSum]));
-        const [trainLoss, trainSse] = packed.dataSync();
-        packed.dispose();
+        let trainLoss = fastLoss / data.train.n;
+        let trainSse = fastSse;
+        if (!fast) {
+          const packed = tf.tidy(() => tf.stack([tf.div(lossSum, data.train.n), sseSum]));
+          [trainLoss, trainSse] = packed.dataSync();
+          packed.dispose();
+        }
         const trainCorrect = correctSum;
-        const test = evaluator.evaluate(epoch, () => model.params.map((q) => Float32Array.from(hostRead(tf, q.variable))));
+        const test = evaluator.evaluate(epoch, () => model.params.map((_, i) => Float32Array.from(values(i))));
         const gradNorms: Record<string, number> = {};
         const weightNorms: Record<string, number> = {};
         const updateRatios: Record<string, number> = {};
         model.params.forEach((q, i) => {
-          const w = hostRead(tf, q.variable);
+          const w = values(i);
           const b = before[i];
           let dSq = 0;
           for (let j = 0; j < w.length; j++) dSq += (w[j] - b[j]) ** 2;
@@ -300,17 +342,17 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
 
       const last = epoch === epochs;
       if (p.activationsEvery > 0 && (epoch % p.activationsEvery === 0 || last || epoch === 1) && config.model.hidden.length > 0) {
-        const layers = activationProbe(tf, model, trainIn, testIn, data);
+        const layers = fast ? activationStats(model, fast.hidden(0), fast.hidden(1), data) : activationProbe(tf, model, trainIn, testIn, data);
         later(() => emit({ type: 'activations', epoch, layers }));
       }
       if (p.spectrumEvery > 0 && (epoch % p.spectrumEvery === 0 || last || epoch === 1)) {
-        const matrices = model.params
-          .filter((q) => q.shape.length === 2)
-          .map((q) => matrixSpectrum(q.name, q.variable.dataSync(), q.shape[0], q.shape[1], p.histogramBins));
+        const matrices = model.params.flatMap((q, i) =>
+          q.shape.length === 2 ? [matrixSpectrum(q.name, fast ? fast.weights[i] : q.variable.dataSync(), q.shape[0], q.shape[1], p.histogramBins)] : [],
+        );
         later(() => emit({ type: 'spectrum', epoch, matrices }));
       }
       if (p.benfordEvery > 0 && (epoch % p.benfordEvery === 0 || last || epoch === 1)) {
-        const tensors = model.params.map((q) => benford(q.name, q.variable.dataSync()));
+        const tensors = model.params.map((q, i) => benford(q.name, fast ? fast.weights[i] : q.variable.dataSync()));
         later(() => emit({ type: 'benford', epoch, tensors }));
       }
       done = epoch;
@@ -326,9 +368,10 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
     }
     await pending;
     if (status === 'stopped' && done > 0 && config.checkpoints.atEnd) await checkpoint(done);
-    return { status, epochsCompleted: done, summary: tracker.summary(done, Date.now() - started, fitLossCurve), evaluation: evaluator.mode };
+    return { status, epochsCompleted: done, summary: tracker.summary(done, Date.now() - started, fitLossCurve), evaluation: evaluator.mode, engine: fast ? 'native' : 'tfjs' };
   } finally {
     await evaluator.dispose();
+    fast?.dispose();
     trainSplit.dispose();
     testSplit.dispose();
     opt.dispose();
@@ -346,8 +389,11 @@ export function activationProbe(tf: TF, model: Mlp, trainIn: ModelInput, testIn:
     tf.dispose(hidden);
     return values;
   };
-  const tr = per(trainIn);
-  const te = per(testIn);
+  return activationStats(model, per(trainIn), per(testIn), data);
+}
+
+/** Per-layer stats of the hidden activations of the train and test rows (one array per hidden layer each). */
+export function activationStats(model: Mlp, tr: Float32Array[], te: Float32Array[], data: Dataset) {
   return tr.map((a, layer) => {
     const units = model.widths[layer + 1];
     const all = new Float32Array(a.length + te[layer].length);

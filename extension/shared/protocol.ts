@@ -238,11 +238,14 @@ export interface StartRunRequest {
   backend: BackendChoice;
 }
 
-/** The TensorFlow.js backends a run can use, and the choices a user has (`auto` picks the fastest that loads). */
+/**
+ * The TensorFlow.js backends a run can use, and the choices a user has (`auto` picks the fastest that loads: the
+ * native fast path when it is built, else a tfjs backend; `native` forces the fast path).
+ */
 export const BACKEND_NAMES = ['tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKEND_NAMES];
-export type BackendChoice = 'auto' | BackendName;
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'native', ...BACKEND_NAMES];
+export type BackendChoice = 'auto' | 'native' | BackendName;
 export const isBackendName = (x: unknown): x is BackendName => (BACKEND_NAMES as readonly unknown[]).includes(x);
 export const isBackendChoice = (x: unknown): x is BackendChoice => (BACKEND_CHOICES as readonly unknown[]).includes(x);
 

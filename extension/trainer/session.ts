@@ -5,7 +5,7 @@
  * process (extension/trainer/main.ts), so both write exactly the same directories.
  */
 import type { CheckpointRecord, MetricsRecord, RunJson, StartRunRequest, TrainerToHost } from '../shared/protocol';
-import { loadBackend, type LoadedBackend } from '../engine/backend';
+import { backendLabel, loadBackend, type LoadedBackend } from '../engine/backend';
 import { train } from '../engine/train';
 import { SummaryTracker } from '../shared/summary';
 import { RunWriter } from '../engine/runs';
@@ -62,7 +62,7 @@ export async function runSession(
       runName: req.runName,
       sweepValues: req.sweepValues,
       config: req.config,
-      backend: loaded ? loaded.backend : `${req.backend} (unavailable)`,
+      backend: loaded ? backendLabel(loaded) : `${req.backend} (unavailable)`,
       versions: versionsOf(loaded),
       totalEpochs: req.config.training.epochs,
     });
@@ -87,7 +87,7 @@ export async function runSession(
   };
 
   if (!loaded) return fail(backendError ?? 'the backend could not load');
-  emit({ type: 'log', level: 'info', message: `backend ${loaded.backend}: ${loaded.detail}` });
+  emit({ type: 'log', level: 'info', message: `backend ${backendLabel(loaded)}: ${loaded.detail}` });
 
   try {
     const result = await train(loaded.tf, req.config, {
@@ -99,7 +99,7 @@ export async function runSession(
       },
       shouldStop: () => control.stopRequested,
       summary: tracker,
-    });
+    }, { native: loaded.native });
     const stopped = result.status === 'stopped';
     const run = writer.finish(stopped ? 'stopped' : 'completed', stopped ? STOPPED_BY_USER : null, result.summary, result.epochsCompleted);
     emit({ type: 'done', run });

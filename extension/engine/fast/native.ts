@@ -1,0 +1,94 @@
+/**
+ * Loads the native fast path (native/mlp.cc, built at install by scripts/build-native.mjs into
+ * native/build/td_native.node). Absent, unloadable or disabled (TRAINING_DYNAMICS_NATIVE=off), the engine trains
+ * on the tfjs path and says why.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** The addon's exports (see native/mlp.cc for each function's contract). */
+export interface NativeAddon {
+  simd: string;
+  create(desc: NativeModelDesc, params: NativeParam[]): NativeHandle;
+  setSplit(h: NativeHandle, slot: 0 | 1, split: NativeSplit): void;
+  step(h: NativeHandle, rows: Int32Array | null, lr: number, measure: boolean): Float64Array;
+  evaluate(h: NativeHandle, slot: 0 | 1): Float64Array;
+  hidden(h: NativeHandle, slot: 0 | 1): Float32Array[];
+  release(h: NativeHandle): void;
+}
+
+declare const handleBrand: unique symbol;
+export type NativeHandle = { readonly [handleBrand]: true };
+
+export interface NativeModelDesc {
+  /** 0 dense input, 1 one-hot gather-sum, 2 embedding concat. */
+  first: 0 | 1 | 2;
+  /** 0 relu, 1 tanh, 2 quadratic, 3 gelu. */
+  activation: 0 | 1 | 2 | 3;
+  /** 0 cross-entropy, 1 mse. */
+  loss: 0 | 1;
+  /** 0 sgd, 1 momentum, 2 adam, 3 adamw. */
+  optimizer: 0 | 1 | 2 | 3;
+  weightDecay: number;
+  momentum: number;
+  nesterov: boolean;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  bias: boolean;
+  embeddingRows: number;
+  embeddingDim: number;
+  widths: number[];
+}
+
+export interface NativeParam {
+  w: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  trainable: boolean;
+}
+
+export interface NativeSplit {
+  n: number;
+  x: Float32Array | null;
+  ia: Int32Array | null;
+  ib: Int32Array | null;
+  labels: Int32Array | null;
+  y: Float32Array | null;
+}
+
+export const NATIVE_ENV = 'TRAINING_DYNAMICS_NATIVE';
+export const ADDON_FILE = path.join('native', 'build', 'td_native.node');
+
+/** The addon file: searched upward from here (dist/ in the bundle, extension/engine/fast/ from source). */
+function addonPath(): string | null {
+  let dir = __dirname;
+  for (let i = 0; i < 5; i++) {
+    const p = path.join(dir, ADDON_FILE);
+    if (fs.existsSync(p)) return p;
+    dir = path.dirname(dir);
+  }
+  return null;
+}
+
+let cached: { addon: NativeAddon; detail: string } | string | undefined;
+
+/** The addon and a one-line description, or the reason it is not available. */
+export function loadNative(): { addon: NativeAddon; detail: string } | string {
+  if (process.env[NATIVE_ENV] === 'off' || process.env[NATIVE_ENV] === '0') return `disabled by ${NATIVE_ENV}=${process.env[NATIVE_ENV]}`;
+  if (cached !== undefined) return cached;
+  const file = addonPath();
+  if (!file) {
+    cached = `not built (no ${ADDON_FILE}; npm install builds it with g++, see README "Speed")`;
+    return cached;
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const addon = require(file) as NativeAddon;
+    if (typeof addon.create !== 'function' || typeof addon.step !== 'function') throw new Error('unexpected exports');
+    cached = { addon, detail: `fused C++ MLP kernels (${addon.simd}, one thread)` };
+  } catch (err) {
+    cached = `could not load ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+  }
+  return cached;
+}
