@@ -48,7 +48,7 @@ const cases: [string, string[], RegExp][] = [
   ['--config with --all', ['run', file, '--config', 'tiny', '--all'], /--config and --all cannot be used together/],
   ['--epochs 0', ['run', file, '--epochs', '0'], /--epochs must be a positive integer \(got '0'\)/],
   ['--epochs 1.5', ['run', file, '--epochs', '1.5'], /--epochs must be a positive integer/],
-  ['--backend gpu', ['run', file, '--backend', 'gpu'], /--backend must be one of auto, tensorflow, wasm, cpu \(got 'gpu'\)/],
+  ['--backend gpu', ['run', file, '--backend', 'gpu'], /--backend must be one of auto, native, tensorflow, wasm, cpu \(got 'gpu'\)/],
   ['missing file', ['run', path.join(dir, 'nope.experiment.json')], /cannot read .*nope\.experiment\.json: no such file/],
   ['several configs, none chosen', ['run', file], /has 2 configs; choose one with --config NAME .*configs: tiny, long/],
   ['unknown config', ['run', file, '--config', 'tiyn'], /no config named 'tiyn' .*configs: tiny, long/],
