@@ -39,6 +39,7 @@ const CASES: [string, TrainingConfig][] = [
   ['embedding, tanh, nesterov momentum, mini-batches', config({ ...modular, input: 'embedding', embeddingDim: 5 }, { activation: 'tanh', hidden: [12] }, { name: 'momentum', momentum: 0.9, nesterov: true, lr: 0.05 }, { batchSize: 20 })],
   ['one-hot, quadratic, sgd, layer 0 frozen, two hidden layers', config({ ...modular, op: 'mul' }, { activation: 'quadratic', hidden: [16, 8], freeze: [0] }, { name: 'sgd', lr: 0.05, weightDecay: 0.001 })],
   ['one-hot, relu, momentum, last layer frozen, cosine schedule with warmup', config(modular, { hidden: [10, 10], freeze: [2] }, { name: 'momentum', momentum: 0.8, lr: 0.05, schedule: { type: 'cosine', warmupEpochs: 2, minLrFraction: 0.1 } })],
+  ['one-hot, relu, biases off, layer 0 frozen, adam, mini-batches', config(modular, { bias: false, hidden: [14, 10], freeze: [0] }, { name: 'adam' }, { batchSize: 30 })],
   ['one-hot, no hidden layer (linear), adamw', config(modular, { hidden: [] }, { name: 'adamw', weightDecay: 0.1 })],
   ['polynomial regression, tanh, adamw, mini-batches (dense input, mse)', config({ kind: 'polynomial', nTrain: 60, nTest: 40 }, { activation: 'tanh', hidden: [12, 12] }, { name: 'adamw', weightDecay: 0.01 }, { batchSize: 25 })],
   ['sine regression, gelu, sgd, biases off', config({ kind: 'sine', nTrain: 50, nTest: 30 }, { activation: 'gelu', bias: false }, { name: 'sgd', lr: 0.05 })],
