@@ -87,8 +87,8 @@ export class ChartControls {
     private readonly fontFamily: () => string,
   ) {}
 
-  /** The panel-wide controls: smoothing, reset zoom, export scale and background. */
-  toolbar(): HTMLElement {
+  /** The panel-wide controls: smoothing and reset zoom (for epoch charts), export scale and background. */
+  toolbar(parts: { smoothing?: boolean; zoom?: boolean } = {}): HTMLElement {
     const bar = document.createElement('div');
     bar.className = 'chart-toolbar';
     const smooth = document.createElement('label');
@@ -122,7 +122,9 @@ export class ChartControls {
       this.persist();
     });
     bg.setOptions([{ value: 'white', label: 'on white' }, { value: 'transparent', label: 'transparent' }], this.settings.exportBackground);
-    bar.append(smooth, reset, scale.el, bg.el);
+    if (parts.smoothing !== false) bar.append(smooth);
+    if (parts.zoom !== false) bar.append(reset);
+    bar.append(scale.el, bg.el);
     this.resetButton = reset;
     this.syncToolbar();
     return bar;
