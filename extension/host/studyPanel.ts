@@ -51,6 +51,8 @@ export class StudyPanelManager implements vscode.Disposable {
   private timer: NodeJS.Timeout | undefined;
   private generation = 0;
   private drawn: StudyDrawnState | null = null;
+  /** Run snapshots are being read (the index's change events do not start another read meanwhile). */
+  private loading = false;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -72,8 +74,10 @@ export class StudyPanelManager implements vscode.Disposable {
         else this.inputs.set(e.runDir, { runDir: e.runDir, run: e.run, records: [] });
         this.rebuildSoon();
       }),
+      // runs that appear on disk (the CLI, another window) join the study
       index.onDidChange(() => {
-        if (this.panel && this.parsed && this.index.all.some((r) => r.run.experiment === this.parsed!.name && !this.inputs.has(r.runDir))) void this.reload();
+        if (this.loading || !this.panel || !this.parsed) return;
+        if (this.index.all.some((r) => r.run.experiment === this.parsed!.name && !this.inputs.has(r.runDir))) void this.reload();
       }) as vscode.Disposable,
       vscode.window.registerWebviewPanelSerializer(STUDY_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
@@ -175,7 +179,9 @@ export class StudyPanelManager implements vscode.Disposable {
       this.postMessage(`${path.basename(file)} has no experiment "name": its runs cannot be found.`);
       return;
     }
-    const entries = (await this.index.refresh()).filter((e) => e.run.experiment === parsed.name);
+    // the index as it stands (refreshing it here would fire its change event, which reloads)
+    const entries = this.index.all.filter((e) => e.run.experiment === parsed.name);
+    this.loading = true;
     const read = await Promise.all(
       entries.map(async (e) => {
         try {
@@ -185,7 +191,7 @@ export class StudyPanelManager implements vscode.Disposable {
           return null; // removed or half-written between listing and reading
         }
       }),
-    );
+    ).finally(() => (this.loading = false));
     if (gen !== this.generation || this.panel !== panel) return;
     this.inputs.clear();
     for (const r of read) if (r) this.inputs.set(r.runDir, r);
