@@ -21,6 +21,7 @@ const targets = [
   { entry: 'extension/engine/evalWorker.ts', out: 'dist/evalWorker.js', platform: 'node' },
   { entry: 'webview/dynamics/main.ts', out: 'dist/webview/dynamics.js', platform: 'browser' },
   { entry: 'webview/checkpoint/main.ts', out: 'dist/webview/checkpoint.js', platform: 'browser' },
+  { entry: 'webview/study/main.ts', out: 'dist/webview/study.js', platform: 'browser' },
 ];
 
 function copyWasm() {

@@ -3,12 +3,17 @@
  * without reaching into the UI. Pure of `vscode`.
  */
 import type { RunJson, RunStatus } from '../shared/protocol';
+import type { StudyDrawnState } from '../shared/studyProtocol';
 import type { RunManager } from './runManager';
 import type { RunsIndex } from './runsIndex';
 import { withLiveRuns } from './runsModel';
 
 export interface PanelStateSource {
   getState(): { runDirs: string[]; charts: Record<string, number> } | undefined;
+}
+
+export interface StudyStateSource {
+  getState(): { file: string | null; experiment: string | null; runs: number; drawn: StudyDrawnState | null } | undefined;
 }
 
 export interface TrainingDynamicsApi {
@@ -22,11 +27,13 @@ export interface TrainingDynamicsApi {
   waitForRun(runDir: string, statuses?: RunStatus[], timeoutMs?: number): Promise<RunJson>;
   /** The Dynamics panel's runs and the number of data points each chart holds, if a panel is open. */
   panelState(): { runDirs: string[]; charts: Record<string, number> } | undefined;
+  /** The Study panel's experiment and what it draws (curve means, heatmap cells), if one is open. */
+  studyState(): ReturnType<StudyStateSource['getState']>;
 }
 
 const FINAL: RunStatus[] = ['completed', 'failed', 'stopped'];
 
-export function createApi(manager: RunManager, index: RunsIndex, panels: PanelStateSource, pollMs = 250): TrainingDynamicsApi {
+export function createApi(manager: RunManager, index: RunsIndex, panels: PanelStateSource, study: StudyStateSource, pollMs = 250): TrainingDynamicsApi {
   const current = async (runDir: string): Promise<RunJson | undefined> => {
     try {
       return (await manager.readRun(runDir)).run;
@@ -68,5 +75,6 @@ export function createApi(manager: RunManager, index: RunsIndex, panels: PanelSt
       });
     },
     panelState: () => panels.getState(),
+    studyState: () => study.getState(),
   };
 }

@@ -26,7 +26,8 @@ export class ExperimentCodeLensProvider implements vscode.CodeLensProvider, vsco
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
     const parsed = this.experiments.parse(doc);
     const hasRuns = (configName: string) => this.runs.all.some((e) => e.run.experiment === parsed.name && e.run.configName === configName);
-    return lensesFor(parsed, hasRuns).map((l) => {
+    const studyRuns = this.runs.all.filter((e) => e.run.experiment === parsed.name).length;
+    return lensesFor(parsed, hasRuns, studyRuns).map((l) => {
       const pos = doc.positionAt(l.offset);
       const range = new vscode.Range(pos, pos);
       switch (l.kind) {
@@ -34,6 +35,8 @@ export class ExperimentCodeLensProvider implements vscode.CodeLensProvider, vsco
           return new vscode.CodeLens(range, { title: l.title, command: 'trainingDynamics.trainConfig', arguments: [doc.uri, l.configName], tooltip: `Train "${l.configName}" in a background process` });
         case 'sweep':
           return new vscode.CodeLens(range, { title: l.title, command: 'trainingDynamics.runSweep', arguments: [doc.uri], tooltip: `Train every point of the sweep (${l.runCount} runs, queued)` });
+        case 'study':
+          return new vscode.CodeLens(range, { title: l.title, command: 'trainingDynamics.showStudy', arguments: [doc.uri], tooltip: `The study of this experiment's ${l.runCount} runs: a metric over the swept axes, seeds averaged` });
         case 'show':
           return new vscode.CodeLens(range, { title: l.title, command: 'trainingDynamics.showDynamics', arguments: [doc.uri, l.configName], tooltip: `Open the latest run of "${l.configName}"` });
       }

@@ -10,10 +10,11 @@ import * as vscode from 'vscode';
 import { scriptedPage } from './webviewPage';
 import { RecordBatcher, recordsNotIn, type BatchMessage } from './recordBatcher';
 import { metricsCsv } from '../engine/export/csv';
-import { isWebviewToHost, type HostToWebview, type RunSnapshot, type WebviewToHost } from '../shared/protocol';
+import { isWebviewToHost, type ExportFormat, type HostToWebview, type RunSnapshot, type WebviewToHost } from '../shared/protocol';
 import type { RunSource } from './runSource';
 import { errorText } from '../shared/errors';
 import { folderRunName, panelTitle } from '../shared/runLabels';
+import { confirmSaved, exportBytes, safeFileName, saveExport } from './exportFile';
 
 export const DYNAMICS_VIEW_TYPE = 'trainingDynamics.dynamics';
 
@@ -229,8 +230,8 @@ export class DynamicsPanelManager implements vscode.Disposable {
         case 'exportCsv':
           await this.exportCsv(msg.runDir);
           return;
-        case 'savePng':
-          await this.savePng(msg.chart, msg.dataUrl);
+        case 'saveExport':
+          await this.saveExport(msg.chart, msg.format, msg.data);
           return;
         case 'openCheckpoint':
           if (!this.runDirs.includes(msg.runDir)) return;
@@ -249,28 +250,19 @@ export class DynamicsPanelManager implements vscode.Disposable {
     if (!this.runDirs.includes(runDir)) return;
     const snap = await this.source.readRun(runDir);
     const target = await vscode.window.showSaveDialog({
-      defaultUri: vscode.Uri.file(path.join(runDir, `${safeName(snap.run.runName)}-metrics.csv`)),
+      defaultUri: vscode.Uri.file(path.join(runDir, `${safeFileName(snap.run.runName)}-metrics.csv`)),
       filters: { CSV: ['csv'] },
       saveLabel: 'Export CSV',
     });
     if (!target) return;
     await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(metricsCsv(snap.records)));
-    void vscode.window.showInformationMessage(`Metrics written to ${vscode.workspace.asRelativePath(target)}.`);
+    void confirmSaved(target, 'Metrics');
   }
 
-  private async savePng(chart: string, dataUrl: string): Promise<void> {
-    const base64 = dataUrl.slice('data:image/png;base64,'.length);
-    const bytes = Buffer.from(base64, 'base64');
-    if (bytes.length < 8 || bytes.readUInt32BE(0) !== 0x89504e47) throw new Error('the chart image is not a PNG');
-    const dir = this.runDirs[0] ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const name = `${safeName(chart)}.png`;
-    const target = await vscode.window.showSaveDialog({
-      defaultUri: dir ? vscode.Uri.file(path.join(dir, name)) : undefined,
-      filters: { PNG: ['png'] },
-      saveLabel: 'Save PNG',
-    });
-    if (!target) return;
-    await vscode.workspace.fs.writeFile(target, bytes);
+  private async saveExport(chart: string, format: ExportFormat, data: string): Promise<void> {
+    const bytes = exportBytes(format, data);
+    const run = this.runDirs.length === 1 ? path.basename(this.runDirs[0]) : `compare-${this.runDirs.length}`;
+    await saveExport({ dir: this.runDirs[0], baseName: `${run}-${chart}`, format, bytes, what: `Chart "${chart}" (${format.toUpperCase()})` });
   }
 
   private reportError(what: string, err: unknown): void {
@@ -286,10 +278,6 @@ export class DynamicsPanelManager implements vscode.Disposable {
       styleNonce: true,
     });
   }
-}
-
-function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || 'chart';
 }
 
 function errorMessage(err: unknown): string {

@@ -15,14 +15,15 @@ export function configAtOffset(parsed: ParsedExperiment, offset: number): Config
 export type LensSpec =
   | { kind: 'train'; offset: number; configName: string; title: string; valid: boolean }
   | { kind: 'sweep'; offset: number; title: string; runCount: number; valid: boolean }
-  | { kind: 'show'; offset: number; configName: string; title: string };
+  | { kind: 'show'; offset: number; configName: string; title: string }
+  | { kind: 'study'; offset: number; title: string; runCount: number };
 
 /**
  * Lenses, in document order: "▶ Train this config" over every config (valid or not: running an invalid one
  * names its problems), "Show dynamics" next to it where runs of that config exist, and "▶ Run sweep (N runs)"
  * over the sweep.
  */
-export function lensesFor(parsed: ParsedExperiment, hasRuns: (configName: string) => boolean): LensSpec[] {
+export function lensesFor(parsed: ParsedExperiment, hasRuns: (configName: string) => boolean, studyRuns = 0): LensSpec[] {
   const out: LensSpec[] = [];
   for (const c of parsed.configs) {
     const offset = c.nameOffset >= 0 ? c.nameOffset : c.offset;
@@ -38,6 +39,8 @@ export function lensesFor(parsed: ParsedExperiment, hasRuns: (configName: string
       title: parsed.sweep.valid ? `▶ Run sweep (${n} run${n === 1 ? '' : 's'})` : '▶ Run sweep (has errors)',
       valid: parsed.sweep.valid,
     });
+    // "Study (N runs)" once the experiment has runs: the sweep's answer, filling in as runs report
+    if (studyRuns > 0) out.push({ kind: 'study', offset: parsed.sweep.offset, runCount: studyRuns, title: `Study (${studyRuns} run${studyRuns === 1 ? '' : 's'})` });
   }
   return out.sort((a, b) => a.offset - b.offset);
 }

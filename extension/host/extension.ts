@@ -10,6 +10,7 @@ import { registerCommands } from './commands';
 import { registerDiagnostics } from './diagnostics';
 import { registerExperimentEditing } from './experimentEditing';
 import { DynamicsPanelManager } from './dynamicsPanel';
+import { registerShowStudy, StudyPanelManager } from './studyPanel';
 import { listRuns, markInterrupted, readRun } from '../engine/runs';
 import { EXPERIMENT_SELECTOR, Experiments } from './experiments';
 import { registerFollowCursor } from './followCursor';
@@ -36,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
   const index = new RunsIndex({ roots: settings.allRunsRoots, listRuns, isOurs: (d) => runManager.isActive(d), markInterrupted, log });
   const experiments = new Experiments();
   const panels = new DynamicsPanelManager(context, runManager);
+  const study = new StudyPanelManager(context, runManager, index, panels);
   const launcher = new Launcher(runManager, experiments, panels, output);
   const tree = new RunsTreeProvider(index, runManager);
   const codeLens = new ExperimentCodeLensProvider(experiments, index);
@@ -49,6 +51,8 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
     launcher,
     tree,
     codeLens,
+    study,
+    registerShowStudy(study, experiments),
     new RunUi(runManager, output),
     vscode.window.createTreeView('trainingDynamics.runs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true }),
     vscode.languages.registerCodeLensProvider(EXPERIMENT_SELECTOR, codeLens),
@@ -74,7 +78,7 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
   const recheck = setTimeout(() => void index.refresh(), 35_000);
   context.subscriptions.push({ dispose: () => clearTimeout(recheck) });
 
-  return createApi(runManager, index, panels);
+  return createApi(runManager, index, panels, study);
 }
 
 export async function deactivate(): Promise<void> {

@@ -326,12 +326,16 @@ export interface ExportCsvMessage {
   type: 'exportCsv';
   runDir: string;
 }
-export interface SavePngMessage {
-  type: 'savePng';
+export type ExportFormat = 'png' | 'svg' | 'csv';
+export const EXPORT_FORMATS: readonly ExportFormat[] = ['png', 'svg', 'csv'];
+/** A chart export to save (the host asks where, writes it and offers Open / Reveal). */
+export interface SaveExportMessage {
+  type: 'saveExport';
   /** Chart name, used for the suggested file name. */
   chart: string;
-  /** data:image/png;base64,... */
-  dataUrl: string;
+  format: ExportFormat;
+  /** png: data:image/png;base64,…; svg: the document; csv: the text. */
+  data: string;
 }
 export interface OpenCheckpointMessage {
   type: 'openCheckpoint';
@@ -351,7 +355,7 @@ export interface WebviewStateMessage {
 export type WebviewToHost =
   | WebviewReadyMessage
   | ExportCsvMessage
-  | SavePngMessage
+  | SaveExportMessage
   | OpenCheckpointMessage
   | StopRunMessage
   | WebviewStateMessage;
@@ -447,12 +451,27 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
     case 'exportCsv':
     case 'stopRun':
       return isStr(x.runDir);
-    case 'savePng':
-      return isStr(x.chart) && isStr(x.dataUrl) && x.dataUrl.startsWith('data:image/png;base64,');
+    case 'saveExport':
+      return isSaveExport(x);
     case 'openCheckpoint':
       return isStr(x.runDir) && isNumOrNull(x.epoch);
     case 'state':
       return isNumMap(x.charts);
+    default:
+      return false;
+  }
+}
+
+/** The data of a chart export matches its format (a PNG data URL, an SVG document, CSV text). */
+export function isSaveExport(x: unknown): x is SaveExportMessage {
+  if (!isObj(x) || x.type !== 'saveExport' || !isStr(x.chart) || !isStr(x.data) || !isStr(x.format)) return false;
+  switch (x.format) {
+    case 'png':
+      return x.data.startsWith('data:image/png;base64,');
+    case 'svg':
+      return x.data.startsWith('<svg');
+    case 'csv':
+      return true;
     default:
       return false;
   }

@@ -11,6 +11,7 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { parse as parseJsonc } from 'jsonc-parser';
 import type { MetricsRecord, RunJson } from '../../extension/shared/protocol';
+import type { StudyDrawnState } from '../../extension/shared/studyProtocol';
 import { test, until } from './harness';
 
 const EXTENSION_ID = 'training-dynamics.training-dynamics';
@@ -23,6 +24,7 @@ interface Api {
   lastStartedRunDir(): string | undefined;
   waitForRun(runDir: string, statuses?: RunJson['status'][], timeoutMs?: number): Promise<RunJson>;
   panelState(): { runDirs: string[]; charts: Record<string, number> } | undefined;
+  studyState(): { file: string | null; experiment: string | null; runs: number; drawn: StudyDrawnState | null } | undefined;
 }
 
 const state: { api?: Api; tinyRunDir?: string } = {};
@@ -309,4 +311,78 @@ test('killing the trainer process by hand marks the run failed and keeps its met
   assert.ok(run.reason && run.reason.length > 0, 'a failed run should say why');
   assert.equal(readRunJson(runDir).status, 'failed');
   assert.ok(readRecords(runDir).filter((r) => r.type === 'epoch').length >= 3, 'the metrics written before the kill were lost');
+});
+
+/** A small sweep for the Study panel: 2 widths × 2 weight decays × 2 seeds of a few-second task. */
+const MINI_STUDY = {
+  name: 'mini-study',
+  defaults: {
+    task: { kind: 'modular', op: 'add', p: 11, trainFraction: 0.6 },
+    model: { hidden: [16] },
+    optimizer: { name: 'adamw', lr: 1e-2, weightDecay: 0.5 },
+    training: { epochs: 40 },
+    probes: { activationsEvery: 0, spectrumEvery: 0, benfordEvery: 0 },
+    checkpoints: { every: 0, atEnd: false },
+  },
+  configs: [{ name: 'm' }],
+  sweep: { grid: { 'model.hidden': [[8], [32]], 'optimizer.weightDecay': [0, 1], 'training.seed': [1, 2] } },
+  study: { metric: 'finalTrainLoss', by: ['model.hidden', 'optimizer.weightDecay'] },
+};
+
+const lastTrainLoss = (runDir: string) => {
+  const epochs = readRecords(runDir).filter((r): r is Extract<MetricsRecord, { type: 'epoch' }> => r.type === 'epoch');
+  return epochs[epochs.length - 1].trainLoss;
+};
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const close = (a: number | null | undefined, b: number, what: string) => assert.ok(typeof a === 'number' && Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${what}: drawn ${a}, expected ${b}`);
+
+test('the Study panel opens from its CodeLens and draws the sweep: curve means and heatmap cells match the runs', 240_000, async () => {
+  const file = path.join(workspaceRoot(), 'samples', 'mini-study.experiment.json');
+  fs.writeFileSync(file, JSON.stringify(MINI_STUDY, null, 2));
+  const uri = vscode.Uri.file(file);
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+  const settings = vscode.workspace.getConfiguration('trainingDynamics');
+  await settings.update('maxConcurrentRuns', 2, vscode.ConfigurationTarget.Workspace);
+  let dirs: string[];
+  try {
+    dirs = (await vscode.commands.executeCommand<string[]>('trainingDynamics.runSweep', uri)) ?? [];
+    assert.equal(dirs.length, 8, `the sweep started ${dirs.length} runs`);
+    for (const d of dirs) assert.equal((await api().waitForRun(d, ['completed', 'failed', 'stopped'], 180_000)).status, 'completed');
+  } finally {
+    await settings.update('maxConcurrentRuns', undefined, vscode.ConfigurationTarget.Workspace);
+  }
+  await api().listRuns();
+  const lens = await until('a "Study (8 runs)" CodeLens above the sweep', 30_000, async () => {
+    const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri)) ?? [];
+    return lenses.find((l) => l.command?.title === 'Study (8 runs)');
+  });
+  await vscode.commands.executeCommand(lens.command!.command, ...(lens.command!.arguments ?? []));
+  const drawn = await until('the Study panel to draw the curve and the heatmap', 60_000, () => {
+    const s = api().studyState();
+    if (s?.drawn && s.drawn.curve.length > 0 && s.drawn.heatmap) return s.drawn;
+    throw new Error(`study state ${JSON.stringify(s)}`);
+  });
+  assert.equal(api().studyState()?.experiment, 'mini-study');
+  assert.equal(drawn.metric, 'finalTrainLoss', 'the study block sets the metric');
+  // Independently: group the runs' last train loss by width (seeds and weight decays pooled) and by cell.
+  const runs = dirs!.map((d) => ({ d, run: readRunJson(d), loss: lastTrainLoss(d) }));
+  const hidden = (r: RunJson) => JSON.stringify(r.config.model.hidden);
+  const wd = (r: RunJson) => r.config.optimizer.weightDecay;
+  const curve = drawn.curve[0];
+  assert.deepEqual(curve.points.map((p) => p.x), ['8', '32']);
+  for (const p of curve.points) {
+    const members = runs.filter((r) => hidden(r.run) === `[${p.x}]`);
+    assert.equal(p.runs, 4, `point ${p.x} pools ${p.runs} runs`);
+    close(p.mean, mean(members.map((m) => m.loss)), `curve mean at width ${p.x}`);
+  }
+  const heat = drawn.heatmap!;
+  assert.deepEqual(heat.xLabels, ['8', '32']);
+  assert.deepEqual(heat.yLabels, ['0', '1']);
+  heat.yLabels.forEach((y, yi) =>
+    heat.xLabels.forEach((x, xi) => {
+      const members = runs.filter((r) => hidden(r.run) === `[${x}]` && wd(r.run) === Number(y));
+      assert.equal(members.length, 2);
+      close(heat.cells[yi][xi] as number, mean(members.map((m) => m.loss)), `heatmap cell (${x}, ${y})`);
+    }),
+  );
 });

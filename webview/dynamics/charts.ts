@@ -16,6 +16,8 @@ import {
   LineElement,
   LogarithmicScale,
   PointElement,
+  ScatterController,
+  Title,
   Tooltip,
   type ChartConfiguration,
   type ChartDataset,
@@ -48,6 +50,8 @@ Chart.register(
   LinearScale,
   LogarithmicScale,
   CategoryScale,
+  ScatterController,
+  Title,
   Legend,
   Tooltip,
   Filler,
@@ -68,6 +72,8 @@ export interface DatasetSpec {
   stepped?: false | 'before' | 'after';
   type?: 'line' | 'bar';
   hidden?: boolean;
+  /** false: not smoothed by the chart controls (fitted curves). */
+  smooth?: boolean;
 }
 
 type AnyDataset = ChartDataset<'line' | 'bar', unknown[]> & { tdKey?: string };
@@ -145,7 +151,7 @@ export function lineConfig(opts: { yType: 'linear' | 'logarithmic'; yTitle: stri
           title: { display: true, text: opts.yTitle },
           min: opts.yMin,
           max: opts.yMax,
-          ticks: opts.yType === 'logarithmic' ? { callback: (v: number | string) => logTick(Number(v)) } : {},
+          ticks: {},
         },
       },
       plugins: {
@@ -155,13 +161,6 @@ export function lineConfig(opts: { yType: 'linear' | 'logarithmic'; yTitle: stri
       },
     },
   };
-}
-
-/** Compact labels for log-axis ticks (chart.js pads them all to the precision of the smallest). */
-export function logTick(x: number): string {
-  if (!(x > 0)) return '';
-  if (x >= 1e-3 && x < 1e5) return String(Number(x.toPrecision(2)));
-  return x.toExponential(0).replace('e-', 'e−');
 }
 
 /** A chart card: title, controls, PNG button, a canvas, a waiting message and an info line. */

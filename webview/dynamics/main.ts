@@ -14,7 +14,8 @@ import { RunModel, type ChartName } from '../shared/series';
 import { readTheme, watchTheme, type Theme } from '../shared/theme';
 import { RedrawThrottle } from '../shared/throttle';
 import { vscodeApi } from '../shared/vscodeApi';
-import { setChartDefaults } from './charts';
+import { Chart, setChartDefaults } from './charts';
+import { ChartControls, restoreChartSettings, type ChartSettings } from '../shared/chartControls';
 import { el } from '../shared/dom';
 import { button as toolkitButton, registerComponents } from '../shared/toolkit';
 import {
@@ -42,6 +43,7 @@ interface SavedState {
   sweepAxes: string[] | null;
   ui: UiState;
   runList?: RunListState;
+  charts?: ChartSettings;
 }
 
 const vscode = vscodeApi<SavedState>();
@@ -57,6 +59,13 @@ const ui: UiState = { ...(saved?.ui ?? {}) };
 let header: HTMLElement | null = null;
 let labels: RunLabel[] = [];
 let runListState: RunListState = restoreRunListState(saved?.runList);
+const controls = new ChartControls(
+  restoreChartSettings(saved?.charts),
+  () => persist(),
+  (chart, format, data) => vscode.postMessage({ type: 'saveExport', chart, format, data }),
+  Chart,
+  () => theme.fontFamily,
+);
 
 const ctx: ViewContext = {
   get runs() {
@@ -76,8 +85,9 @@ const ctx: ViewContext = {
     persist();
     throttle.mark(charts);
   },
-  savePng(chart, dataUrl) {
-    vscode.postMessage({ type: 'savePng', chart, dataUrl });
+  controls,
+  saveExport(chart, format, data) {
+    vscode.postMessage({ type: 'saveExport', chart, format, data });
   },
   openCheckpoint(runDir, epoch) {
     vscode.postMessage({ type: 'openCheckpoint', runDir, epoch });
@@ -93,7 +103,7 @@ const throttle = new RedrawThrottle<DirtyKey>(draw, {
 });
 
 function persist(): void {
-  vscode.setState({ runDirs: runs.map((r) => r.runDir), sweepAxes, ui, runList: runListState });
+  vscode.setState({ runDirs: runs.map((r) => r.runDir), sweepAxes, ui, runList: runListState, charts: controls.settings });
 }
 
 function draw(dirty: Set<DirtyKey>): void {
@@ -128,7 +138,7 @@ function show(snapshots: RunSnapshot[], axes: string[] | null): void {
   header = el('header', runs.length > 1 ? 'run-header compare' : 'run-header');
   headerKey = '';
   const grid = el('div', 'charts');
-  app.append(header, grid);
+  app.append(header, controls.toolbar(), grid);
   views = runs.length > 1 ? [new LossView(ctx), new AccuracyView(ctx), new GradNormView(ctx)] : [
     new LossView(ctx),
     new AccuracyView(ctx),

@@ -9,6 +9,9 @@ import { benfordExpected, histogramDensity, mpCurvePoints } from '../../extensio
 import { landscapeGrid, varyingAxes, type LandscapeGrid } from '../../extension/shared/view/landscape';
 import { compareTensors, indexAtEpoch, type ChartName, type RunModel, type Series } from '../shared/series';
 import { withAlpha, type Theme } from '../shared/theme';
+import { seriesColor } from '../../extension/shared/view/palette';
+import type { ChartControls, ControlledChart } from '../shared/chartControls';
+import type { ExportFormat } from '../shared/chartExport';
 import { applyTheme, Card, rawOptions, Chart, EpochSlider, lineConfig, syncDatasets, type DatasetSpec } from './charts';
 import { button, Dropdown } from '../shared/toolkit';
 
@@ -34,7 +37,9 @@ export interface ViewContext {
   label(i: number): string;
   /** A control changed: persist the UI state and redraw these charts. */
   changed(charts: ChartName[]): void;
-  savePng(chart: string, dataUrl: string): void;
+  /** The panel's chart controls (log axes, smoothing, shared epoch range, exports). */
+  controls: ChartControls;
+  saveExport(chart: string, format: ExportFormat, data: string): void;
   /** Open the run's checkpoint nearest to this epoch (null: let the user pick). */
   openCheckpoint(runDir: string, epoch: number | null): void;
 }
@@ -68,16 +73,18 @@ const isCompare = (ctx: ViewContext) => ctx.runs.length > 1;
 
 /** Colour of the i-th run: the theme's chart colours, then golden-angle hues beyond them. */
 export function runColor(ctx: ViewContext, i: number): string {
-  const p = ctx.theme.palette;
-  if (i < p.length) return p[i];
-  const light = ctx.theme.kind === 'light' || ctx.theme.kind === 'high-contrast-light';
-  return `hsl(${Math.round((i * 137.508) % 360)}, 65%, ${light ? 40 : 65}%)`;
+  return seriesColor(ctx.theme.palette, ctx.theme.background, i);
 }
 
 /** Above this many runs the charts drop their legends and marker labels: the run list is the colour key. */
 export const LEGEND_MAX_RUNS = 8;
 const manyRuns = (ctx: ViewContext) => ctx.runs.length > LEGEND_MAX_RUNS;
-const layerOf = (tensor: string) => Number(/layers\.(\d+)\./.exec(tensor)?.[1] ?? 0);
+
+/** Colour of a tensor in single-run charts: its position among the run's tensors (sorted by layer, kernel first). */
+function tensorColor(ctx: ViewContext, tensors: string[], tensor: string): string {
+  const i = [...tensors].sort(compareTensors).indexOf(tensor);
+  return runColor(ctx, Math.max(0, i));
+}
 
 function probeWait(ctx: ViewContext, what: string, every: number | undefined, key: string): string {
   const run = ctx.runs[0]?.run;
@@ -101,15 +108,29 @@ function epochWait(ctx: ViewContext): string {
 /** A view drawn by one chart.js chart on its card's canvas: PNG export, theme and disposal in one place. */
 abstract class ChartView extends View {
   protected readonly chart: Chart;
+  protected readonly controlled: ControlledChart;
 
-  constructor(name: ChartName, title: string, ctx: ViewContext, config: unknown) {
+  constructor(name: ChartName, title: string, ctx: ViewContext, config: unknown, axes: { epochX: boolean; logY: boolean; logX?: boolean | null }) {
     super(name, title, ctx);
     this.chart = new Chart(this.card.canvas, config as never);
     applyTheme(this.chart, ctx.theme);
+    this.controlled = ctx.controls.attach(this.chart, this.card.el.querySelector('.card-head')!, this.card.canvas.parentElement!, {
+      name,
+      title: () => this.card.el.querySelector('.card-title')?.textContent ?? title,
+      ...axes,
+      redraw: () => ctx.changed([name]),
+    });
+  }
+
+  /** Sync the datasets (through the smoothing transform), apply the axis controls and draw. */
+  protected sync(specs: DatasetSpec[]): void {
+    syncDatasets(this.chart, this.controlled.transform(specs));
+    this.controlled.markRaw();
+    this.controlled.apply();
   }
 
   exportPng(): void {
-    this.ctx.savePng(this.name, this.chart.toBase64Image('image/png', 1));
+    this.controlled.export('png');
   }
 
   retheme(): void {
@@ -117,13 +138,14 @@ abstract class ChartView extends View {
   }
 
   destroy(): void {
+    this.controlled.dispose();
     this.chart.destroy();
   }
 }
 
 abstract class LineView extends ChartView {
   constructor(name: ChartName, title: string, ctx: ViewContext, config: Parameters<typeof lineConfig>[0]) {
-    super(name, title, ctx, lineConfig(config));
+    super(name, title, ctx, lineConfig(config), { epochX: true, logY: config.yType === 'logarithmic', logX: false });
     if (isCompare(ctx)) {
       // One legend entry per run (its test curve); train curves are the dashed ones of the same colour.
       rawOptions(this.chart).plugins.legend.labels.filter = (item: { datasetIndex?: number }, data: { datasets: { tdKey?: string }[] }) =>
@@ -134,7 +156,7 @@ abstract class LineView extends ChartView {
 
   render(): number {
     const { specs, points } = this.series();
-    syncDatasets(this.chart, specs);
+    this.sync(specs);
     const annotations = this.annotations();
     rawOptions(this.chart).plugins.annotation.annotations = annotations;
     // The markers drawn (memorization, generalization, transitions), for tests and the DOM: `mem0 gen0 …`.
@@ -217,7 +239,7 @@ export class LossView extends LineView {
     const fit = !compare ? this.ctx.runs[0]?.run.summary?.bestLossFit : null;
     if (fit && this.ctx.runs[0].trainLoss.length) {
       const xs = this.ctx.runs[0].trainLoss.points(MAX_POINTS).map((p) => p.x);
-      specs.push({ key: 'fit', label: `fit: ${fit.form}`, data: lossFitPoints(fit, xs), color: this.ctx.theme.muted, dash: [2, 2], width: 1 });
+      specs.push({ key: 'fit', label: `fit: ${fit.form}`, data: lossFitPoints(fit, xs), color: this.ctx.theme.muted, dash: [2, 2], width: 1, smooth: false });
       this.card.info.textContent = `train-loss fit: ${fit.form} (${Object.entries(fit.params).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}), R² ${fit.r2.toFixed(4)}`;
     }
     const y = rawOptions(this.chart).scales.y as { title: { text: string } };
@@ -298,7 +320,8 @@ abstract class TensorView extends LineView {
     for (const t of [...this.mapOf(r).keys()].sort(compareTensors)) {
       const s = this.mapOf(r).get(t)!;
       const bias = t.endsWith('.bias');
-      const d = this.line(t, t, s, this.ctx.theme.palette[layerOf(t) % this.ctx.theme.palette.length], bias ? [3, 3] : undefined, bias ? 1 : 1.6);
+      // every tensor its own hue (a kernel and its bias differ), biases also dashed
+      const d = this.line(t, t, s, tensorColor(this.ctx, [...this.mapOf(r).keys()], t), bias ? [3, 3] : undefined, bias ? 1 : 1.6);
       if (d) specs.push(d);
       points += s.length;
     }
@@ -325,7 +348,7 @@ export class GradNormView extends TensorView {
     const labelled = new Set<string>(['levelling-off', 'peak']);
     let slot = 0;
     [...r.markers.transitions].sort((a, b) => a.epoch - b.epoch).forEach((ev, k) => {
-      const color = t.palette[ev.layer % t.palette.length];
+      const color = tensorColor(this.ctx, [...r.grad.keys()], ev.tensor);
       const line = vline(ev.epoch, color, `${ev.changeKind} L${ev.layer} @${ev.epoch}`, [], 'start', t, 0) as AnnotationOptions & { label: Record<string, unknown> };
       const show = labelled.has(ev.changeKind);
       line.label.display = show;
@@ -416,7 +439,7 @@ export class SpectrumView extends ChartView {
   private readonly slider: EpochSlider;
 
   constructor(ctx: ViewContext) {
-    super('spectrum', 'Spectrum vs Marchenko–Pastur', ctx, spectrumConfig());
+    super('spectrum', 'Spectrum vs Marchenko–Pastur', ctx, spectrumConfig(), { epochX: false, logY: false, logX: false });
     this.matrixPick = new Dropdown('Weight matrix', (v) => {
       ctx.ui.spectrumMatrix = v;
       ctx.changed(['spectrum']);
@@ -447,7 +470,7 @@ export class SpectrumView extends ChartView {
     this.checkpoint.classList.toggle('hidden', nearest === null);
     if (nearest !== null) this.checkpoint.title = `Open the checkpoint nearest to epoch ${epoch} (epoch ${nearest}) in the checkpoint viewer`;
     if (!r || epoch === null) {
-      syncDatasets(this.chart, []);
+      this.sync([]);
       this.chart.update('none');
       this.card.info.textContent = '';
       return 0;
@@ -464,7 +487,7 @@ export class SpectrumView extends ChartView {
     const hist = histogramDensity(m.histogram);
     const fit = mpCurvePoints(m.mp.sigma2Fit, m.mp.q);
     const emp = mpCurvePoints(m.mp.sigma2Empirical, m.mp.q);
-    syncDatasets(this.chart, [
+    this.sync([
       { key: 'hist', label: `eigenvalues (${m.eigenvalues.length})`, data: hist, color: t.palette[0], fill: withAlpha(t.palette[0], 0.3), stepped: 'after', width: 1 },
       { key: 'mp', label: `MP, fitted σ² = ${fmt(m.mp.sigma2Fit)}`, data: fit, color: t.palette[1], width: 2 },
       { key: 'mpEmp', label: `MP, σ² of entries = ${fmt(m.mp.sigma2Empirical)}`, data: emp, color: t.muted, dash: [4, 3], width: 1 },
@@ -475,8 +498,9 @@ export class SpectrumView extends ChartView {
     const interior = fit.filter((p) => p.x >= lo + 0.03 * (hi - lo) && p.x <= hi - 0.03 * (hi - lo)).map((p) => p.y);
     const yMax = 1.15 * Math.max(histMax, ...interior, 1e-12);
     const y = rawOptions(this.chart).scales.y as { max?: number; min?: number };
-    y.min = 0;
-    y.max = yMax;
+    // on a log y the density's own range is used (0 is not on a log axis)
+    y.min = this.controlled.logY ? undefined : 0;
+    y.max = this.controlled.logY ? undefined : yMax;
     rawOptions(this.chart).plugins.annotation.annotations = {
       lminus: vline(lo, t.red, `λ− ${fmt(lo)}`, [4, 2], 'end', t),
       lplus: vline(hi, t.red, `λ+ ${fmt(hi)}`, [4, 2], 'start', t),
@@ -530,7 +554,7 @@ export class BenfordView extends ChartView {
         scales: { x: { title: { display: true, text: 'first significant digit' } }, y: { min: 0, title: { display: true, text: 'frequency' } } },
         plugins: { legend: { labels: { boxWidth: 14, padding: 8 } }, annotation: { annotations: {} } },
       },
-    });
+    }, { epochX: false, logY: false, logX: null });
     this.tensorPick = new Dropdown('Tensor', (v) => {
       ctx.ui.benfordTensor = v;
       ctx.changed(['benford']);
@@ -548,7 +572,7 @@ export class BenfordView extends ChartView {
     const list = r?.benford ?? [];
     const epoch = this.slider.set(list.map((b) => b.epoch), this.ctx.ui.benfordEpoch ?? null);
     if (!r || epoch === null) {
-      syncDatasets(this.chart, []);
+      this.sync([]);
       this.chart.update('none');
       this.card.info.textContent = '';
       return 0;
@@ -560,7 +584,7 @@ export class BenfordView extends ChartView {
     const b = rec.tensors.find((x) => x.tensor === chosen);
     if (!b) return 0;
     const t = this.ctx.theme;
-    syncDatasets(this.chart, [
+    this.sync([
       { key: 'expected', label: 'Benford log10(1 + 1/d)', data: benfordExpected(), color: t.palette[1], type: 'line', width: 2 },
       { key: 'observed', label: `${b.tensor}, epoch ${rec.epoch}`, data: b.frequencies, color: withAlpha(t.palette[0], 0.75), type: 'bar' },
     ]);
@@ -703,7 +727,7 @@ export class LandscapeView extends View {
   }
 
   exportPng(): void {
-    this.ctx.savePng(this.name, this.card.canvas.toDataURL('image/png'));
+    this.ctx.saveExport(this.name, 'png', this.card.canvas.toDataURL('image/png'));
   }
 
   retheme(): void {

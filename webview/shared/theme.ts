@@ -1,7 +1,11 @@
 /**
  * Colours from VS Code's theme variables (`--vscode-*`), read at runtime with getComputedStyle, and re-read
- * when the body's theme class changes (vscode-light / vscode-dark / vscode-high-contrast[-light]).
+ * when the body's theme class changes (vscode-light / vscode-dark / vscode-high-contrast[-light]). Series
+ * colours are the colour-blind-safe palette of extension/shared/view/palette.ts at ≥ 3:1 against the editor
+ * background, as are the red / green / yellow accents.
  */
+import { ensureContrast, seriesPalette } from '../../extension/shared/view/palette';
+
 export interface Theme {
   kind: 'light' | 'dark' | 'high-contrast' | 'high-contrast-light';
   foreground: string;
@@ -16,18 +20,6 @@ export interface Theme {
   yellow: string;
   fontFamily: string;
 }
-
-const PALETTE_VARS: [string, string, string][] = [
-  // [variable, light fallback, dark fallback]
-  ['--vscode-charts-blue', '#1a85ff', '#3794ff'],
-  ['--vscode-charts-orange', '#d18616', '#d18616'],
-  ['--vscode-charts-green', '#388a34', '#89d185'],
-  ['--vscode-charts-purple', '#652d90', '#b180d7'],
-  ['--vscode-charts-red', '#e51400', '#f14c4c'],
-  ['--vscode-charts-yellow', '#bf8803', '#cca700'],
-  ['--vscode-terminal-ansiCyan', '#0598bc', '#29b8db'],
-  ['--vscode-terminal-ansiMagenta', '#bc05bc', '#d670d6'],
-];
 
 export function themeKind(body: HTMLElement): Theme['kind'] {
   const c = body.classList;
@@ -44,17 +36,18 @@ export function readTheme(): Theme {
   const dark = kind === 'dark' || kind === 'high-contrast';
   const v = (name: string, light: string, darkFallback: string) => style.getPropertyValue(name).trim() || (dark ? darkFallback : light);
   const foreground = v('--vscode-foreground', '#3b3b3b', '#cccccc');
+  const background = v('--vscode-editor-background', '#ffffff', '#1e1e1e');
   return {
     kind,
     foreground,
     muted: v('--vscode-descriptionForeground', '#717171', '#9d9d9d'),
-    background: v('--vscode-editor-background', '#ffffff', '#1e1e1e'),
+    background,
     grid: withAlpha(v('--vscode-editorLineNumber-foreground', '#237893', '#858585'), kind.startsWith('high') ? 0.6 : 0.25),
     border: v('--vscode-panel-border', '#e5e5e5', '#2b2b2b'),
-    palette: PALETTE_VARS.map(([name, l, d]) => v(name, l, d)),
-    red: v('--vscode-charts-red', '#e51400', '#f14c4c'),
-    green: v('--vscode-charts-green', '#388a34', '#89d185'),
-    yellow: v('--vscode-charts-yellow', '#bf8803', '#cca700'),
+    palette: seriesPalette(background),
+    red: ensureContrast(v('--vscode-charts-red', '#e51400', '#f14c4c'), background),
+    green: ensureContrast(v('--vscode-charts-green', '#388a34', '#89d185'), background),
+    yellow: ensureContrast(v('--vscode-charts-yellow', '#bf8803', '#cca700'), background),
     fontFamily: v('--vscode-font-family', 'sans-serif', 'sans-serif'),
   };
 }

@@ -7,12 +7,10 @@
  *
  * Pure: no vscode, no DOM.
  */
+import { csvCell } from '../../shared/csv';
 import type { ActivationsRecord, EpochRecord, MetricsRecord } from '../../shared/protocol';
 
-/** RFC 4180 quoting for a cell that contains a comma, quote or line break. */
-export function csvCell(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
+export { csvCell };
 
 function num(x: number | null | undefined): string {
   if (x === null || x === undefined) return '';
