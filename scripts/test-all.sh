@@ -55,6 +55,7 @@ cli_smoke() {
 }
 run cli-smoke '^[0-9]+ passed, [0-9]+ failed$' cli_smoke
 run inspect-large '^[0-9]+ passed, [0-9]+ failed$' node scripts/inspect-large.mjs
+run slurm '^[0-9]+ passed, [0-9]+ failed$' npm run -s test:slurm
 run vscode '^[0-9]+ passed, [0-9]+ failed$' npm run -s test:vscode
 run e2e '^[0-9]+ passed, [0-9]+ failed$' npm run -s test:e2e
 
