@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { BackendChoice } from '../shared/protocol';
+import { BACKEND_CHOICES, isBackendChoice } from '../shared/protocol';
 import { defaultRunsRoot, experimentDir, findWorkspaceRoot, runTimestamp, writeFileAtomicSync } from '../engine/runs';
 import { parseSbatchJobId, slurmArrayScript, type SlurmManifest } from '../engine/sweep';
 import { UsageError, selectRuns } from './main';
@@ -32,8 +32,6 @@ interface SubmitIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
 }
-
-const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -86,8 +84,7 @@ export async function submitCommand(args: string[], io: SubmitIo): Promise<numbe
   if (!v.slurm) throw new UsageError('submit: name the scheduler with --slurm (the only one supported)');
   if (parsed.positionals.length !== 1) throw new UsageError(`submit: expected one experiment FILE (got ${parsed.positionals.length})`);
   if (v.config !== undefined && v.all) throw new UsageError('submit: --config and --all cannot be used together');
-  const backend = (v.backend ?? 'auto') as BackendChoice;
-  if (!BACKENDS.includes(backend)) throw new UsageError(`submit: --backend must be one of ${BACKENDS.join(', ')} (got '${v.backend}')`);
+  if (v.backend !== undefined && !isBackendChoice(v.backend)) throw new UsageError(`submit: --backend must be one of ${BACKEND_CHOICES.join(', ')} (got '${v.backend}')`);
   const epochs = positiveInt('--epochs', v.epochs);
   const cpusPerTask = positiveInt('--cpus-per-task', v['cpus-per-task']) ?? 2;
   const maxParallel = positiveInt('--max-parallel', v['max-parallel']);
