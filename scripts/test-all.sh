@@ -54,6 +54,7 @@ cli_smoke() {
     { echo "CLI inspect failed"; return 1; }
 }
 run cli-smoke '^[0-9]+ passed, [0-9]+ failed$' cli_smoke
+run slurm '^[0-9]+ passed, [0-9]+ failed$' npm run -s test:slurm
 run vscode '^[0-9]+ passed, [0-9]+ failed$' npm run -s test:vscode
 run e2e '^[0-9]+ passed, [0-9]+ failed$' npm run -s test:e2e
 

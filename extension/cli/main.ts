@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES, isBackendChoice, type BackendChoice, type RunJson, type StartRunRequest } from '../shared/protocol';
+import type { ResolvedRun } from '../shared/configTypes';
 import { formatProblem, parseExperiment, resolveRuns } from '../engine/config';
 import { defaultRunsRoot, experimentDir, findWorkspaceRoot, type RunWriter } from '../engine/runs';
 import { loadBackend } from '../engine/backend';
@@ -59,6 +60,8 @@ export const USAGE = `training-dynamics ${version}
 Usage:
   training-dynamics run FILE [--config NAME | --all] [--sweep] [--jobs N] [--resume] [--epochs N]
                              [--out DIR] [--backend auto|native|tensorflow|wasm|cpu] [--json]
+  training-dynamics submit FILE [--config NAME | --all | --sweep] --slurm [--partition P] [--time T]
+                             [--cpus-per-task C] [--max-parallel K] [--sbatch-arg ARG]… [--dry-run]
   training-dynamics inspect FILE [--json] [--spectrum] [--tensor NAME]
   training-dynamics study FILE [--metric NAME]... [--by AXIS[,AXIS]] [--split AXIS] [--runs newest|all]
                                [--predict FEATURE,OUTCOME] [--out DIR] [--json | --csv]
@@ -72,6 +75,9 @@ run       trains configs of an experiment file (*.experiment.json). A file with 
           --jobs N: train N points at once (default: as many as keep every core busy, counting each
           run's evaluation thread; 1 = one after another). --resume: run only the points whose newest
           run is not completed (a point is its config and swept values).
+submit    submits the points to a Slurm cluster as a job array (sbatch), one task per point, runs
+          written to the runs folder (on the shared filesystem); prints the job id. --dry-run prints the
+          script. --resume submits only points not completed. See \`submit --help\`.
 inspect   summarises a .safetensors file (tensor statistics, spectra with --spectrum).
 study     the experiment's runs as one row per sweep point (seeds averaged: mean ± std of each metric);
           --by groups by those axes only, --json / --csv for scripts (see study --help).
@@ -79,8 +85,7 @@ study     the experiment's runs as one row per sweep point (seeds averaged: mean
 Exit codes: 0 done, 1 a run failed, 2 bad input, 130 interrupted (Ctrl-C; runs are marked stopped).
 `;
 
-class UsageError extends Error {}
-
+export class UsageError extends Error {}
 
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   try {
@@ -98,6 +103,10 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       return 0;
     }
     if (command === 'run') return await runCommand(rest, io);
+    if (command === 'submit') {
+      const { submitCommand } = await import('./submit');
+      return await submitCommand(rest, { stdout: io.stdout, stderr: io.stderr });
+    }
     if (command === 'inspect') {
       // Loaded on demand: `run` does not need the inspector (and vice versa).
       const { inspectCommand } = await import('./inspect');
@@ -107,7 +116,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       const { studyCommand } = await import('./study');
       return await studyCommand(rest, { stdout: io.stdout, stderr: io.stderr });
     }
-    throw new UsageError(`unknown command '${command}' (commands: run, inspect, study; see --help)`);
+    throw new UsageError(`unknown command '${command}' (commands: run, submit, inspect, study; see --help)`);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr(`training-dynamics: ${err.message}\n`);
@@ -117,7 +126,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   }
 }
 
-interface RunArgs {
+export interface RunArgs {
   file: string;
   config?: string;
   all: boolean;
@@ -175,13 +184,11 @@ export function parseRunArgs(args: string[]): RunArgs | 'help' {
   return { file: parsed.positionals[0], config: v.config, all: !!v.all, sweep: !!v.sweep, epochs, out: v.out, backend, json: !!v.json, jobs, resume: !!v.resume };
 }
 
-async function runCommand(args: string[], io: CliIo): Promise<number> {
-  const parsedArgs = parseRunArgs(args);
-  if (parsedArgs === 'help') {
-    io.stdout(USAGE);
-    return 0;
-  }
-  const a = parsedArgs;
+/**
+ * The runs a command line selects (`FILE [--config NAME | --all] [--sweep] [--epochs N]`): reads and
+ * validates the file; a bad selection or a config with errors is a UsageError naming the problems.
+ */
+export function selectRuns(a: Pick<RunArgs, 'file' | 'config' | 'all' | 'sweep' | 'epochs'>, io: Pick<CliIo, 'stderr'>): { file: string; shown: string; runs: ResolvedRun[] } {
   const file = path.resolve(a.file);
   let text: string;
   try {
@@ -216,6 +223,18 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(`${shown}: ${n || problems.length} problem${(n || problems.length) === 1 ? '' : 's'}; nothing was run`);
   }
   if (selected.length === 0) throw new UsageError(`nothing to run in ${shown} (${listing})`);
+  return { file, shown, runs: selected };
+
+}
+
+async function runCommand(args: string[], io: CliIo): Promise<number> {
+  const parsedArgs = parseRunArgs(args);
+  if (parsedArgs === 'help') {
+    io.stdout(USAGE);
+    return 0;
+  }
+  const a = parsedArgs;
+  const { file, runs: selected } = selectRuns(a, io);
 
   let backendName: string;
   try {

@@ -42,6 +42,7 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
     reg('trainingDynamics.trainConfigAtCursor', c.trainConfigAtCursor),
     reg('trainingDynamics.trainConfig', c.trainConfig),
     reg('trainingDynamics.runSweep', c.runSweep),
+    reg('trainingDynamics.resumeSweep', c.resumeSweep),
     reg('trainingDynamics.stopRun', c.stopRun),
     reg('trainingDynamics.stopAllRuns', c.stopAllRuns),
     reg('trainingDynamics.showDynamics', c.showDynamics),
@@ -109,6 +110,13 @@ class Commands {
     const file = uri instanceof vscode.Uri ? uri : await this.d.experiments.pickFile('Choose the experiment file whose sweep to run', (p) => p.parsed.sweep !== null);
     if (!file) return [];
     return this.started(await this.d.launcher.runSweep(file));
+  }
+
+  /** Runs the sweep's points whose newest run is not completed. */
+  async resumeSweep(uri?: vscode.Uri): Promise<string[]> {
+    const file = uri instanceof vscode.Uri ? uri : await this.d.experiments.pickFile('Choose the experiment file whose sweep to resume', (p) => p.parsed.sweep !== null);
+    if (!file) return [];
+    return this.started(await this.d.launcher.runSweep(file, { resume: true }));
   }
 
   private async started(runs: ActiveRun[]): Promise<string[]> {

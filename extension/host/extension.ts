@@ -17,6 +17,7 @@ import { registerFollowCursor } from './followCursor';
 import { Launcher } from './launcher';
 import { RunManager } from './runManager';
 import { RunsIndex } from './runsIndex';
+import { RunsFolderPoller } from './runsFolderPoller';
 import { RunUi } from './runUi';
 import { RunsTreeProvider } from './runsView';
 import * as settings from './settings';
@@ -67,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
     runManager.onDidFinish(refreshSoon) as vscode.Disposable,
     runManager.onDidStart(refreshSoon) as vscode.Disposable,
     watchRunsRoots(refreshSoon),
+    startPoller(new RunsFolderPoller(settings.allRunsRoots, refreshSoon)),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (settings.affectsRuns(e)) refreshSoon();
     }),
@@ -102,6 +104,12 @@ function watchRunsRoots(onChange: () => void): vscode.Disposable {
     vscode.workspace.onDidChangeWorkspaceFolders(rewatch),
     { dispose: () => watchers.splice(0).forEach((w) => w.dispose()) },
   );
+}
+
+/** Runs written where the file watcher does not see them (another machine, a folder created later) still show up. */
+function startPoller(poller: RunsFolderPoller): vscode.Disposable {
+  void poller.start();
+  return poller;
 }
 
 function debounce(fn: () => void, ms: number): (() => void) & { cancel(): void } {

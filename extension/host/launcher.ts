@@ -8,7 +8,8 @@ import * as vscode from 'vscode';
 import type { StartRunRequest } from '../shared/protocol';
 import type { DynamicsPanelManager } from './dynamicsPanel';
 import { formatProblem, resolveRuns, type ConfigProblem } from '../engine/config';
-import { experimentDir } from '../engine/runs';
+import { experimentDir, listRuns } from '../engine/runs';
+import { SweepTracker, planResume, sweepProgressText } from '../engine/sweep';
 import { applyProbeDefaults, blockingProblems, describeProblems, explicitProbeIntervals } from './experimentModel';
 import type { Experiments } from './experiments';
 import type { ActiveRun, RunManager } from './runManager';
@@ -54,7 +55,8 @@ export class Launcher implements vscode.Disposable {
     return this.enqueue(uri, text, parsed.name, resolved.runs, null);
   }
 
-  async runSweep(uri: vscode.Uri): Promise<ActiveRun[]> {
+  /** `resume`: only the points whose newest run is not completed (Resume Sweep). */
+  async runSweep(uri: vscode.Uri, opts: { resume?: boolean } = {}): Promise<ActiveRun[]> {
     if (!ensureTrusted()) return [];
     const { text, parsed } = await this.experiments.load(uri);
     if (!parsed.sweep) {
@@ -67,7 +69,19 @@ export class Launcher implements vscode.Disposable {
     const resolved = resolveRuns(text, { sweep: true });
     if (!(await this.refuseProblems(uri, 'The sweep', resolved.problems.filter((p) => p.severity !== 'warning')))) return [];
     const axes = [...new Set(resolved.runs.flatMap((r) => Object.keys(r.sweepValues ?? {})))];
-    return this.enqueue(uri, text, parsed.name, resolved.runs, axes.length ? axes : null);
+    let runs = resolved.runs;
+    if (opts.resume) {
+      const plan = planResume(runs, await listRuns(settings.runsRootFor(uri)));
+      this.output.appendLine(`Resume Sweep: ${plan.completed.length} of ${runs.length} points completed, ${plan.pending.length} to run`);
+      if (plan.pending.length === 0) {
+        void vscode.window.showInformationMessage(`Every point of the sweep in ${path.basename(uri.fsPath)} has completed (${runs.length} runs).`);
+        return [];
+      }
+      runs = plan.pending;
+    }
+    const started = this.enqueue(uri, text, parsed.name, runs, axes.length ? axes : null);
+    if (started.length > 1) this.showSweepProgress(parsed.name || path.basename(uri.fsPath), started);
+    return started;
   }
 
   private enqueue(uri: vscode.Uri, text: string, experiment: string, runs: ReturnType<typeof resolveRuns>['runs'], sweepAxes: string[] | null): ActiveRun[] {
@@ -98,6 +112,56 @@ export class Launcher implements vscode.Disposable {
       vscode.window.setStatusBarMessage(`$(clock) ${queued} run${queued === 1 ? '' : 's'} queued (max ${settings.maxConcurrentRuns()} at once)`, 5000);
     }
     return started;
+  }
+
+  /** One cancellable notification for the whole sweep: done / running / queued, failures, ETA; Cancel stops every point. */
+  private showSweepProgress(name: string, runs: ActiveRun[]): void {
+    const index = new Map(runs.map((r, i) => [r.id, i]));
+    const tracker = new SweepTracker(runs.map((r) => r.totalEpochs), Date.now());
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Sweep ${name}`, cancellable: true }, (progress, token) =>
+      new Promise<void>((resolve) => {
+        let reported = 0;
+        let last = 0;
+        const report = (force = false) => {
+          const now = Date.now();
+          if (!force && now - last < 500) return;
+          last = now;
+          const s = tracker.snapshot(now);
+          const increment = Math.max(0, s.fraction * 100 - reported);
+          reported += increment;
+          progress.report({ increment, message: sweepProgressText(s) });
+          if (s.done === s.total) finish();
+        };
+        const subs = [
+          this.manager.onDidStart((r) => {
+            const i = index.get(r.id);
+            if (i === undefined) return;
+            tracker.start(i);
+            report(true);
+          }),
+          this.manager.onDidProgress((r) => {
+            const i = index.get(r.id);
+            if (i === undefined || r.epoch === null) return;
+            tracker.progress(i, r.epoch);
+            report();
+          }),
+          this.manager.onDidFinish((e) => {
+            const i = index.get(e.id);
+            if (i === undefined) return;
+            tracker.finish(i, e.run && e.run.status !== 'running' ? e.run.status : e.outcome.status);
+            report(true);
+          }),
+        ];
+        const finish = () => {
+          subs.forEach((d) => d.dispose());
+          resolve();
+        };
+        token.onCancellationRequested(() => {
+          for (const id of index.keys()) this.manager.stop(id);
+        });
+        report(true);
+      }),
+    );
   }
 
   private onStarted(r: ActiveRun): void {

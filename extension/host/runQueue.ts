@@ -65,9 +65,3 @@ export class RunQueue<T> {
     return [...this.running.values()];
   }
 }
-
-/** `trainingDynamics.maxConcurrentRuns`: 0 (or unset / invalid) means one fewer than the cores, at least 1. */
-export function effectiveConcurrency(setting: unknown, cpuCount: number): number {
-  if (typeof setting === 'number' && Number.isFinite(setting) && setting >= 1) return Math.floor(setting);
-  return Math.max(1, Math.floor(cpuCount) - 1);
-}

@@ -4,13 +4,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isBackendChoice, type BackendChoice } from '../shared/protocol';
 import type { ProbeIntervalDefaults } from './experimentModel';
-import { effectiveConcurrency } from './runQueue';
+import { effectiveConcurrency } from '../engine/sweep/concurrency';
 
 const SECTION = 'trainingDynamics';
 export const DEFAULT_RUNS_FOLDER = '.training-dynamics/runs';
 
+/** `maxConcurrentRuns`; 0 means the CLI's default for this machine and backend (engine/sweep/concurrency.ts). */
 export function maxConcurrentRuns(): number {
-  return effectiveConcurrency(vscode.workspace.getConfiguration(SECTION).get('maxConcurrentRuns'), os.cpus().length);
+  return effectiveConcurrency(vscode.workspace.getConfiguration(SECTION).get('maxConcurrentRuns'), os.cpus().length, backend());
 }
 
 export function backend(): BackendChoice {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describeRun, groupRuns, isStaleRunning, latestRunOf, latestSweepRuns, runTreeLabels, shortDescription, statusIcon, withLiveRuns } from '../../extension/host/runsModel';
 import type { RunEntry } from '../../extension/engine/runs';
 import { timeText } from '../../extension/shared/runLabels';
-import { effectiveConcurrency, RunQueue } from '../../extension/host/runQueue';
+import { RunQueue } from '../../extension/host/runQueue';
 import { classifyExit } from '../../extension/host/runOutcome';
 import type { RunJson, RunSummary } from '../../extension/shared/protocol';
 
@@ -58,14 +58,6 @@ test('a running run.json is stale only when it is not ours and silent for long e
   assert.equal(isStaleRunning(r, true, 0, 60_000, 30_000), false);
   assert.equal(isStaleRunning(r, false, 50_000, 60_000, 30_000), false);
   assert.equal(isStaleRunning(run({ status: 'completed' }), false, 0, 60_000, 30_000), false);
-});
-
-test('concurrency: setting wins when ≥ 1, else cores − 1, never below 1', () => {
-  assert.equal(effectiveConcurrency(3, 8), 3);
-  assert.equal(effectiveConcurrency(0, 8), 7);
-  assert.equal(effectiveConcurrency(0, 2), 1);
-  assert.equal(effectiveConcurrency(0, 1), 1);
-  assert.equal(effectiveConcurrency('x', 4), 3);
 });
 
 test('queue starts up to capacity in FIFO order and re-reads capacity', () => {
