@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, UsageError } from './args';
 import { BACKEND_CHOICES, isBackendChoice, type BackendChoice, type RunJson, type StartRunRequest } from '../shared/protocol';
 import type { ResolvedRun } from '../shared/configTypes';
 import { formatProblem, parseExperiment, resolveRuns } from '../engine/config';
@@ -85,7 +85,7 @@ study     the experiment's runs as one row per sweep point (seeds averaged: mean
 Exit codes: 0 done, 1 a run failed, 2 bad input, 130 interrupted (Ctrl-C; runs are marked stopped).
 `;
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   try {
@@ -141,28 +141,18 @@ export interface RunArgs {
 }
 
 export function parseRunArgs(args: string[]): RunArgs | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        all: { type: 'boolean' },
-        sweep: { type: 'boolean' },
-        epochs: { type: 'string' },
-        out: { type: 'string', short: 'o' },
-        backend: { type: 'string' },
-        json: { type: 'boolean' },
-        jobs: { type: 'string', short: 'j' },
-        resume: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`run: ${(err as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '')}`);
-  }
+  const parsed = parseCommandArgs('run', args, {
+      config: { type: 'string', short: 'c' },
+      all: { type: 'boolean' },
+      sweep: { type: 'boolean' },
+      epochs: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      backend: { type: 'string' },
+      json: { type: 'boolean' },
+      jobs: { type: 'string', short: 'j' },
+      resume: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+  });
   const v = parsed.values;
   if (v.help) return 'help';
   if (parsed.positionals.length === 0) throw new UsageError('run: missing the experiment FILE (training-dynamics run FILE [--config NAME | --all])');

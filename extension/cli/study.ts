@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs, UsageError } from './args';
 import { parseExperiment } from '../engine/config';
 import { defaultRunsRoot, findWorkspaceRoot } from '../engine/runs';
 import { axisLabel, buildStudy, parseMetricName, predict, StudyError, type Aggregate, type Prediction, type Study } from '../engine/study';
@@ -32,8 +32,6 @@ the finished runs with a bootstrap 95 % interval. Metric names: see the README (
 generalizationEpoch, sparsity.layer0@500). Defaults come from the file's "study" block.
 `;
 
-class StudyUsageError extends Error {}
-
 interface StudyArgs {
   file: string;
   metrics: string[];
@@ -45,52 +43,42 @@ interface StudyArgs {
   format: 'table' | 'json' | 'csv';
 }
 
-/** Parses the arguments of `study` (throws StudyUsageError naming the bad one). */
+/** Parses the arguments of `study` (throws UsageError naming the bad one). */
 function parseStudyArgs(args: string[]): StudyArgs | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        metric: { type: 'string', short: 'm', multiple: true },
-        by: { type: 'string' },
-        split: { type: 'string' },
-        runs: { type: 'string' },
-        predict: { type: 'string' },
-        out: { type: 'string', short: 'o' },
-        json: { type: 'boolean' },
-        csv: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new StudyUsageError(`study: ${(err as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '')}`);
-  }
+  const parsed = parseCommandArgs('study', args, {
+      metric: { type: 'string', short: 'm', multiple: true },
+      by: { type: 'string' },
+      split: { type: 'string' },
+      runs: { type: 'string' },
+      predict: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      json: { type: 'boolean' },
+      csv: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+  });
   const v = parsed.values;
   if (v.help) return 'help';
-  if (parsed.positionals.length === 0) throw new StudyUsageError('study: missing the experiment FILE (training-dynamics study FILE [--by AXIS])');
-  if (parsed.positionals.length > 1) throw new StudyUsageError(`study: expected one FILE, got ${parsed.positionals.length}: ${parsed.positionals.join(' ')}`);
-  if (v.json && v.csv) throw new StudyUsageError('study: --json and --csv cannot be used together');
+  if (parsed.positionals.length === 0) throw new UsageError('study: missing the experiment FILE (training-dynamics study FILE [--by AXIS])');
+  if (parsed.positionals.length > 1) throw new UsageError(`study: expected one FILE, got ${parsed.positionals.length}: ${parsed.positionals.join(' ')}`);
+  if (v.json && v.csv) throw new UsageError('study: --json and --csv cannot be used together');
   const runs = v.runs ?? 'newest';
-  if (runs !== 'newest' && runs !== 'all') throw new StudyUsageError(`study: --runs must be newest or all (got '${v.runs}')`);
+  if (runs !== 'newest' && runs !== 'all') throw new UsageError(`study: --runs must be newest or all (got '${v.runs}')`);
   const metrics = v.metric ?? [];
-  for (const m of metrics) if (!parseMetricName(m)) throw new StudyUsageError(`study: --metric: unknown metric '${m}' (the README's Studies section lists them)`);
+  for (const m of metrics) if (!parseMetricName(m)) throw new UsageError(`study: --metric: unknown metric '${m}' (the README's Studies section lists them)`);
   let by: string[] | null = null;
   if (v.by !== undefined) {
     by = v.by.split(',').map((s) => s.trim());
-    if (by.some((s) => s === '') || by.length > 2) throw new StudyUsageError(`study: --by takes one or two axes, comma-separated (got '${v.by}')`);
+    if (by.some((s) => s === '') || by.length > 2) throw new UsageError(`study: --by takes one or two axes, comma-separated (got '${v.by}')`);
   }
-  if (v.split !== undefined && v.split.trim() === '') throw new StudyUsageError('study: --split needs an axis');
+  if (v.split !== undefined && v.split.trim() === '') throw new UsageError('study: --split needs an axis');
   let prediction: StudyArgs['predict'] = null;
   if (v.predict !== undefined) {
     const parts = v.predict.split(',').map((s) => s.trim());
-    if (parts.length !== 2 || parts.some((s) => s === '')) throw new StudyUsageError(`study: --predict takes FEATURE,OUTCOME (got '${v.predict}')`);
-    for (const m of parts) if (!parseMetricName(m)) throw new StudyUsageError(`study: --predict: unknown metric '${m}'`);
+    if (parts.length !== 2 || parts.some((s) => s === '')) throw new UsageError(`study: --predict takes FEATURE,OUTCOME (got '${v.predict}')`);
+    for (const m of parts) if (!parseMetricName(m)) throw new UsageError(`study: --predict: unknown metric '${m}'`);
     prediction = { feature: parts[0], outcome: parts[1] };
   }
-  if (v.out !== undefined && v.out.trim() === '') throw new StudyUsageError('study: --out needs a directory');
+  if (v.out !== undefined && v.out.trim() === '') throw new UsageError('study: --out needs a directory');
   return { file: parsed.positionals[0], metrics, by, split: v.split ?? null, runs, predict: prediction, out: v.out, format: v.json ? 'json' : v.csv ? 'csv' : 'table' };
 }
 
@@ -138,7 +126,7 @@ export async function studyCommand(args: string[], io: StudyIo): Promise<number>
   try {
     return await run(args, io);
   } catch (err) {
-    if (err instanceof StudyUsageError || err instanceof StudyError || err instanceof RangeError) {
+    if (err instanceof UsageError || err instanceof StudyError || err instanceof RangeError) {
       io.stderr(`training-dynamics: ${err.message}\n`);
       return 2;
     }
@@ -158,10 +146,10 @@ async function run(args: string[], io: StudyIo): Promise<number> {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new StudyUsageError(`cannot read ${a.file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`);
+    throw new UsageError(`cannot read ${a.file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`);
   }
   const parsed = parseExperiment(text);
-  if (!parsed.name) throw new StudyUsageError(`${a.file} has no experiment "name": cannot find its runs`);
+  if (!parsed.name) throw new UsageError(`${a.file} has no experiment "name": cannot find its runs`);
   const block = parsed.study ?? {};
   const runsRoot = a.out !== undefined ? path.resolve(a.out) : defaultRunsRoot(findWorkspaceRoot(file));
   const by = a.by ?? block.by ?? null;
@@ -178,7 +166,7 @@ async function run(args: string[], io: StudyIo): Promise<number> {
     metrics: [...new Set(extra)],
   });
   if (study.runs.length === 0) {
-    throw new StudyUsageError(`no runs of '${parsed.name}' in ${path.join(runsRoot, parsed.name)} yet: train them first (training-dynamics run ${a.file}${parsed.sweep ? ' --sweep' : ''}${a.out !== undefined ? ` --out ${a.out}` : ''})`);
+    throw new UsageError(`no runs of '${parsed.name}' in ${path.join(runsRoot, parsed.name)} yet: train them first (training-dynamics run ${a.file}${parsed.sweep ? ' --sweep' : ''}${a.out !== undefined ? ` --out ${a.out}` : ''})`);
   }
   const prediction = pred ? predict(study, pred.feature, pred.outcome) : null;
   if (study.running) io.stderr(`training-dynamics: ${study.running} run${study.running === 1 ? ' is' : 's are'} still going: ${study.running === 1 ? 'its' : 'their'} values are partial (marked running)\n`);

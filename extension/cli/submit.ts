@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './args';
 import { BACKEND_CHOICES, isBackendChoice } from '../shared/protocol';
 import { defaultRunsRoot, experimentDir, findWorkspaceRoot, runTimestamp, writeFileAtomicSync } from '../engine/runs';
 import { parseSbatchJobId, slurmArrayScript, type SlurmManifest } from '../engine/sweep';
@@ -49,33 +49,23 @@ function cliCommand(): string[] {
 }
 
 export async function submitCommand(args: string[], io: SubmitIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        all: { type: 'boolean' },
-        sweep: { type: 'boolean' },
-        slurm: { type: 'boolean' },
-        partition: { type: 'string' },
-        time: { type: 'string' },
-        'cpus-per-task': { type: 'string' },
-        'max-parallel': { type: 'string' },
-        'sbatch-arg': { type: 'string', multiple: true },
-        'dry-run': { type: 'boolean' },
-        resume: { type: 'boolean' },
-        epochs: { type: 'string' },
-        out: { type: 'string', short: 'o' },
-        backend: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(`submit: ${(err as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '')}`);
-  }
+  const parsed = parseCommandArgs('submit', args, {
+      config: { type: 'string', short: 'c' },
+      all: { type: 'boolean' },
+      sweep: { type: 'boolean' },
+      slurm: { type: 'boolean' },
+      partition: { type: 'string' },
+      time: { type: 'string' },
+      'cpus-per-task': { type: 'string' },
+      'max-parallel': { type: 'string' },
+      'sbatch-arg': { type: 'string', multiple: true },
+      'dry-run': { type: 'boolean' },
+      resume: { type: 'boolean' },
+      epochs: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      backend: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+  });
   const v = parsed.values;
   if (v.help) {
     io.stdout(SUBMIT_USAGE);
