@@ -7,7 +7,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { scriptedPage } from './webviewPage';
+import { panelOptions, setUpPanel } from './webviewPage';
 import { RecordBatcher, recordsNotIn, type BatchMessage } from './recordBatcher';
 import { metricsCsv } from '../engine/export/csv';
 import { isWebviewToHost, type ExportFormat, type HostToWebview, type RunSnapshot, type WebviewToHost } from '../shared/protocol';
@@ -88,7 +88,7 @@ export class DynamicsPanelManager implements vscode.Disposable {
         DYNAMICS_VIEW_TYPE,
         'Dynamics',
         { viewColumn: vscode.ViewColumn.Beside, preserveFocus },
-        this.webviewOptions(),
+        panelOptions(this.context.extensionUri),
       );
       this.adopt(panel);
     } else {
@@ -123,23 +123,18 @@ export class DynamicsPanelManager implements vscode.Disposable {
 
   // ---------------------------------------------------------------------------------------------------------
 
-  private webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    return {
-      enableScripts: true,
-      enableFindWidget: false,
-      retainContextWhenHidden: false,
-      localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist'), vscode.Uri.joinPath(this.context.extensionUri, 'media')],
-    };
-  }
-
   private adopt(panel: vscode.WebviewPanel): void {
     this.disposePanelListeners();
     this.panel = panel;
     this.webviewReady = false;
     this.charts = {};
-    panel.webview.options = this.webviewOptions();
-    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'training-dynamics.svg');
-    panel.webview.html = this.html(panel.webview);
+    setUpPanel(panel, this.context.extensionUri, {
+      script: 'dynamics',
+      style: 'dynamics',
+      title: 'Dynamics',
+      body: '<div id="app"><p class="waiting">Loading…</p></div>',
+      styleNonce: true,
+    });
     this.panelDisposables.push(
       panel.webview.onDidReceiveMessage((msg: unknown) => void this.onMessage(msg)),
       panel.onDidDispose(() => {
@@ -267,16 +262,6 @@ export class DynamicsPanelManager implements vscode.Disposable {
 
   private reportError(what: string, err: unknown): void {
     void vscode.window.showErrorMessage(`Training Dynamics: ${what}: ${errorMessage(err)}`);
-  }
-
-  private html(webview: vscode.Webview): string {
-    return scriptedPage(webview, this.context.extensionUri, {
-      script: 'dynamics',
-      style: 'dynamics',
-      title: 'Dynamics',
-      body: '<div id="app"><p class="waiting">Loading…</p></div>',
-      styleNonce: true,
-    });
   }
 }
 

@@ -20,7 +20,7 @@ import type { Experiments } from './experiments';
 import { exportBytes, saveExport } from './exportFile';
 import type { RunSource } from './runSource';
 import type { RunsIndex } from './runsIndex';
-import { scriptedPage } from './webviewPage';
+import { panelOptions, setUpPanel } from './webviewPage';
 
 export const STUDY_VIEW_TYPE = 'trainingDynamics.study';
 /** Live runs rebuild the study at most this often. */
@@ -94,7 +94,7 @@ export class StudyPanelManager implements vscode.Disposable {
   /** Open (or reuse) the panel for the experiment in `file`. */
   async show(file: string): Promise<void> {
     if (!this.panel) {
-      const panel = vscode.window.createWebviewPanel(STUDY_VIEW_TYPE, 'Study', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, this.webviewOptions());
+      const panel = vscode.window.createWebviewPanel(STUDY_VIEW_TYPE, 'Study', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, panelOptions(this.context.extensionUri));
       this.adopt(panel);
     } else this.panel.reveal(undefined, false);
     if (this.file !== file) this.selection = null;
@@ -117,23 +117,12 @@ export class StudyPanelManager implements vscode.Disposable {
 
   // ---------------------------------------------------------------------------------------------------------
 
-  private webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-    return {
-      enableScripts: true,
-      enableFindWidget: false,
-      retainContextWhenHidden: false,
-      localResourceRoots: [vscode.Uri.joinPath(this.context.extensionUri, 'dist'), vscode.Uri.joinPath(this.context.extensionUri, 'media')],
-    };
-  }
-
   private adopt(panel: vscode.WebviewPanel): void {
     this.disposePanel();
     this.panel = panel;
     this.ready = false;
     this.drawn = null;
-    panel.webview.options = this.webviewOptions();
-    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'training-dynamics.svg');
-    panel.webview.html = scriptedPage(panel.webview, this.context.extensionUri, {
+    setUpPanel(panel, this.context.extensionUri, {
       script: 'study',
       style: 'dynamics',
       title: 'Study',

@@ -1,7 +1,7 @@
 /**
- * The HTML shell of our script-driven webviews (Dynamics panel, checkpoint inspector): strict CSP — scripts only
- * with a fresh nonce, styles, images and fonts only from the extension (images also as data: URLs) — one
- * stylesheet from media/, one bundle from dist/webview/.
+ * The HTML shell of our script-driven webviews (Dynamics and Study panels, checkpoint inspector): strict CSP —
+ * scripts only with a fresh nonce, styles, images and fonts only from the extension (images also as data: URLs) —
+ * one stylesheet from media/, one bundle from dist/webview/; and the set-up the panels share (options, icon, page).
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
@@ -53,4 +53,24 @@ ${spec.body}
 <script nonce="${nonce}" src="${script}"></script>
 </body>
 </html>`;
+}
+
+/** Webview options of the panels: scripts on, local resources only from dist/ and media/, nothing kept hidden. */
+export function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    enableFindWidget: false,
+    retainContextWhenHidden: false,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
+  };
+}
+
+/**
+ * Makes `panel` (new, or brought back by a serializer) one of ours: the options, the extension's icon and the
+ * page of `spec` (a fresh nonce each time).
+ */
+export function setUpPanel(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, spec: PageSpec): void {
+  panel.webview.options = panelOptions(extensionUri);
+  panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'training-dynamics.svg');
+  panel.webview.html = scriptedPage(panel.webview, extensionUri, spec);
 }

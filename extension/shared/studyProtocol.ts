@@ -6,13 +6,19 @@
 import { isNum, isObj, isStr } from './guards';
 import { isSaveExport, type SaveExportMessage } from './protocol';
 
+/** A metric over the runs of one point: mean, sample standard deviation (n − 1), min, max over the runs that have a value. */
 export interface WireAggregate {
+  /** Mean over the `n` runs that have a value (runs in `never` and `pending` are left out); null when n = 0. */
   mean: number | null;
+  /** Sample standard deviation (divisor n − 1); null when n < 2. */
   std: number | null;
   min: number | null;
   max: number | null;
+  /** Runs with a value. */
   n: number;
+  /** Finished runs without a value: the event never happened, or the metric does not apply to the run. */
   never: number;
+  /** Runs still going without a value yet. */
   pending: number;
 }
 
@@ -50,15 +56,22 @@ export interface WireGrids {
   grids: { label: string; cells: { state: WireCellState; stats: WireAggregate | null; runs: WireRunPoint[] }[][]; min: number | null; max: number | null }[];
 }
 
+/** Does `feature` predict `outcome`: the engine's `predict` result (extension/engine/study/views.ts) as drawn. */
 export interface WirePrediction {
   feature: string;
   outcome: string;
+  /** Finished runs with both values (the ones ρ is computed over). */
   n: number;
+  /** Spearman ρ (ties: average ranks); null with fewer than 5 runs or a constant side. */
   rho: number | null;
+  /** Percentile bootstrap interval of ρ at `level`; null when rho is. */
   ci: { lo: number; hi: number; level: number; resamples: number; seed: number } | null;
   tooFew: boolean;
+  /** Why there is no ρ, in words (null when there is one). */
   note: string | null;
+  /** Finished runs left out because the feature or the outcome is null (e.g. never generalized). */
   missing: number;
+  /** Runs still going, left out. */
   running: number;
   points: { runDir: string; runName: string; x: number; y: number }[];
 }

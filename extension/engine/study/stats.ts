@@ -4,23 +4,11 @@
  * than a dependency: the npm statistics packages either lack tie-corrected Spearman or a seeded bootstrap,
  * and the results must be reproducible run to run. Pure: no Node, no vscode, no DOM.
  */
+import type { WireAggregate } from '../../shared/studyProtocol';
 import { Rng } from '../tasks/rng';
 
-/** A metric over the runs of one point: mean, sample standard deviation (n − 1), min, max over the runs that have a value. */
-export interface Aggregate {
-  /** Mean over the `n` runs that have a value (runs in `never` and `pending` are left out); null when n = 0. */
-  mean: number | null;
-  /** Sample standard deviation (divisor n − 1); null when n < 2. */
-  std: number | null;
-  min: number | null;
-  max: number | null;
-  /** Runs with a value. */
-  n: number;
-  /** Finished runs without a value: the event never happened, or the metric does not apply to the run. */
-  never: number;
-  /** Runs still going without a value yet. */
-  pending: number;
-}
+/** A metric over the runs of one point (the shape the Study panel draws; the shared protocol owns it). */
+export type Aggregate = WireAggregate;
 
 /** One run's value of a metric, and whether that run is still going. */
 export interface RunValue {

@@ -9,6 +9,7 @@
  * Pure: no Node, no vscode, no DOM.
  */
 import { axisLabel, axisNumber, type Study, type StudyRun } from './study';
+import type { WirePrediction } from '../../shared/studyProtocol';
 import { aggregate, bootstrapSpearman, spearman, type Aggregate } from './stats';
 
 /** Runs a prediction needs at least. */
@@ -155,31 +156,9 @@ export function studyGrids(study: Study, metric: string, xAxis: string, yAxis: s
   return { metric, xAxis, yAxis, split, xValues, yValues, grids };
 }
 
-export interface PredictionPoint {
-  runDir: string;
-  runName: string;
-  x: number;
-  y: number;
-}
-
-export interface Prediction {
-  feature: string;
-  outcome: string;
-  /** Finished runs with both values (the ones ρ is computed over). */
-  n: number;
-  /** Spearman ρ (ties: average ranks); null with fewer than 5 runs or a constant side. */
-  rho: number | null;
-  /** Percentile bootstrap interval of ρ at `level`; null when rho is. */
-  ci: { lo: number; hi: number; level: number; resamples: number; seed: number } | null;
-  tooFew: boolean;
-  /** Why there is no ρ, in words (null when there is one). */
-  note: string | null;
-  /** Finished runs left out because the feature or the outcome is null (e.g. never generalized). */
-  missing: number;
-  /** Runs still going, left out. */
-  running: number;
-  points: PredictionPoint[];
-}
+/** A prediction's shape is the one the Study panel draws (the shared protocol owns it). */
+export type Prediction = WirePrediction;
+export type PredictionPoint = WirePrediction['points'][number];
 
 /**
  * Does `feature` (e.g. `sparsity.layer0@500`) predict `outcome` (e.g. `generalizationEpoch`)? Spearman ρ over
