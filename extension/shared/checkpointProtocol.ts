@@ -5,6 +5,7 @@
  * `vscode`, node modules nor the DOM (the webview bundle imports it too).
  */
 import { isFiniteNumber, isObj, isStr, type Obj } from './guards';
+import type { Histogram } from './protocol';
 
 // --- data ---------------------------------------------------------------------------------------------------
 
@@ -49,17 +50,13 @@ export interface StatsView {
   infCount: number;
 }
 
-export interface HistogramView {
-  edges: number[];
-  counts: number[];
-}
-
-export interface SpectrumView {
+/** The eigenvalue spectrum of one 2-D tensor of a checkpoint, as the inspector shows it. */
+export interface TensorSpectrum {
   /** Eigenvalues of WᵀW / max(m,n): how many, and their histogram as a density (counts / (N · bin width)). */
   count: number;
-  histogram: HistogramView;
+  histogram: Histogram;
   density: number[];
-  /** Marchenko–Pastur density sampled on `mpCurve.x` for the fitted σ² (mpDensity). */
+  /** Marchenko–Pastur density for the fitted σ² (view/spectrumCurve mpCurvePoints, the Dynamics panel's curve). */
   mpCurve: { x: number[]; y: number[] };
   q: number;
   sigma2: number;
@@ -75,8 +72,8 @@ export interface SpectrumView {
 export interface TensorDetail {
   name: string;
   stats: StatsView;
-  histogram: HistogramView | null;
-  spectrum: SpectrumView | null;
+  histogram: Histogram | null;
+  spectrum: TensorSpectrum | null;
   /** Why there is no spectrum for a 2-D tensor (too large without `force`, non-finite values), else null. */
   spectrumNote: string | null;
   /** The spectrum was skipped only because of its size: the user may ask for it explicitly. */
@@ -172,7 +169,7 @@ export function isHeaderView(x: unknown): x is HeaderView {
   );
 }
 
-function isHistogramView(x: unknown): x is HistogramView {
+function isHistogram(x: unknown): x is Histogram {
   return isObj(x) && isNumArray(x.edges) && isNumArray(x.counts) && (x.counts.length === 0 ? x.edges.length === 0 : x.edges.length === x.counts.length + 1);
 }
 
@@ -183,9 +180,9 @@ function isStatsView(x: unknown): x is StatsView {
   );
 }
 
-function isSpectrumView(x: unknown): x is SpectrumView {
+function isTensorSpectrum(x: unknown): x is TensorSpectrum {
   return (
-    isObj(x) && isInt(x.count) && isHistogramView(x.histogram) && isNumArray(x.density) && x.density.length === x.histogram.counts.length &&
+    isObj(x) && isInt(x.count) && isHistogram(x.histogram) && isNumArray(x.density) && x.density.length === x.histogram.counts.length &&
     isObj(x.mpCurve) && isNumArray(x.mpCurve.x) && isNumArray(x.mpCurve.y) && x.mpCurve.x.length === x.mpCurve.y.length &&
     isFiniteNumber(x.q) && isFiniteNumber(x.sigma2) && isFiniteNumber(x.lambdaMinus) && isFiniteNumber(x.lambdaPlus) && isFraction(x.fractionAbove) &&
     isFiniteNumber(x.ksDistance) && isNumOrNull(x.alpha) && isNumArray(x.top)
@@ -194,8 +191,8 @@ function isSpectrumView(x: unknown): x is SpectrumView {
 
 export function isTensorDetail(x: unknown): x is TensorDetail {
   return (
-    isObj(x) && isStr(x.name) && isStatsView(x.stats) && (x.histogram === null || isHistogramView(x.histogram)) &&
-    (x.spectrum === null || isSpectrumView(x.spectrum)) && isStrOrNull(x.spectrumNote) && typeof x.spectrumForceable === 'boolean' && isFiniteNumber(x.millis)
+    isObj(x) && isStr(x.name) && isStatsView(x.stats) && (x.histogram === null || isHistogram(x.histogram)) &&
+    (x.spectrum === null || isTensorSpectrum(x.spectrum)) && isStrOrNull(x.spectrumNote) && typeof x.spectrumForceable === 'boolean' && isFiniteNumber(x.millis)
   );
 }
 

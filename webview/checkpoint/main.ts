@@ -13,10 +13,10 @@ import {
   type CompareResult,
   type CompareRow,
   type HeaderView,
-  type HistogramView,
   type TensorDetail,
 } from '../../extension/shared/checkpointProtocol';
 import { h, type Attrs } from '../shared/dom';
+import type { Histogram } from '../../extension/shared/protocol';
 import type { XY } from '../../extension/shared/view/xy';
 import { readTheme, withAlpha, type Theme } from '../shared/theme';
 import { vscodeApi } from '../shared/vscodeApi';
@@ -335,7 +335,7 @@ function chartBase(): { color: string; grid: string; font: string } {
   return { color: theme.foreground, grid: theme.grid, font: theme.fontFamily };
 }
 
-function histogramChart(canvas: HTMLCanvasElement, hist: HistogramView): Chart {
+function histogramChart(canvas: HTMLCanvasElement, hist: Histogram): Chart {
   const c = chartBase();
   const data = hist.counts.map((y, i) => ({ x: (hist.edges[i] + hist.edges[i + 1]) / 2, y }));
   const cfg: ChartConfiguration<'bar', XY[]> = {

@@ -28,7 +28,7 @@ import {
   LossView,
   MAX_POINTS,
   runColor,
-  SpectrumView,
+  WeightSpectrumView,
   UpdateRatioView,
   WeightNormView,
   type UiState,
@@ -146,7 +146,7 @@ function show(snapshots: RunSnapshot[], axes: string[] | null): void {
     new WeightNormView(ctx),
     new UpdateRatioView(ctx),
     new ActivationsView(ctx),
-    new SpectrumView(ctx),
+    new WeightSpectrumView(ctx),
     new BenfordView(ctx),
   ];
   if (LandscapeView.applies(runs, sweepAxes)) views.unshift(new LandscapeView(ctx));

@@ -434,7 +434,7 @@ function spectrumConfig(): ReturnType<typeof lineConfig> {
   return cfg;
 }
 
-export class SpectrumView extends ChartView {
+export class WeightSpectrumView extends ChartView {
   private readonly matrixPick: Dropdown;
   private readonly slider: EpochSlider;
 

@@ -11,7 +11,8 @@
  * Chart state is mirrored into data-* attributes (`data-log-y`, `data-smoothing`, `data-range`) for tests.
  */
 import type { Chart } from 'chart.js';
-import { clampSmoothing, smoothPoints, type XY } from '../../extension/shared/view/smoothing';
+import { clampSmoothing, smoothPoints } from '../../extension/shared/view/smoothing';
+import type { XY } from '../../extension/shared/view/xy';
 import { logTickLabel, logTicks, tickBudget } from '../../extension/shared/view/ticks';
 import { chartCsvText, chartPng, chartSvg, type ExportBackground, type ExportFormat } from './chartExport';
 import { withAlpha } from './theme';
@@ -240,7 +241,7 @@ export class ControlledChart {
     if (w <= 0) return specs;
     const out: S[] = [];
     for (const s of specs) {
-      const pts = s.data as XY[];
+      const pts = s.data as XY<number | null>[];
       if (s.smooth === false || !pts.length || typeof pts[0] !== 'object' || pts[0] === null || !('x' in pts[0])) {
         out.push(s);
         continue;

@@ -8,7 +8,7 @@
 import type { Chart, ChartConfiguration } from 'chart.js';
 import { chartCsv, type CsvSeries } from '../../extension/shared/view/chartCsv';
 import { ensureContrast } from '../../extension/shared/view/palette';
-import type { XY } from '../../extension/shared/view/smoothing';
+import type { XY } from '../../extension/shared/view/xy';
 import { svgChart, type SvgSeries, type SvgVLine } from '../../extension/shared/view/svgChart';
 import { withAlpha } from './theme';
 
@@ -168,14 +168,14 @@ export function chartSvg(ChartCtor: typeof Chart, chart: Chart, title: string, b
 /** CSV of the visible series of `chart` (raw series behind smoothed ones become the raw column). */
 export function chartCsvText(chart: Chart, range: { min: number; max: number } | null): string {
   const all = chart.data.datasets as Any[];
-  const rawOf = new Map<string, XY[]>();
-  for (const d of all) if (d.tdRaw && d.tdRawOf) rawOf.set(d.tdRawOf, d.data as XY[]);
+  const rawOf = new Map<string, XY<number | null>[]>();
+  for (const d of all) if (d.tdRaw && d.tdRawOf) rawOf.set(d.tdRawOf, d.data as XY<number | null>[]);
   const labels = chart.data.labels as unknown[] | undefined;
   const series: CsvSeries[] = [];
   all.forEach((d, i) => {
     if (d.tdRaw || !chart.isDatasetVisible(i)) return;
     const data = (d.data as unknown[]).map((p, j) =>
-      typeof p === 'number' || p === null ? { x: Number(labels?.[j] ?? j), y: p as number | null } : (p as XY),
+      typeof p === 'number' || p === null ? { x: Number(labels?.[j] ?? j), y: p as number | null } : (p as XY<number | null>),
     );
     series.push({ label: String(d.label ?? ''), points: data, raw: rawOf.get(String(d.tdKey)) });
   });

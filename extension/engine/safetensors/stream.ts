@@ -9,8 +9,8 @@ import { DTYPE_SIZE } from './write';
 import { decode, decodesToFloat64, type ByteSource, type TensorInfo } from './read';
 import { histogram, tensorStats, type TensorStats } from '../probes/stats';
 import { matrixSpectrum } from '../probes/spectra';
-import { mpDensity } from '../../shared/marchenkoPastur';
-import { finiteOrNull, type SpectrumView, type StatsView, type TensorDetail } from '../../shared/checkpointProtocol';
+import { mpCurvePoints } from '../../shared/view/spectrumCurve';
+import { finiteOrNull, type StatsView, type TensorDetail, type TensorSpectrum } from '../../shared/checkpointProtocol';
 
 /** Elements decoded per chunk when a tensor is streamed. */
 export const CHUNK_ELEMENTS = 4 * 1024 * 1024;
@@ -144,30 +144,20 @@ export function statsView(s: TensorStats): StatsView {
   };
 }
 
-export function spectrumView(name: string, data: ArrayLike<number>, m: number, n: number): SpectrumView {
-  return spectrumOf(name, data, m, n).view;
-}
-
-function spectrumOf(name: string, data: ArrayLike<number>, m: number, n: number): { view: SpectrumView; eigenvalues: number[] } {
+/** The spectrum of a 2-D tensor as the inspector shows it, and every eigenvalue (the CLI prints them). */
+function tensorSpectrum(name: string, data: ArrayLike<number>, m: number, n: number): { spectrum: TensorSpectrum; eigenvalues: number[] } {
   const sp = matrixSpectrum(name, data, m, n, EIGEN_BINS);
   const N = sp.eigenvalues.length;
   const { edges, counts } = sp.histogram;
   const density = counts.map((c, i) => (N && edges[i + 1] > edges[i] ? c / (N * (edges[i + 1] - edges[i])) : 0));
   const { sigma2Fit: sigma2, q, lambdaMinus, lambdaPlus } = sp.mp;
   if (![sigma2, lambdaMinus, lambdaPlus, sp.mp.ksDistance].every(Number.isFinite)) throw new Error('the Marchenko–Pastur fit is not finite for values this large');
-  const x: number[] = [];
-  const y: number[] = [];
-  const points = 160;
-  for (let i = 0; i <= points; i++) {
-    const v = lambdaMinus + ((lambdaPlus - lambdaMinus) * i) / points;
-    x.push(v);
-    y.push(mpDensity(v, sigma2, q));
-  }
-  const view: SpectrumView = {
+  const curve = mpCurvePoints(sigma2, q);
+  const spectrum: TensorSpectrum = {
     count: N,
     histogram: { edges, counts },
     density,
-    mpCurve: { x, y: y.map((v) => (Number.isFinite(v) ? v : 0)) },
+    mpCurve: { x: curve.map((p) => p.x), y: curve.map((p) => (Number.isFinite(p.y) ? p.y : 0)) },
     q,
     sigma2,
     lambdaMinus,
@@ -177,7 +167,7 @@ function spectrumOf(name: string, data: ArrayLike<number>, m: number, n: number)
     alpha: sp.powerLaw ? finiteOrNull(sp.powerLaw.alpha) : null,
     top: sp.top,
   };
-  return { view, eigenvalues: sp.eigenvalues };
+  return { spectrum, eigenvalues: sp.eigenvalues };
 }
 
 /**
@@ -214,7 +204,7 @@ export async function tensorDetail(src: ByteSource, info: TensorInfo, mode: Spec
   const wantSpectrum = is2d && block === null;
   let stats: TensorStats;
   let hist = null;
-  let spectrum: SpectrumView | null = null;
+  let spectrum: TensorSpectrum | null = null;
   let eigenvalues: number[] | null = null;
   let spectrumNote = block?.note ?? null;
   if (wantSpectrum || info.numel <= CHUNK_ELEMENTS) {
@@ -227,7 +217,7 @@ export async function tensorDetail(src: ByteSource, info: TensorInfo, mode: Spec
       else {
         progress(0.6, `eigenvalues (${Math.min(info.shape[0], info.shape[1])})`);
         try {
-          ({ view: spectrum, eigenvalues } = spectrumOf(info.name, data, info.shape[0], info.shape[1]));
+          ({ spectrum, eigenvalues } = tensorSpectrum(info.name, data, info.shape[0], info.shape[1]));
         } catch (err) {
           // The statistics stand; only the spectrum is unavailable, with the reason.
           spectrumNote = `spectrum unavailable: ${(err as Error).message}`;

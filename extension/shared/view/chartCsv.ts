@@ -6,13 +6,13 @@
  * Pure: no DOM.
  */
 import { csvRow } from '../csv';
-import type { XY } from './smoothing';
+import type { XY } from './xy';
 
 export interface CsvSeries {
   label: string;
-  points: readonly XY[];
+  points: readonly XY<number | null>[];
   /** The unsmoothed points behind `points` (same x, same order) when smoothing is on. */
-  raw?: readonly XY[];
+  raw?: readonly XY<number | null>[];
 }
 
 export function chartCsv(xTitle: string, yTitle: string, series: readonly CsvSeries[], range: { min: number; max: number } | null = null): string {

@@ -6,6 +6,7 @@
  *
  * Pure: no DOM.
  */
+import type { XY } from './xy';
 
 /** Largest weight accepted (1 would freeze the average at its first value). */
 export const MAX_SMOOTHING = 0.999;
@@ -38,13 +39,8 @@ export function emaDebiased(ys: ArrayLike<number | null>, weight: number): (numb
   return out;
 }
 
-export interface XY {
-  x: number;
-  y: number | null;
-}
-
 /** Points with their y smoothed (x unchanged). */
-export function smoothPoints<P extends XY>(points: readonly P[], weight: number): XY[] {
+export function smoothPoints<P extends XY<number | null>>(points: readonly P[], weight: number): XY<number | null>[] {
   const ys = emaDebiased(points.map((p) => p.y), weight);
   return points.map((p, i) => ({ x: p.x, y: ys[i] }));
 }
