@@ -12,16 +12,8 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { escapeHtml, scriptedPage } from './webviewPage';
-import {
-  isCheckpointWebviewToHost,
-  isWorkerToHost,
-  type CheckpointHostToWebview,
-  type CompareResult,
-  type HeaderView,
-  type HostToWorker,
-  type TensorDetail,
-  type WorkerToHost,
-} from '../shared/checkpointProtocol';
+import { isCheckpointWebviewToHost, type CheckpointHostToWebview, type CompareResult, type HeaderView, type TensorDetail } from '../shared/checkpointProtocol';
+import { isWorkerToHost, type HostToWorker, type WorkerToHost } from './checkpointWorkerProtocol';
 import { errorText } from '../shared/errors';
 
 export const CHECKPOINT_VIEW_TYPE = 'trainingDynamics.checkpoint';

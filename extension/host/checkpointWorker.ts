@@ -1,7 +1,7 @@
 /**
  * The checkpoint inspector's worker thread (bundled to dist/checkpointWorker.js): header parsing, per-tensor
  * statistics, value histograms, weight spectra against Marchenko–Pastur, and checkpoint comparison, all off the
- * extension host's main thread. Requests (HostToWorker) are handled one at a time in arrival order; progress is
+ * extension host's main thread. Requests (HostToWorker, checkpointWorkerProtocol.ts beside it) are handled one at a time in arrival order; progress is
  * posted while a tensor is read. A tensor's statistics, histogram and spectrum come from engine/safetensors/stream
  * (shared with the CLI's `inspect`): streamed in chunks, a spectrum computed automatically only for matrices whose
  * smaller side is ≤ 1024 (≈ 1 s), larger ones on explicit request.
@@ -13,7 +13,9 @@ import { fileSource, readHeader, SafetensorsError, type ByteSource, type Safeten
 import { Cancelled, readElements, tensorDetail, WHOLE_MAX_ELEMENTS, CHUNK_ELEMENTS, type Progress } from '../engine/safetensors/stream';
 import { CompareAccumulator, spectrumShift } from '../engine/probes/compare';
 import { CHECKPOINT_FORMAT } from '../engine/runs/layout';
-import { finiteOrNull, isHostToWorker, ourCheckpointOf, type CompareResult, type CompareRow, type HeaderView, type WorkerToHost } from '../shared/checkpointProtocol';
+import { finiteOrNull, ourCheckpointOf, type CompareResult, type CompareRow, type HeaderView } from '../shared/checkpointProtocol';
+import { isHostToWorker, type WorkerToHost } from './checkpointWorkerProtocol';
+import { errorText } from '../shared/errors';
 
 export function headerView(file: string, h: SafetensorsHeader): HeaderView {
   return {
@@ -159,7 +161,7 @@ function startWorker(port: NonNullable<typeof parentPort>): void {
         }
       } catch (err) {
         const code = err instanceof SafetensorsError || err instanceof Cancelled ? err.code : 'INTERNAL';
-        post({ type: 'error', id: msg.id, code, message: err instanceof Error ? err.message : String(err) });
+        post({ type: 'error', id: msg.id, code, message: errorText(err) });
       } finally {
         cancelled.delete(msg.id);
         active.delete(msg.id);

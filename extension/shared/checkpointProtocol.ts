@@ -1,10 +1,11 @@
 /**
  * Messages of the checkpoint inspector (custom editor for *.safetensors and the checkpoint comparison):
- * host ↔ worker thread (extension/host/checkpointWorker.ts) and host ↔ webview (webview/checkpoint/main.ts).
+ * the data the worker thread computes (its requests and replies: host/checkpointWorkerProtocol.ts) and the
+ * host ↔ webview messages (webview/checkpoint/main.ts).
  * Every message crossing a boundary is checked with the guards below before it is used. Pure: imports neither
  * `vscode`, node modules nor the DOM (the webview bundle imports it too).
  */
-import { isFiniteNumber, isObj, isStr, type Obj } from './guards';
+import { isCount, isFiniteNumber, isFiniteOrNull, isFraction, isObj, isStr, isStrOrNull, type Obj } from './guards';
 import type { Histogram } from './protocol';
 
 // --- data ---------------------------------------------------------------------------------------------------
@@ -106,22 +107,6 @@ export interface CompareResult {
   millis: number;
 }
 
-// --- host ↔ worker --------------------------------------------------------------------------------------------
-
-export type HostToWorker =
-  | { type: 'header'; id: number; file: string }
-  | { type: 'tensor'; id: number; file: string; name: string; force: boolean }
-  | { type: 'compare'; id: number; fileA: string; fileB: string }
-  /** Stop request `id` at its next chunk (it then fails with code CANCELLED). */
-  | { type: 'cancel'; id: number };
-
-export type WorkerToHost =
-  | { type: 'header'; id: number; header: HeaderView }
-  | { type: 'tensor'; id: number; detail: TensorDetail }
-  | { type: 'compare'; id: number; result: CompareResult }
-  | { type: 'progress'; id: number; fraction: number; label: string }
-  | { type: 'error'; id: number; code: string; message: string };
-
 // --- host ↔ webview -------------------------------------------------------------------------------------------
 
 export type CheckpointHostToWebview =
@@ -142,27 +127,23 @@ export type CheckpointWebviewToHost =
 
 // --- guards ---------------------------------------------------------------------------------------------------
 
-const isNumOrNull = (x: unknown): x is number | null => x === null || isFiniteNumber(x);
-const isStrOrNull = (x: unknown): x is string | null => x === null || isStr(x);
-const isInt = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
 const isNumArray = (x: unknown): x is number[] => Array.isArray(x) && x.every(isFiniteNumber);
-const isShape = (x: unknown): x is number[] => Array.isArray(x) && x.every(isInt);
-const isFraction = (x: unknown): x is number => isFiniteNumber(x) && x >= 0 && x <= 1;
+const isShape = (x: unknown): x is number[] => Array.isArray(x) && x.every(isCount);
 
 export function isTensorRow(x: unknown): x is TensorRow {
-  return isObj(x) && isStr(x.name) && isStr(x.dtype) && isShape(x.shape) && isInt(x.numel) && isInt(x.bytes);
+  return isObj(x) && isStr(x.name) && isStr(x.dtype) && isShape(x.shape) && isCount(x.numel) && isCount(x.bytes);
 }
 
 function isOurCheckpoint(x: unknown): x is OurCheckpoint {
   return (
-    isObj(x) && 'config' in x && 'metrics' in x && isNumOrNull(x.epoch) && isStrOrNull(x.experiment) && isStrOrNull(x.runName) &&
+    isObj(x) && 'config' in x && 'metrics' in x && isFiniteOrNull(x.epoch) && isStrOrNull(x.experiment) && isStrOrNull(x.runName) &&
     isStrOrNull(x.runDir) && isStrOrNull(x.experimentFile)
   );
 }
 
 export function isHeaderView(x: unknown): x is HeaderView {
   return (
-    isObj(x) && isStr(x.file) && isInt(x.fileSize) && isInt(x.headerLength) &&
+    isObj(x) && isStr(x.file) && isCount(x.fileSize) && isCount(x.headerLength) &&
     (x.metadata === null || (isObj(x.metadata) && Object.values(x.metadata).every(isStr))) &&
     Array.isArray(x.tensors) && x.tensors.every(isTensorRow) &&
     (x.ours === null || isOurCheckpoint(x.ours))
@@ -175,17 +156,17 @@ function isHistogram(x: unknown): x is Histogram {
 
 function isStatsView(x: unknown): x is StatsView {
   return (
-    isObj(x) && isInt(x.numel) && isNumOrNull(x.mean) && isNumOrNull(x.std) && isNumOrNull(x.min) && isNumOrNull(x.max) &&
-    isNumOrNull(x.l2) && isFraction(x.zeroFraction) && isInt(x.nanCount) && isInt(x.infCount)
+    isObj(x) && isCount(x.numel) && isFiniteOrNull(x.mean) && isFiniteOrNull(x.std) && isFiniteOrNull(x.min) && isFiniteOrNull(x.max) &&
+    isFiniteOrNull(x.l2) && isFraction(x.zeroFraction) && isCount(x.nanCount) && isCount(x.infCount)
   );
 }
 
 function isTensorSpectrum(x: unknown): x is TensorSpectrum {
   return (
-    isObj(x) && isInt(x.count) && isHistogram(x.histogram) && isNumArray(x.density) && x.density.length === x.histogram.counts.length &&
+    isObj(x) && isCount(x.count) && isHistogram(x.histogram) && isNumArray(x.density) && x.density.length === x.histogram.counts.length &&
     isObj(x.mpCurve) && isNumArray(x.mpCurve.x) && isNumArray(x.mpCurve.y) && x.mpCurve.x.length === x.mpCurve.y.length &&
     isFiniteNumber(x.q) && isFiniteNumber(x.sigma2) && isFiniteNumber(x.lambdaMinus) && isFiniteNumber(x.lambdaPlus) && isFraction(x.fractionAbove) &&
-    isFiniteNumber(x.ksDistance) && isNumOrNull(x.alpha) && isNumArray(x.top)
+    isFiniteNumber(x.ksDistance) && isFiniteOrNull(x.alpha) && isNumArray(x.top)
   );
 }
 
@@ -200,50 +181,16 @@ function isCompareRow(x: unknown): x is CompareRow {
   return (
     isObj(x) && isStr(x.name) && (x.shapeA === null || isShape(x.shapeA)) && (x.shapeB === null || isShape(x.shapeB)) &&
     (x.status === 'ok' || x.status === 'only-in-a' || x.status === 'only-in-b' || x.status === 'shape-mismatch') &&
-    isNumOrNull(x.relChange) && isNumOrNull(x.cosine) && isNumOrNull(x.topA) && isNumOrNull(x.topB) &&
-    isNumOrNull(x.lambdaPlusA) && isNumOrNull(x.lambdaPlusB)
+    isFiniteOrNull(x.relChange) && isFiniteOrNull(x.cosine) && isFiniteOrNull(x.topA) && isFiniteOrNull(x.topB) &&
+    isFiniteOrNull(x.lambdaPlusA) && isFiniteOrNull(x.lambdaPlusB)
   );
 }
 
 export function isCompareResult(x: unknown): x is CompareResult {
   return (
-    isObj(x) && isStr(x.fileA) && isStr(x.fileB) && isNumOrNull(x.epochA) && isNumOrNull(x.epochB) &&
+    isObj(x) && isStr(x.fileA) && isStr(x.fileB) && isFiniteOrNull(x.epochA) && isFiniteOrNull(x.epochB) &&
     Array.isArray(x.rows) && x.rows.every(isCompareRow) && isFiniteNumber(x.millis)
   );
-}
-
-export function isHostToWorker(x: unknown): x is HostToWorker {
-  if (!isObj(x) || !isInt(x.id)) return false;
-  switch (x.type) {
-    case 'header':
-      return isStr(x.file);
-    case 'tensor':
-      return isStr(x.file) && isStr(x.name) && typeof x.force === 'boolean';
-    case 'compare':
-      return isStr(x.fileA) && isStr(x.fileB);
-    case 'cancel':
-      return true;
-    default:
-      return false;
-  }
-}
-
-export function isWorkerToHost(x: unknown): x is WorkerToHost {
-  if (!isObj(x) || !isInt(x.id)) return false;
-  switch (x.type) {
-    case 'header':
-      return isHeaderView(x.header);
-    case 'tensor':
-      return isTensorDetail(x.detail);
-    case 'compare':
-      return isCompareResult(x.result);
-    case 'progress':
-      return isFraction(x.fraction) && isStr(x.label);
-    case 'error':
-      return isStr(x.code) && isStr(x.message);
-    default:
-      return false;
-  }
 }
 
 export function isCheckpointHostToWebview(x: unknown): x is CheckpointHostToWebview {

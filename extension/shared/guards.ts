@@ -7,3 +7,12 @@ export const isStr = (x: unknown): x is string => typeof x === 'string';
 export const isNum = (x: unknown): x is number => typeof x === 'number';
 /** A finite number. */
 export const isFiniteNumber = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+/** A finite number or null (what JSON carries for a value that may be undefined). */
+export const isFiniteOrNull = (x: unknown): x is number | null => x === null || isFiniteNumber(x);
+/** Any number (as isNum) or null. */
+export const isNumOrNull = (x: unknown): x is number | null => x === null || isNum(x);
+export const isStrOrNull = (x: unknown): x is string | null => x === null || isStr(x);
+/** A non-negative safe integer (a count, an id, an index). */
+export const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+/** A finite number in [0, 1]. */
+export const isFraction = (x: unknown): x is number => isFiniteNumber(x) && x >= 0 && x <= 1;

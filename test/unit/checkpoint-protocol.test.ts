@@ -1,12 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  isCheckpointHostToWebview,
-  isCheckpointWebviewToHost,
-  isHostToWorker,
-  isWorkerToHost,
-  ourCheckpointOf,
-} from '../../extension/shared/checkpointProtocol';
+import { isCheckpointHostToWebview, isCheckpointWebviewToHost, ourCheckpointOf } from '../../extension/shared/checkpointProtocol';
+import { isHostToWorker, isWorkerToHost } from '../../extension/host/checkpointWorkerProtocol';
 import { fmt, fmtPercent, groupRows, humanBytes, layerPrefix, matchesFilter, naturalCompare, totals } from '../../webview/checkpoint/table';
 import type { TensorRow } from '../../extension/shared/checkpointProtocol';
 

@@ -8,7 +8,7 @@ import { bufferSource, encodeSafetensors, readHeader } from '../../extension/eng
 import { tensorStats } from '../../extension/engine/probes/stats';
 import { compareHeaders, headerView } from '../../extension/host/checkpointWorker';
 import { mergeStats, tensorDetail } from '../../extension/engine/safetensors/stream';
-import { isWorkerToHost, type WorkerToHost } from '../../extension/shared/checkpointProtocol';
+import { isWorkerToHost, type WorkerToHost } from '../../extension/host/checkpointWorkerProtocol';
 import { rng } from './gaussian-fixture';
 
 const noProgress = () => undefined;

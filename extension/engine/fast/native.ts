@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { errorLine } from '../../shared/errors';
 
 /** The addon's exports (see native/mlp.cc for each function's contract). */
 export interface NativeAddon {
@@ -88,7 +89,7 @@ export function loadNative(): { addon: NativeAddon; detail: string } | string {
     if (typeof addon.create !== 'function' || typeof addon.step !== 'function') throw new Error('unexpected exports');
     cached = { addon, detail: `fused C++ MLP kernels (${addon.simd}, one thread)` };
   } catch (err) {
-    cached = `could not load ${file}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
+    cached = `could not load ${file}: ${errorLine(err)}`;
   }
   return cached;
 }
