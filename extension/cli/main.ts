@@ -14,7 +14,7 @@ import { parseCommandArgs, UsageError } from './args';
 import { BACKEND_CHOICES, isBackendChoice, type BackendChoice, type RunJson, type StartRunRequest } from '../shared/protocol';
 import type { ResolvedRun } from '../shared/configTypes';
 import { formatProblem, parseExperiment, resolveRuns } from '../engine/config';
-import { defaultRunsRoot, experimentDir, findWorkspaceRoot, type RunWriter } from '../engine/runs';
+import { defaultRunsRoot, findWorkspaceRoot, startRunRequest, type RunWriter } from '../engine/runs';
 import { loadBackend } from '../engine/backend';
 import { RunDirError, runSession, type SessionControl } from '../trainer/session';
 import { ProgressDisplay, jsonResult, summaryText } from './progress';
@@ -196,7 +196,7 @@ export function selectRuns(a: Pick<RunArgs, 'file' | 'config' | 'all' | 'sweep' 
   let config = a.config;
   if (config === undefined && !a.all && !a.sweep) {
     const fatal = parsed.problems.filter((p) => p.severity === 'error');
-    if (configNames.length === 0 || (fatal.length && parsed.configs.every((c) => !c.valid))) {
+    if (configNames.length === 0 || parsed.configs.every((c) => !c.valid)) {
       for (const p of fatal) io.stderr(formatProblem(p, shown) + '\n');
       throw new UsageError(configNames.length === 0 ? `${shown} has no configs` : `${shown}: ${fatal.length} problem${fatal.length === 1 ? '' : 's'}; nothing was run`);
     }
@@ -240,17 +240,7 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
     human(`resume: every point of the selection has completed; nothing to run\n`);
     return 0;
   }
-  const requestFor = (r: (typeof runs)[number]): StartRunRequest => ({
-    type: 'start',
-    experiment: r.experiment,
-    experimentFile: file,
-    configName: r.configName,
-    runName: r.runName,
-    sweepValues: r.sweepValues ?? null,
-    config: r.config,
-    outDir: experimentDir(runsRoot, r.experiment),
-    backend: a.backend,
-  });
+  const requestFor = (r: ResolvedRun): StartRunRequest => startRunRequest(r, { experimentFile: file, runsRoot, backend: a.backend });
   const jobs = Math.min(runs.length, effectiveConcurrency(a.jobs, os.cpus().length, backendName));
   if (jobs > 1) return await runConcurrent(runs.map(requestFor), jobs, a.json, io);
   const control: SessionControl = { stopRequested: false };

@@ -1,6 +1,6 @@
 /**
  * Pure helpers over a parsed experiment file (engine/config `parseExperiment`): which config the cursor is
- * in, which CodeLenses to show, how to name a config's problems, and which probe intervals the file sets
+ * in, which CodeLenses to show, how to name a config's problems (what blocks it: engine/config blockingProblems), and which probe intervals the file sets
  * explicitly (so the editor's probe-interval settings fill in only the others).
  */
 import { findNodeAtLocation, parseTree, type Node } from 'jsonc-parser';
@@ -43,28 +43,6 @@ export function lensesFor(parsed: ParsedExperiment, hasRuns: (configName: string
     if (studyRuns > 0) out.push({ kind: 'study', offset: parsed.sweep.offset, runCount: studyRuns, title: `Study (${studyRuns} run${studyRuns === 1 ? '' : 's'})` });
   }
   return out.sort((a, b) => a.offset - b.offset);
-}
-
-/**
- * A file-wide problem (syntax, top-level keys, `defaults`): `parsed.problems` lists every problem of the
- * file, and those under `configs[i]` or `sweep` belong to that config or the sweep only.
- */
-export function isFileLevel(p: ConfigProblem): boolean {
-  return !p.path.startsWith('configs[') && !p.path.startsWith('sweep');
-}
-
-/** Errors (not warnings) that block running this config: its own plus the file-wide ones. */
-export function blockingProblems(parsed: ParsedExperiment, config: ConfigLocation | null): ConfigProblem[] {
-  const own = config ? config.problems : [];
-  const seen = new Set<string>();
-  const out: ConfigProblem[] = [];
-  for (const p of [...parsed.problems.filter(isFileLevel), ...own]) {
-    const key = `${p.offset}:${p.message}`;
-    if (p.severity === 'warning' || seen.has(key)) continue;
-    seen.add(key);
-    out.push(p);
-  }
-  return out;
 }
 
 /** One line for an error message: `Config "x" cannot run: 2 problems — a (line 3, col 5); b (…)`. */

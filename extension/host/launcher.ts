@@ -5,12 +5,12 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { StartRunRequest } from '../shared/protocol';
+import type { ResolvedRun } from '../shared/configTypes';
 import type { DynamicsPanelManager } from './dynamicsPanel';
 import { formatProblem, resolveRuns, type ConfigProblem } from '../engine/config';
-import { experimentDir, listRuns } from '../engine/runs';
+import { listRuns, startRunRequest } from '../engine/runs';
 import { SweepTracker, planResume, sweepProgressText } from '../engine/sweep';
-import { applyProbeDefaults, blockingProblems, describeProblems, explicitProbeIntervals } from './experimentModel';
+import { applyProbeDefaults, describeProblems, explicitProbeIntervals } from './experimentModel';
 import type { Experiments } from './experiments';
 import type { ActiveRun, RunManager } from './runManager';
 import * as settings from './settings';
@@ -49,10 +49,9 @@ export class Launcher implements vscode.Disposable {
       void vscode.window.showErrorMessage(`No config named "${configName}" in ${path.basename(uri.fsPath)}.`);
       return [];
     }
-    if (!(await this.refuseProblems(uri, `Config "${configName}"`, blockingProblems(parsed, config)))) return [];
     const resolved = resolveRuns(text, { config: configName });
-    if (!(await this.refuseProblems(uri, `Config "${configName}"`, resolved.problems.filter((p) => p.severity !== 'warning')))) return [];
-    return this.enqueue(uri, text, parsed.name, resolved.runs, null);
+    if (!(await this.refuseProblems(uri, `Config "${configName}"`, resolved.problems))) return [];
+    return this.enqueue(uri, text, resolved.runs, null);
   }
 
   /** `resume`: only the points whose newest run is not completed (Resume Sweep). */
@@ -63,11 +62,8 @@ export class Launcher implements vscode.Disposable {
       void vscode.window.showErrorMessage(`${path.basename(uri.fsPath)} has no "sweep".`);
       return [];
     }
-    const sweepConfigs = parsed.configs.filter((c) => parsed.sweep!.configNames.includes(c.name));
-    const problems = [...blockingProblems(parsed, null), ...sweepConfigs.flatMap((c) => blockingProblems({ ...parsed, problems: [] }, c)), ...parsed.sweep.problems.filter((p) => p.severity !== 'warning')];
-    if (!(await this.refuseProblems(uri, 'The sweep', problems))) return [];
     const resolved = resolveRuns(text, { sweep: true });
-    if (!(await this.refuseProblems(uri, 'The sweep', resolved.problems.filter((p) => p.severity !== 'warning')))) return [];
+    if (!(await this.refuseProblems(uri, 'The sweep', resolved.problems))) return [];
     const axes = [...new Set(resolved.runs.flatMap((r) => Object.keys(r.sweepValues ?? {})))];
     let runs = resolved.runs;
     if (opts.resume) {
@@ -79,33 +75,23 @@ export class Launcher implements vscode.Disposable {
       }
       runs = plan.pending;
     }
-    const started = this.enqueue(uri, text, parsed.name, runs, axes.length ? axes : null);
+    const started = this.enqueue(uri, text, runs, axes.length ? axes : null);
     if (started.length > 1) this.showSweepProgress(parsed.name || path.basename(uri.fsPath), started);
     return started;
   }
 
-  private enqueue(uri: vscode.Uri, text: string, experiment: string, runs: ReturnType<typeof resolveRuns>['runs'], sweepAxes: string[] | null): ActiveRun[] {
+  private enqueue(uri: vscode.Uri, text: string, runs: ResolvedRun[], sweepAxes: string[] | null): ActiveRun[] {
     if (runs.length === 0) {
       void vscode.window.showErrorMessage('Nothing to run: the selection resolved to no runs.');
       return [];
     }
-    const outDir = experimentDir(settings.runsRootFor(uri), experiment);
+    const runsRoot = settings.runsRootFor(uri);
     const backend = settings.backend();
     const probeDefaults = settings.probeDefaults(uri);
-    const started = runs.map((r) => {
-      const request: StartRunRequest = {
-        type: 'start',
-        experiment: r.experiment || experiment,
-        experimentFile: uri.scheme === 'file' || uri.scheme === 'vscode-remote' ? uri.fsPath : null,
-        configName: r.configName,
-        runName: r.runName,
-        sweepValues: r.sweepValues ?? null,
-        config: applyProbeDefaults(r.config, explicitProbeIntervals(text, r.configName), probeDefaults),
-        outDir,
-        backend,
-      };
-      return this.manager.enqueue(request);
-    });
+    const experimentFile = uri.scheme === 'file' || uri.scheme === 'vscode-remote' ? uri.fsPath : null;
+    const started = runs.map((r) =>
+      this.manager.enqueue(startRunRequest(r, { experimentFile, runsRoot, backend, config: applyProbeDefaults(r.config, explicitProbeIntervals(text, r.configName), probeDefaults) })),
+    );
     this.batches.push({ ids: new Set(started.map((s) => s.id)), runDirs: [], sweepAxes });
     const queued = started.filter((s) => s.state === 'queued').length;
     if (queued > 0) {

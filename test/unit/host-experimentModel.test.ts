@@ -2,13 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   applyProbeDefaults,
-  blockingProblems,
   configAtOffset,
   describeProblems,
   explicitProbeIntervals,
   lensesFor,
 } from '../../extension/host/experimentModel';
-import type { ConfigProblem, ParsedExperiment } from '../../extension/engine/config';
+import { blockingProblems, type ConfigProblem, type ParsedExperiment } from '../../extension/engine/config';
 import type { TrainingConfig } from '../../extension/shared/configTypes';
 
 const problem = (message: string, offset: number, severity: ConfigProblem['severity'] = 'error'): ConfigProblem => ({

@@ -353,48 +353,74 @@ export interface RunSelection {
   epochs?: number;
 }
 
-/** The runs selected from a file, fully resolved; refuses (problems) when a selected config is invalid. */
+/**
+ * A file-wide problem (syntax, top-level keys, `defaults`): `parsed.problems` lists every problem of the
+ * file, and those under `configs[i]` or `sweep` belong to that config or the sweep only.
+ */
+export function isFileLevel(p: ConfigProblem): boolean {
+  return !p.path.startsWith('configs[') && !p.path.startsWith('sweep');
+}
+
+/**
+ * What keeps a selection from running: the errors (never warnings) of the file as a whole, of each selected
+ * config and, for a sweep, of the sweep itself, each once. Empty: every selected config is valid (a config is
+ * valid exactly when neither it nor the file has an error). The one answer to "can this run", for the
+ * extension's CodeLenses and commands and for the CLI (through resolveRuns).
+ */
+export function blockingProblems(parsed: ParsedExperiment, configs: ConfigLocation | readonly ConfigLocation[] | null, sweep: SweepLocation | null = null): ConfigProblem[] {
+  const own = configs === null ? [] : 'problems' in configs ? configs.problems : configs.flatMap((c) => c.problems);
+  const seen = new Set<string>();
+  const out: ConfigProblem[] = [];
+  for (const p of [...parsed.problems.filter(isFileLevel), ...own, ...(sweep?.problems ?? [])]) {
+    const key = `${p.offset}:${p.message}`;
+    if (p.severity === 'warning' || seen.has(key)) continue;
+    seen.add(key);
+    out.push(p);
+  }
+  return out;
+}
+
+/** The runs selected from a file, fully resolved; refuses (problems: blockingProblems, or a name that selects nothing) when it cannot run. */
 export function resolveRuns(text: string, select: RunSelection, limits?: MachineLimits): { runs: ResolvedRun[]; problems: ConfigProblem[] } {
   const a = analyse(text, limits);
-  const experiment = a.parsed.name || 'experiment';
-  const fatal = a.parsed.problems.filter((p) => p.message.startsWith('syntax error') || (!p.path.startsWith('configs[') && !p.path.startsWith('sweep') && p.severity === 'error'));
-  if (fatal.length) return { runs: [], problems: fatal };
+  const { parsed } = a;
+  const experiment = parsed.name || 'experiment';
   const finish = (r: ResolvedRun): ResolvedRun => {
     if (select.epochs !== undefined) r.config.training.epochs = select.epochs;
     return r;
   };
   const runs: ResolvedRun[] = [];
-  const problems: ConfigProblem[] = [];
+  const selected: ConfigLocation[] = [];
+  const unknown: ConfigProblem[] = [];
   const runConfig = (loc: ConfigLocation): void => {
-    if (!loc.valid) problems.push(...loc.problems);
-    else runs.push(finish({ experiment, configName: loc.name, runName: loc.name, config: structuredClone(a.resolved.get(loc.name)!) }));
+    selected.push(loc);
+    if (loc.valid) runs.push(finish({ experiment, configName: loc.name, runName: loc.name, config: structuredClone(a.resolved.get(loc.name)!) }));
   };
-  const byName = (name: string): boolean => {
-    const locs = a.parsed.configs.filter((c) => c.name === name);
-    if (locs.length) {
-      // Duplicates are invalid, so a name shared by two configs refuses with both problems.
-      for (const loc of locs) runConfig(loc);
-      return true;
-    }
-    const sr = a.sweepRuns.find((s) => s.runName === name);
-    if (sr) {
-      runs.push(finish({ experiment, configName: sr.configName, runName: sr.runName, sweepValues: sr.point, config: structuredClone(sr.config) }));
-      return true;
-    }
-    return false;
+  const sweepRun = (s: Analysis['sweepRuns'][number]): void => {
+    runs.push(finish({ experiment, configName: s.configName, runName: s.runName, sweepValues: s.point, config: structuredClone(s.config) }));
   };
   if (select.config !== undefined) {
-    if (!byName(select.config)) {
-      const names = a.parsed.configs.map((c) => c.name);
+    // Duplicates are invalid, so a name shared by two configs refuses with both problems.
+    const locs = parsed.configs.filter((c) => c.name === select.config);
+    const sr = a.sweepRuns.find((s) => s.runName === select.config);
+    if (locs.length) locs.forEach(runConfig);
+    else if (sr) sweepRun(sr);
+    else {
+      const names = parsed.configs.map((c) => c.name);
       const hint = didYouMean(select.config, [...names, ...a.sweepRuns.map((s) => s.runName)]);
-      problems.push({ path: '', message: `no config named '${select.config}'${hint ? ` — did you mean '${hint}'?` : ''} (configs: ${names.join(', ') || 'none'})`, line: 1, column: 1, offset: 0, length: 1, severity: 'error' });
+      unknown.push({ path: '', message: `no config named '${select.config}'${hint ? ` — did you mean '${hint}'?` : ''} (configs: ${names.join(', ') || 'none'})`, line: 1, column: 1, offset: 0, length: 1, severity: 'error' });
     }
   }
-  if (select.all) for (const c of a.parsed.configs) runConfig(c);
+  if (select.all) parsed.configs.forEach(runConfig);
+  let sweep: SweepLocation | null = null;
   if (select.sweep) {
-    if (!a.parsed.sweep) problems.push({ path: 'sweep', message: 'this file has no sweep', line: 1, column: 1, offset: 0, length: 1, severity: 'error' });
-    else if (!a.parsed.sweep.valid) problems.push(...(a.parsed.sweep.problems.length ? a.parsed.sweep.problems : a.parsed.configs.filter((c) => a.parsed.sweep!.configNames.includes(c.name)).flatMap((c) => c.problems)));
-    else for (const s of a.sweepRuns) runs.push(finish({ experiment, configName: s.configName, runName: s.runName, sweepValues: s.point, config: structuredClone(s.config) }));
+    sweep = parsed.sweep;
+    if (!sweep) unknown.push({ path: 'sweep', message: 'this file has no sweep', line: 1, column: 1, offset: 0, length: 1, severity: 'error' });
+    else {
+      selected.push(...parsed.configs.filter((c) => sweep!.configNames.includes(c.name)));
+      if (sweep.valid) a.sweepRuns.forEach(sweepRun);
+    }
   }
+  const problems = [...blockingProblems(parsed, selected, sweep), ...unknown];
   return problems.length ? { runs: [], problems } : { runs, problems };
 }
