@@ -7,20 +7,20 @@ import * as vscode from 'vscode';
 import { lensesFor } from './experimentModel';
 import type { Experiments } from './experiments';
 import type { RunsIndex } from './runsIndex';
+import { Disposable } from './dispose';
 
-export class ExperimentCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<void>();
+export class ExperimentCodeLensProvider extends Disposable implements vscode.CodeLensProvider {
+  private readonly changed = this.register(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.changed.event;
-  private readonly subscriptions: vscode.Disposable[];
 
   constructor(private readonly experiments: Experiments, private readonly runs: RunsIndex) {
-    this.subscriptions = [
-      this.changed,
+    super();
+    this.register(
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (e.document.uri.path.endsWith('.experiment.json')) this.changed.fire();
       }),
-      runs.onDidChange(() => this.changed.fire()) as vscode.Disposable,
-    ];
+    );
+    this.register(runs.onDidChange(() => this.changed.fire()));
   }
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
@@ -45,9 +45,5 @@ export class ExperimentCodeLensProvider implements vscode.CodeLensProvider, vsco
 
   refresh(): void {
     this.changed.fire();
-  }
-
-  dispose(): void {
-    this.subscriptions.forEach((d) => d.dispose());
   }
 }

@@ -21,25 +21,28 @@ import { RunsFolderPoller } from './runsFolderPoller';
 import { RunUi } from './runUi';
 import { RunsTreeProvider } from './runsView';
 import * as settings from './settings';
+import { disposeAll } from './dispose';
+import { Log } from './log';
 
 let manager: RunManager | undefined;
 
 export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi {
   const output = vscode.window.createOutputChannel('Training Dynamics');
-  const log = (line: string) => output.appendLine(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+  const log = new Log(output);
+  const info = (line: string) => log.info(line);
   const runManager = new RunManager({
     trainerPath: context.asAbsolutePath('dist/trainer.js'),
     execPath: process.execPath,
     maxConcurrent: settings.maxConcurrentRuns,
     store: { readRun, markEnded: (runDir, status, reason) => markInterrupted(runDir, reason, status) },
-    log,
+    log: info,
   });
   manager = runManager;
-  const index = new RunsIndex({ roots: settings.allRunsRoots, listRuns, isOurs: (d) => runManager.isActive(d), markInterrupted, log });
+  const index = new RunsIndex({ roots: settings.allRunsRoots, listRuns, isOurs: (d) => runManager.isActive(d), markInterrupted, log: info });
   const experiments = new Experiments();
   const panels = new DynamicsPanelManager(context, runManager);
   const study = new StudyPanelManager(context, runManager, index, panels);
-  const launcher = new Launcher(runManager, experiments, panels, output);
+  const launcher = new Launcher(runManager, experiments, panels, log);
   const tree = new RunsTreeProvider(index, runManager);
   const codeLens = new ExperimentCodeLensProvider(experiments, index);
   const refreshSoon = debounce(() => void index.refresh(), 500);
@@ -54,7 +57,7 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
     codeLens,
     study,
     registerShowStudy(study, experiments),
-    new RunUi(runManager, output),
+    new RunUi(runManager, log),
     vscode.window.createTreeView('trainingDynamics.runs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true }),
     vscode.languages.registerCodeLensProvider(EXPERIMENT_SELECTOR, codeLens),
     registerDiagnostics(experiments),
@@ -65,8 +68,8 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
       openRunDynamics: (runDir: string) => void panels.show([runDir], { preserveFocus: false }),
       openExperimentFile: (file: string) => void vscode.window.showTextDocument(vscode.Uri.file(file), { preview: false }),
     }),
-    runManager.onDidFinish(refreshSoon) as vscode.Disposable,
-    runManager.onDidStart(refreshSoon) as vscode.Disposable,
+    runManager.onDidFinish(refreshSoon),
+    runManager.onDidStart(refreshSoon),
     watchRunsRoots(refreshSoon),
     startPoller(new RunsFolderPoller(settings.allRunsRoots, refreshSoon)),
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -92,7 +95,7 @@ export async function deactivate(): Promise<void> {
 function watchRunsRoots(onChange: () => void): vscode.Disposable {
   const watchers: vscode.Disposable[] = [];
   const rewatch = () => {
-    watchers.splice(0).forEach((w) => w.dispose());
+    disposeAll(watchers);
     for (const root of settings.allRunsRoots()) {
       const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '**/run.json'));
       watchers.push(w, w.onDidCreate(onChange), w.onDidChange(onChange), w.onDidDelete(onChange));
@@ -102,7 +105,7 @@ function watchRunsRoots(onChange: () => void): vscode.Disposable {
   return vscode.Disposable.from(
     vscode.workspace.onDidChangeConfiguration((e) => settings.affectsRuns(e) && rewatch()),
     vscode.workspace.onDidChangeWorkspaceFolders(rewatch),
-    { dispose: () => watchers.splice(0).forEach((w) => w.dispose()) },
+    { dispose: () => disposeAll(watchers) },
   );
 }
 

@@ -15,6 +15,8 @@ import type { Experiments } from './experiments';
 import type { ActiveRun, RunManager } from './runManager';
 import * as settings from './settings';
 import { errorText } from '../shared/errors';
+import { Disposable, disposeAll } from './dispose';
+import type { Log } from './log';
 
 interface Batch {
   ids: Set<number>;
@@ -22,23 +24,23 @@ interface Batch {
   sweepAxes: string[] | null;
 }
 
-export class Launcher implements vscode.Disposable {
+export class Launcher extends Disposable {
   private readonly batches: Batch[] = [];
-  private readonly subscriptions: vscode.Disposable[];
 
   constructor(
     private readonly manager: RunManager,
     private readonly experiments: Experiments,
     private readonly panels: DynamicsPanelManager,
-    private readonly output: vscode.OutputChannel,
+    private readonly log: Log,
   ) {
-    this.subscriptions = [
-      manager.onDidStart((r) => this.onStarted(r)) as vscode.Disposable,
+    super();
+    this.register(manager.onDidStart((r) => this.onStarted(r)));
+    this.register(
       manager.onDidFinish((e) => {
         for (const b of this.batches) b.ids.delete(e.id);
         for (let i = this.batches.length - 1; i >= 0; i--) if (this.batches[i].ids.size === 0) this.batches.splice(i, 1);
-      }) as vscode.Disposable,
-    ];
+      }),
+    );
   }
 
   async trainConfig(uri: vscode.Uri, configName: string): Promise<ActiveRun[]> {
@@ -68,7 +70,7 @@ export class Launcher implements vscode.Disposable {
     let runs = resolved.runs;
     if (opts.resume) {
       const plan = planResume(runs, await listRuns(settings.runsRootFor(uri)));
-      this.output.appendLine(`Resume Sweep: ${plan.completed.length} of ${runs.length} points completed, ${plan.pending.length} to run`);
+      this.log.info(`Resume Sweep: ${plan.completed.length} of ${runs.length} points completed, ${plan.pending.length} to run`);
       if (plan.pending.length === 0) {
         void vscode.window.showInformationMessage(`Every point of the sweep in ${path.basename(uri.fsPath)} has completed (${runs.length} runs).`);
         return [];
@@ -139,7 +141,7 @@ export class Launcher implements vscode.Disposable {
           }),
         ];
         const finish = () => {
-          subs.forEach((d) => d.dispose());
+          disposeAll(subs);
           resolve();
         };
         token.onCancellationRequested(() => {
@@ -155,7 +157,7 @@ export class Launcher implements vscode.Disposable {
     if (!batch || !r.runDir) return;
     batch.runDirs.push(r.runDir);
     void this.panels.show([...batch.runDirs], { sweepAxes: batch.sweepAxes, preserveFocus: true }).catch((err: unknown) => {
-      this.output.appendLine(`Could not open the Dynamics panel: ${errorText(err)}`);
+      this.log.error(`Could not open the Dynamics panel: ${errorText(err)}`);
     });
   }
 
@@ -163,7 +165,7 @@ export class Launcher implements vscode.Disposable {
   private async refuseProblems(uri: vscode.Uri, what: string, problems: ConfigProblem[]): Promise<boolean> {
     if (problems.length === 0) return true;
     const message = describeProblems(what, problems, formatProblem);
-    this.output.appendLine(message);
+    this.log.error(message);
     const first = problems[0];
     await revealProblem(uri, first);
     void vscode.window.showErrorMessage(message, 'Show All Problems').then((choice) => {
@@ -172,9 +174,6 @@ export class Launcher implements vscode.Disposable {
     return false;
   }
 
-  dispose(): void {
-    this.subscriptions.forEach((d) => d.dispose());
-  }
 }
 
 async function revealProblem(uri: vscode.Uri, p: ConfigProblem): Promise<void> {

@@ -7,27 +7,28 @@ import * as vscode from 'vscode';
 import { progressFraction } from './runOutcome';
 import type { ActiveRun, RunFinishedEvent, RunManager } from './runManager';
 import { describeRun } from './runsModel';
+import { Disposable } from './dispose';
+import type { Log } from './log';
 
-export class RunUi implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('trainingDynamics.runs', vscode.StatusBarAlignment.Left, 50);
-  private readonly subscriptions: vscode.Disposable[] = [];
+export class RunUi extends Disposable {
+  private readonly item = this.register(vscode.window.createStatusBarItem('trainingDynamics.runs', vscode.StatusBarAlignment.Left, 50));
   private readonly progress = new Map<number, { report: (fraction: number, message: string) => void; done: () => void }>();
   private statusTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly manager: RunManager, private readonly output: vscode.OutputChannel) {
+  constructor(private readonly manager: RunManager, private readonly log: Log) {
+    super();
     this.item.name = 'Training Dynamics runs';
-    this.subscriptions.push(
-      this.item,
-      manager.onDidChangeActive(() => this.scheduleStatus()) as vscode.Disposable,
+    this.register(manager.onDidChangeActive(() => this.scheduleStatus()));
+    this.register(
       manager.onDidProgress((r) => {
         this.scheduleStatus();
         this.progress.get(r.id)?.report(progressFraction(r.epoch ?? 0, r.totalEpochs), `epoch ${r.epoch ?? 0}/${r.totalEpochs}`);
-      }) as vscode.Disposable,
-      manager.onDidStart((r) => this.showProgress(r)) as vscode.Disposable,
-      manager.onDidFinish((e) => this.onFinished(e)) as vscode.Disposable,
-      { dispose: () => clearTimeout(this.statusTimer) },
-      { dispose: () => this.progress.forEach((p) => p.done()) },
+      }),
     );
+    this.register(manager.onDidStart((r) => this.showProgress(r)));
+    this.register(manager.onDidFinish((e) => this.onFinished(e)));
+    this.register({ dispose: () => clearTimeout(this.statusTimer) });
+    this.register({ dispose: () => this.progress.forEach((p) => p.done()) });
     this.updateStatus();
   }
 
@@ -93,7 +94,7 @@ export class RunUi implements vscode.Disposable {
         .showErrorMessage(`Run ${e.label} failed: ${reason ?? 'unknown reason'}`, ...(e.runDir ? ['Show Dynamics'] : []), 'Show Log')
         .then((choice) => {
           if (choice === 'Show Dynamics' && e.runDir) void vscode.commands.executeCommand('trainingDynamics.showDynamics', e.runDir);
-          if (choice === 'Show Log') this.output.show(true);
+          if (choice === 'Show Log') this.log.show();
         });
     } else {
       const text = e.run ? describeRun(e.run) : `${status}${reason ? ` (${reason})` : ''}`;
@@ -101,7 +102,4 @@ export class RunUi implements vscode.Disposable {
     }
   }
 
-  dispose(): void {
-    this.subscriptions.forEach((d) => d.dispose());
-  }
 }

@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { Disposable } from './dispose';
 import type { RunJson } from '../shared/protocol';
 import type { ActiveRun, RunManager } from './runManager';
 import { describeRun, groupRuns, runTreeLabels, shortDescription, statusIcon, withLiveRuns } from './runsModel';
@@ -29,26 +30,25 @@ export function runDirOf(arg: unknown): string | undefined {
   return undefined;
 }
 
-export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<RunsNode | undefined>();
+export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvider<RunsNode> {
+  private readonly changed = this.register(new vscode.EventEmitter<RunsNode | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly subscriptions: vscode.Disposable[] = [];
   private progressTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly index: RunsIndex, private readonly manager: RunManager) {
-    this.subscriptions.push(
-      this.changed,
-      index.onDidChange(() => this.changed.fire(undefined)) as vscode.Disposable,
-      manager.onDidChangeActive(() => this.changed.fire(undefined)) as vscode.Disposable,
-      // Epoch progress: at most two redraws a second, however fast the epochs come.
+    super();
+    this.register(index.onDidChange(() => this.changed.fire(undefined)));
+    this.register(manager.onDidChangeActive(() => this.changed.fire(undefined)));
+    // Epoch progress: at most two redraws a second, however fast the epochs come.
+    this.register(
       manager.onDidProgress(() => {
         this.progressTimer ??= setTimeout(() => {
           this.progressTimer = undefined;
           this.changed.fire(undefined);
         }, 500);
-      }) as vscode.Disposable,
-      { dispose: () => clearTimeout(this.progressTimer) },
+      }),
     );
+    this.register({ dispose: () => clearTimeout(this.progressTimer) });
   }
 
   getChildren(node?: RunsNode): RunsNode[] {
@@ -111,9 +111,6 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }
   }
 
-  dispose(): void {
-    this.subscriptions.forEach((d) => d.dispose());
-  }
 }
 
 function tooltip(runDir: string, run: RunJson, liveEpoch: number | null): vscode.MarkdownString {
