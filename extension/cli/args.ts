@@ -14,3 +14,18 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
     throw new UsageError(`${command}: ${(err as Error).message.split('\n')[0].replace(/\. To specify a positional.*$/, '')}`);
   }
 }
+
+/** The one experiment FILE a subcommand takes; none or several is a UsageError (`usage` shows the form). */
+export function oneFile(command: string, positionals: string[], usage: string): string {
+  if (positionals.length === 0) throw new UsageError(`${command}: missing the experiment FILE (${usage})`);
+  if (positionals.length > 1) throw new UsageError(`${command}: expected one FILE, got ${positionals.length}: ${positionals.join(' ')}`);
+  return positionals[0];
+}
+
+/** A flag's value as a positive integer (undefined when the flag is absent); anything else is a UsageError. */
+export function positiveInt(command: string, flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${command}: ${flag} must be a positive integer (got '${v}')`);
+  return n;
+}

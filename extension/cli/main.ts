@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseCommandArgs, UsageError } from './args';
+import { oneFile, parseCommandArgs, positiveInt, UsageError } from './args';
 import { BACKEND_CHOICES, isBackendChoice, type BackendChoice, type RunJson, type StartRunRequest } from '../shared/protocol';
 import type { ResolvedRun } from '../shared/configTypes';
 import { formatProblem, parseExperiment, resolveRuns } from '../engine/config';
@@ -155,23 +155,14 @@ export function parseRunArgs(args: string[]): RunArgs | 'help' {
   });
   const v = parsed.values;
   if (v.help) return 'help';
-  if (parsed.positionals.length === 0) throw new UsageError('run: missing the experiment FILE (training-dynamics run FILE [--config NAME | --all])');
-  if (parsed.positionals.length > 1) throw new UsageError(`run: expected one FILE, got ${parsed.positionals.length}: ${parsed.positionals.join(' ')}`);
+  const file = oneFile('run', parsed.positionals, 'training-dynamics run FILE [--config NAME | --all]');
   if (v.config !== undefined && v.all) throw new UsageError('run: --config and --all cannot be used together');
-  let epochs: number | undefined;
-  if (v.epochs !== undefined) {
-    epochs = Number(v.epochs);
-    if (!/^\s*\d+\s*$/.test(v.epochs) || !Number.isSafeInteger(epochs) || epochs < 1) throw new UsageError(`run: --epochs must be a positive integer (got '${v.epochs}')`);
-  }
-  let jobs: number | undefined;
-  if (v.jobs !== undefined) {
-    jobs = Number(v.jobs);
-    if (!/^\s*\d+\s*$/.test(v.jobs) || !Number.isSafeInteger(jobs) || jobs < 1) throw new UsageError(`run: --jobs must be a positive integer (got '${v.jobs}')`);
-  }
+  const epochs = positiveInt('run', '--epochs', v.epochs);
+  const jobs = positiveInt('run', '--jobs', v.jobs);
   const backend = (v.backend ?? 'auto') as BackendChoice;
   if (!isBackendChoice(backend)) throw new UsageError(`run: --backend must be one of ${BACKEND_CHOICES.join(', ')} (got '${v.backend}')`);
   if (v.out !== undefined && v.out.trim() === '') throw new UsageError('run: --out needs a directory');
-  return { file: parsed.positionals[0], config: v.config, all: !!v.all, sweep: !!v.sweep, epochs, out: v.out, backend, json: !!v.json, jobs, resume: !!v.resume };
+  return { file, config: v.config, all: !!v.all, sweep: !!v.sweep, epochs, out: v.out, backend, json: !!v.json, jobs, resume: !!v.resume };
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseCommandArgs, UsageError } from './args';
+import { oneFile, parseCommandArgs, UsageError } from './args';
 import { parseExperiment } from '../engine/config';
 import { defaultRunsRoot, findWorkspaceRoot } from '../engine/runs';
 import { axisLabel, buildStudy, parseMetricName, predict, StudyError, type Aggregate, type Prediction, type Study } from '../engine/study';
@@ -58,8 +58,7 @@ function parseStudyArgs(args: string[]): StudyArgs | 'help' {
   });
   const v = parsed.values;
   if (v.help) return 'help';
-  if (parsed.positionals.length === 0) throw new UsageError('study: missing the experiment FILE (training-dynamics study FILE [--by AXIS])');
-  if (parsed.positionals.length > 1) throw new UsageError(`study: expected one FILE, got ${parsed.positionals.length}: ${parsed.positionals.join(' ')}`);
+  const file = oneFile('study', parsed.positionals, 'training-dynamics study FILE [--by AXIS]');
   if (v.json && v.csv) throw new UsageError('study: --json and --csv cannot be used together');
   const runs = v.runs ?? 'newest';
   if (runs !== 'newest' && runs !== 'all') throw new UsageError(`study: --runs must be newest or all (got '${v.runs}')`);
@@ -79,7 +78,7 @@ function parseStudyArgs(args: string[]): StudyArgs | 'help' {
     prediction = { feature: parts[0], outcome: parts[1] };
   }
   if (v.out !== undefined && v.out.trim() === '') throw new UsageError('study: --out needs a directory');
-  return { file: parsed.positionals[0], metrics, by, split: v.split ?? null, runs, predict: prediction, out: v.out, format: v.json ? 'json' : v.csv ? 'csv' : 'table' };
+  return { file, metrics, by, split: v.split ?? null, runs, predict: prediction, out: v.out, format: v.json ? 'json' : v.csv ? 'csv' : 'table' };
 }
 
 /** Metrics shown in the table / CSV when none are named: the block's metric, then the usual outcomes that have values. */

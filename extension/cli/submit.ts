@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseCommandArgs } from './args';
+import { parseCommandArgs, positiveInt } from './args';
 import { BACKEND_CHOICES, isBackendChoice } from '../shared/protocol';
 import { defaultRunsRoot, experimentDir, findWorkspaceRoot, runTimestamp, writeFileAtomicSync } from '../engine/runs';
 import { parseSbatchJobId, slurmArrayScript, type SlurmManifest } from '../engine/sweep';
@@ -31,13 +31,6 @@ whose newest run is not completed; --dry-run prints the script only.
 interface SubmitIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
-}
-
-function positiveInt(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!/^\s*\d+\s*$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`submit: ${name} must be a positive integer (got '${v}')`);
-  return n;
 }
 
 /** This CLI as a command a compute node can run: the same Node and bin/training-dynamics.js (shared filesystem). */
@@ -75,9 +68,9 @@ export async function submitCommand(args: string[], io: SubmitIo): Promise<numbe
   if (parsed.positionals.length !== 1) throw new UsageError(`submit: expected one experiment FILE (got ${parsed.positionals.length})`);
   if (v.config !== undefined && v.all) throw new UsageError('submit: --config and --all cannot be used together');
   if (v.backend !== undefined && !isBackendChoice(v.backend)) throw new UsageError(`submit: --backend must be one of ${BACKEND_CHOICES.join(', ')} (got '${v.backend}')`);
-  const epochs = positiveInt('--epochs', v.epochs);
-  const cpusPerTask = positiveInt('--cpus-per-task', v['cpus-per-task']) ?? 2;
-  const maxParallel = positiveInt('--max-parallel', v['max-parallel']);
+  const epochs = positiveInt('submit', '--epochs', v.epochs);
+  const cpusPerTask = positiveInt('submit', '--cpus-per-task', v['cpus-per-task']) ?? 2;
+  const maxParallel = positiveInt('submit', '--max-parallel', v['max-parallel']);
   if (v.time !== undefined && !/^[\d:-]+$/.test(v.time)) throw new UsageError(`submit: --time takes a Slurm time such as 30, 2:00:00 or 1-12:00:00 (got '${v.time}')`);
   if (v.partition !== undefined && !/^[\w.,-]+$/.test(v.partition)) throw new UsageError(`submit: --partition takes a partition name (got '${v.partition}')`);
   const sbatchArgs = v['sbatch-arg'] ?? [];
