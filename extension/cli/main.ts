@@ -22,38 +22,9 @@ import { resumePoints, runConcurrent, sweepSummaryText } from './sweep';
 import { effectiveConcurrency, slurmTaskId } from '../engine/sweep';
 import * as os from 'node:os';
 import { version } from '../../package.json';
+import { processIo, type CliIo } from './io';
 
-export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  /** Draw a progress bar (stderr is a terminal). */
-  tty: boolean;
-  columns: number;
-  /** Install Ctrl-C handling (off when tests call main in-process). */
-  handleSignals: boolean;
-}
-
-/** Writes to a stream, going quiet once its reader is gone (`… | head` closes the pipe: EPIPE). */
-function streamWriter(stream: NodeJS.WriteStream): (s: string) => void {
-  let closed = false;
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') closed = true;
-    else throw err;
-  });
-  return (s) => {
-    if (!closed) stream.write(s);
-  };
-}
-
-function processIo(): CliIo {
-  return {
-    stdout: streamWriter(process.stdout),
-    stderr: streamWriter(process.stderr),
-    tty: !!process.stderr.isTTY,
-    columns: process.stderr.columns || 100,
-    handleSignals: true,
-  };
-}
+export type { CliIo } from './io';
 
 export const USAGE = `training-dynamics ${version}
 

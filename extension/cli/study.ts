@@ -15,10 +15,7 @@ import { defaultRunsRoot, findWorkspaceRoot } from '../engine/runs';
 import { axisLabel, buildStudy, parseMetricName, predict, StudyError, type Aggregate, type Prediction, type Study } from '../engine/study';
 import { csvCell } from '../engine/export/csv';
 
-export interface StudyIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
+import type { OutputIo } from './io';
 
 export const STUDY_USAGE = `Usage:
   training-dynamics study FILE [--metric NAME]... [--by AXIS[,AXIS]] [--split AXIS] [--runs newest|all]
@@ -121,7 +118,7 @@ function predictionText(p: Prediction): string {
   return `${head} = ${p.rho.toFixed(3)}${ci}, n = ${p.n}${left ? `; ${left}` : ''}\n`;
 }
 
-export async function studyCommand(args: string[], io: StudyIo): Promise<number> {
+export async function studyCommand(args: string[], io: OutputIo): Promise<number> {
   try {
     return await run(args, io);
   } catch (err) {
@@ -133,7 +130,7 @@ export async function studyCommand(args: string[], io: StudyIo): Promise<number>
   }
 }
 
-async function run(args: string[], io: StudyIo): Promise<number> {
+async function run(args: string[], io: OutputIo): Promise<number> {
   const a = parseStudyArgs(args);
   if (a === 'help') {
     io.stdout(STUDY_USAGE);

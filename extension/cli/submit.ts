@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCommandArgs, positiveInt } from './args';
+import type { OutputIo } from './io';
 import { BACKEND_CHOICES, isBackendChoice } from '../shared/protocol';
 import { defaultRunsRoot, experimentDir, findWorkspaceRoot, runTimestamp, writeFileAtomicSync } from '../engine/runs';
 import { parseSbatchJobId, slurmArrayScript, type SlurmManifest } from '../engine/sweep';
@@ -28,11 +29,6 @@ at once; --sbatch-arg passes an #SBATCH option verbatim (repeatable); --resume s
 whose newest run is not completed; --dry-run prints the script only.
 `;
 
-interface SubmitIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
-
 /** This CLI as a command a compute node can run: the same Node and bin/training-dynamics.js (shared filesystem). */
 function cliCommand(): string[] {
   for (const bin of [path.resolve(__dirname, '..', 'bin', 'training-dynamics.js'), path.resolve(__dirname, '..', '..', 'bin', 'training-dynamics.js')]) {
@@ -41,7 +37,7 @@ function cliCommand(): string[] {
   throw new UsageError('submit: dist/cli.js is missing; run `npm run build` first (the array tasks run the built CLI)');
 }
 
-export async function submitCommand(args: string[], io: SubmitIo): Promise<number> {
+export async function submitCommand(args: string[], io: OutputIo): Promise<number> {
   const parsed = parseCommandArgs('submit', args, {
       config: { type: 'string', short: 'c' },
       all: { type: 'boolean' },

@@ -15,14 +15,7 @@ import { listRuns, markInterrupted, readRun } from '../engine/runs';
 import { SweepTracker, durationText, planResume, sweepProgressText, utilisation, type PointIdentity } from '../engine/sweep';
 import { RunManager } from '../host/runManager';
 import { jsonResult, summaryText } from './progress';
-
-export interface SweepIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  tty: boolean;
-  columns: number;
-  handleSignals: boolean;
-}
+import type { CliIo } from './io';
 
 /**
  * `--resume`: the points whose newest run in `runsRoot` is not completed. Prints what is skipped (to
@@ -77,7 +70,7 @@ export function sweepSummaryText(o: { total: number; completed: number; failed: 
  * Trains `requests` with at most `jobs` at once. Returns the CLI's exit code: 0 all completed, 1 one
  * failed, 130 interrupted.
  */
-export async function runConcurrent(requests: StartRunRequest[], jobs: number, json: boolean, io: SweepIo): Promise<number> {
+export async function runConcurrent(requests: StartRunRequest[], jobs: number, json: boolean, io: CliIo): Promise<number> {
   const human = json ? io.stderr : io.stdout;
   const cores = os.cpus().length;
   const t0 = Date.now();
