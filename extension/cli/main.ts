@@ -17,7 +17,7 @@ import { formatProblem, parseExperiment, resolveRuns } from '../engine/config';
 import { defaultRunsRoot, findWorkspaceRoot, startRunRequest, type RunWriter } from '../engine/runs';
 import { loadBackend } from '../engine/backend';
 import { RunDirError, runSession, type SessionControl } from '../trainer/session';
-import { ProgressDisplay, jsonResult, summaryText } from './progress';
+import { ProgressDisplay, jsonResult, summaryText, trainLossPoints } from './progress';
 import { resumePoints, runConcurrent, sweepSummaryText } from './sweep';
 import { effectiveConcurrency, slurmTaskId } from '../engine/sweep';
 import * as os from 'node:os';
@@ -273,7 +273,7 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
       if (run.status === 'failed') failed++;
       if (run.status === 'stopped') stopped++;
       finishedRuns++;
-      human(summaryText(run, runDir));
+      human(summaryText(run, runDir, trainLossPoints(runDir)));
       if (a.json) io.stdout(JSON.stringify(jsonResult(run, runDir)) + '\n');
     }
   } finally {

@@ -5,7 +5,12 @@
  * final summary block. Written here because the bar is a single line with our own fields; the libraries
  * for it (cli-progress & co.) would need more configuration than this takes.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { METRICS_JSONL } from '../engine/runs/layout';
+import { parseMetrics } from '../engine/runs/reader';
 import type { DynamicsEvent, EpochRecord, RunJson, TrainerToHost } from '../shared/protocol';
+import { lossFitText } from '../shared/view/lossFitCurve';
 
 export interface ProgressOptions {
   write: (s: string) => void;
@@ -129,8 +134,12 @@ export class ProgressDisplay {
   }
 }
 
-/** The final summary block of a run, human-readable. */
-export function summaryText(run: RunJson, runDir: string): string {
+/**
+ * The final summary block of a run, human-readable. `trainLoss` (epoch, training loss) lets the loss-fit line say
+ * how far the fit is from the tail of the loss, as the Dynamics panel does (R² alone is ≈ 1 for a fit that
+ * plateaus orders of magnitude above the final loss).
+ */
+export function summaryText(run: RunJson, runDir: string, trainLoss: readonly { x: number; y: number }[] = []): string {
   const s = run.summary;
   const lines: string[] = [];
   const secs = run.endedAt ? (Date.parse(run.endedAt) - Date.parse(run.startedAt)) / 1000 : null;
@@ -155,9 +164,22 @@ export function summaryText(run: RunJson, runDir: string): string {
       lines.push(`    layer ${t.layer} ${t.kind} at epoch ${t.epoch} (${lead})`);
     }
   }
-  if (s?.bestLossFit) lines.push(`  loss curve fit  ${s.bestLossFit.form} (R² ${s.bestLossFit.r2.toFixed(3)})`);
+  if (s?.bestLossFit) lines.push(`  loss curve fit  ${lossFitText(s.bestLossFit, trainLoss)}`);
   lines.push(`  run directory   ${runDir}`);
   return lines.join('\n') + '\n';
+}
+
+/** (epoch, training loss) of every epoch record in the run directory's metrics.jsonl (none if it cannot be read). */
+export function trainLossPoints(runDir: string): { x: number; y: number }[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(runDir, METRICS_JSONL), 'utf8');
+  } catch {
+    return [];
+  }
+  const out: { x: number; y: number }[] = [];
+  for (const r of parseMetrics(text).records) if (r.type === 'epoch' && Number.isFinite(r.trainLoss)) out.push({ x: r.epoch, y: r.trainLoss });
+  return out;
 }
 
 /** The `--json` line of a finished run (exactly the documented fields). */

@@ -14,7 +14,7 @@ import type { RunJson, StartRunRequest } from '../shared/protocol';
 import { listRuns, markInterrupted, readRun } from '../engine/runs';
 import { SweepTracker, durationText, planResume, sweepProgressText, utilisation, type PointIdentity } from '../engine/sweep';
 import { RunManager } from '../host/runManager';
-import { jsonResult, summaryText } from './progress';
+import { jsonResult, summaryText, trainLossPoints } from './progress';
 import type { CliIo } from './io';
 
 /**
@@ -156,7 +156,7 @@ export async function runConcurrent(requests: StartRunRequest[], jobs: number, j
     const run: RunJson = e.run;
     tracker.finish(i, run.status === 'running' ? e.outcome.status : run.status);
     if (run.status === 'failed' || (run.status === 'running' && e.outcome.status === 'failed')) failed++;
-    above(human, summaryText(run, e.runDir));
+    above(human, summaryText(run, e.runDir, trainLossPoints(e.runDir)));
     if (json) io.stdout(JSON.stringify(jsonResult(run, e.runDir)) + '\n');
     draw(true);
   });

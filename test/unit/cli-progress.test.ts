@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProgressDisplay, jsonResult, summaryText } from '../../extension/cli/progress';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ProgressDisplay, jsonResult, summaryText, trainLossPoints } from '../../extension/cli/progress';
 import type { EpochRecord, RunJson } from '../../extension/shared/protocol';
 import { tinyConfig } from './runs-fixture';
 
@@ -80,4 +83,25 @@ test('jsonResult has exactly the documented fields, with nulls where nothing is 
   assert.deepEqual(empty.final, { trainLoss: null, trainAcc: null, testLoss: null, testAcc: null });
   assert.equal(empty.memorizationEpoch, null);
   assert.deepEqual(empty.transitions, []);
+});
+
+test('summary: the loss-fit line reports the tail of the loss from metrics.jsonl, as the panel does', () => {
+  // The training loss falls as 1/epoch to 1e-3; an exponential fit plateaus at 0.01 (R² ≈ 1 all the same).
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'td-summary-'));
+  try {
+    const lines = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ ...rec(i + 1), trainLoss: 1 / (i + 1) }));
+    lines.splice(500, 0, JSON.stringify({ type: 'event', epoch: 500, event: { kind: 'memorization', epoch: 500 } }));
+    fs.writeFileSync(path.join(dir, 'metrics.jsonl'), lines.join('\n') + '\n{"type":"epo');
+    const points = trainLossPoints(dir);
+    assert.equal(points.length, 1000);
+    assert.deepEqual(points[999], { x: 1000, y: 1 / 1000 });
+    const plateau = { form: 'exponential' as const, params: { a: 1, tau: 50, c: 0.01 }, r2: 0.9999 };
+    const run = runJson({ summary: { ...runJson().summary!, lossFits: [plateau], bestLossFit: plateau } });
+    assert.match(summaryText(run, dir, points), /loss curve fit +exponential \(R² 0\.9999 · tail off ×\d+(\.\d)?\)/);
+    // Without the loss (no metrics.jsonl) only R² is known.
+    assert.deepEqual(trainLossPoints(path.join(dir, 'missing')), []);
+    assert.match(summaryText(run, dir), /loss curve fit +exponential \(R² 0\.9999\)\n/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -4,7 +4,7 @@
  */
 import type { AnnotationOptions, EventContext } from 'chartjs-plugin-annotation';
 import type { MatrixSpectrum, MetricsRecord } from '../../extension/shared/protocol';
-import { lossFitPoints } from '../../extension/shared/view/lossFitCurve';
+import { lossFitPoints, lossFitText } from '../../extension/shared/view/lossFitCurve';
 import { benfordExpected, histogramDensity, mpCurvePoints } from '../../extension/shared/view/spectrumCurve';
 import { landscapeGrid, varyingAxes, type LandscapeGrid } from '../../extension/shared/view/landscape';
 import { compareTensors, indexAtEpoch, type ChartName, type RunModel, type Series } from '../shared/series';
@@ -238,9 +238,9 @@ export class LossView extends LineView {
     if (compare) this.card.info.textContent = 'solid: test · dashed: train · one colour per run';
     const fit = !compare ? this.ctx.runs[0]?.run.summary?.bestLossFit : null;
     if (fit && this.ctx.runs[0].trainLoss.length) {
-      const xs = this.ctx.runs[0].trainLoss.points(MAX_POINTS).map((p) => p.x);
-      specs.push({ key: 'fit', label: `fit: ${fit.form}`, data: lossFitPoints(fit, xs), color: this.ctx.theme.muted, dash: [2, 2], width: 1, smooth: false });
-      this.card.info.textContent = `train-loss fit: ${fit.form} (${Object.entries(fit.params).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}), R² ${fit.r2.toFixed(4)}`;
+      const pts = this.ctx.runs[0].trainLoss.points(MAX_POINTS);
+      specs.push({ key: 'fit', label: `fit: ${fit.form}`, data: lossFitPoints(fit, pts.map((p) => p.x)), color: this.ctx.theme.muted, dash: [2, 2], width: 1, smooth: false });
+      this.card.info.textContent = `train-loss fit: ${lossFitText(fit, pts)}, ${Object.entries(fit.params).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`;
     }
     const y = rawOptions(this.chart).scales.y as { title: { text: string } };
     y.title.text = this.ctx.runs.every((r) => r.isRegression) && this.ctx.runs.length ? 'MSE (log)' : 'loss (log)';
