@@ -120,6 +120,19 @@ test('cross-field rules: prime modulus, frozen layers, lr × weight decay', () =
   assert.match(only(base('{ "name": "a", "optimizer": { "name": "adamw", "lr": 0.5, "weightDecay": 2 } }')).message, /lr × weightDecay = 1 ≥ 1/);
 });
 
+test('a field of another optimizer is a warning on its key (momentum, nesterov with adamw; beta1 with sgd), a field of this one is none', () => {
+  const text = base('{ "name": "a", "optimizer": { "name": "adamw", "momentum": 0.9, "nesterov": true, "beta1": 0.9 } }');
+  const probs = parseExperiment(text).problems;
+  assert.deepEqual(probs.map((p) => [p.path, p.severity]), [['configs[0].optimizer.momentum', 'warning'], ['configs[0].optimizer.nesterov', 'warning']]);
+  assert.match(probs[0].message, /^'momentum' has no effect with the 'adamw' optimizer \(it applies to 'momentum'\)$/);
+  assert.equal(text.slice(probs[0].offset, probs[0].offset + probs[0].length), '"momentum"');
+  // The optimizer in effect comes from defaults when the config names none (built-in default: adamw).
+  assert.deepEqual(parseExperiment(base('{ "name": "a", "optimizer": { "momentum": 0.9 } }')).problems.map((p) => p.severity), ['warning']);
+  const sgd = parseExperiment('{ "name": "t", "defaults": { "task": { "kind": "modular", "p": 7 }, "optimizer": { "name": "sgd" } }, "configs": [ { "name": "a", "optimizer": { "beta1": 0.8 } } ] }').problems;
+  assert.deepEqual(sgd.map((p) => p.path), ['configs[0].optimizer.beta1']);
+  assert.deepEqual(parseExperiment(base('{ "name": "a", "optimizer": { "name": "momentum", "momentum": 0.9, "nesterov": true } }')).problems, []);
+});
+
 test('problems inside defaults make every config invalid, and are located in defaults', () => {
   const text = '{ "name": "t", "defaults": { "task": { "kind": "modular", "p": 8 } }, "configs": [ { "name": "a" }, { "name": "b", "task": { "kind": "modular", "p": 7 } } ] }';
   const parsed = parseExperiment(text);

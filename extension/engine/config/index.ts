@@ -127,6 +127,9 @@ function inRange(p: ConfigProblem, node: Node | undefined): boolean {
   return !!node && p.offset >= node.offset && p.offset < node.offset + node.length;
 }
 
+/** The schema of one config (an entry of `configs`). */
+const CONFIG_SCHEMA = schema.properties!.configs.items!;
+
 function crossChecks(v: Validator, cfg: TrainingConfig, path: string, node: Node | undefined, root: Node): void {
   const at = (sub: string) => {
     const segs = sub.split('.');
@@ -147,6 +150,19 @@ function crossChecks(v: Validator, cfg: TrainingConfig, path: string, node: Node
     if (f >= nDense) v.report(`${path}.model.freeze`, at('model.freeze'), `layer ${f} does not exist (the model has dense layers 0..${nDense - 1})`);
   }
   if (cfg.model && cfg.model.freeze?.length >= nDense) v.report(`${path}.model.freeze`, at('model.freeze'), `every layer is frozen: nothing would train`);
+  // Fields of other optimizers (momentum, nesterov with adamw; beta1 with sgd …): valid, but they do nothing.
+  const opt = node && findNodeAtLocation(node, ['optimizer']);
+  const optName = cfg.optimizer?.name;
+  if (opt?.type === 'object' && typeof optName === 'string') {
+    for (const prop of opt.children ?? []) {
+      const keyNode = prop.children?.[0];
+      const key = keyNode?.value;
+      const only = typeof key === 'string' ? (schemaAt(`optimizer.${key}`, CONFIG_SCHEMA) as { 'x-optimizers'?: string[] } | null)?.['x-optimizers'] : undefined;
+      if (keyNode && only && !only.includes(optName)) {
+        v.report(`${path}.optimizer.${key}`, keyNode, `'${key}' has no effect with the '${optName}' optimizer (it applies to ${only.map((o) => `'${o}'`).join(', ')})`, 'warning');
+      }
+    }
+  }
   if (cfg.optimizer?.name === 'adamw' && cfg.optimizer.lr * cfg.optimizer.weightDecay >= 1) {
     v.report(`${path}.optimizer.weightDecay`, at('optimizer.weightDecay'), `lr × weightDecay = ${cfg.optimizer.lr * cfg.optimizer.weightDecay} ≥ 1 would zero or flip the weights every step`);
   }
