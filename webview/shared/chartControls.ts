@@ -8,9 +8,10 @@
  * - exports: PNG at 2× / 3×, SVG and CSV (./chartExport.ts), on white or transparent.
  * Drag-to-zoom is a few pointer handlers here rather than chartjs-plugin-zoom: the range lives in the panel (it
  * is shared by every chart and saved with the webview state), and the plugin's pan/pinch (hammerjs) is unused.
- * Chart state is mirrored into data-* attributes (`data-log-y`, `data-smoothing`, `data-range`) for tests.
+ * Chart state is mirrored into data-* attributes for tests: the settings (`data-log-y`, `data-smoothing`,
+ * `data-range`) when they are applied, and what chart.js drew after each update (`data-drawn-*`, see drawnState).
  */
-import type { Chart } from 'chart.js';
+import type { Chart, Plugin } from 'chart.js';
 import { clampSmoothing, smoothPoints } from '../../extension/shared/view/smoothing';
 import type { XY } from '../../extension/shared/view/xy';
 import { logTickLabel, logTicks, tickBudget } from '../../extension/shared/view/ticks';
@@ -77,6 +78,39 @@ function toggle(label: string, title: string, onClick: () => void): HTMLElement 
   return b;
 }
 
+/** The controlled chart of each on-screen chart.js chart (the off-screen export copies have none). */
+const controlledOf = new WeakMap<Chart, ControlledChart>();
+
+/**
+ * After every update, the state chart.js laid out (not the settings asked for) on the chart's card:
+ * `data-drawn-y` / `data-drawn-x` the scale types, `data-drawn-range` the x scale's min,max, `data-drawn-series`
+ * the visible series, `data-drawn-raw` the faint raw copies behind smoothed ones and `data-drawn-smoothed` how
+ * many smoothed series differ from their raw copy.
+ */
+const drawnStatePlugin: Plugin = {
+  id: 'tdDrawnState',
+  afterUpdate(chart) {
+    const card = controlledOf.get(chart)?.card;
+    if (!card) return;
+    const { x, y } = chart.scales;
+    card.dataset.drawnY = y?.type ?? '';
+    card.dataset.drawnX = x?.type ?? '';
+    card.dataset.drawnRange = x ? `${+x.min.toPrecision(6)},${+x.max.toPrecision(6)}` : '';
+    const sets = chart.data.datasets as { tdKey?: string; tdRaw?: boolean; tdRawOf?: string; data: unknown[] }[];
+    const visible = sets.filter((_, i) => chart.isDatasetVisible(i));
+    const raw = new Map(visible.filter((d) => d.tdRaw && d.tdRawOf).map((d) => [d.tdRawOf!, d.data as XY<number | null>[]]));
+    let smoothed = 0;
+    for (const d of visible) {
+      const r = !d.tdRaw && d.tdKey !== undefined ? raw.get(d.tdKey) : undefined;
+      if (r && (d.data as XY<number | null>[]).some((p, i) => r[i] !== undefined && p.y !== r[i].y)) smoothed++;
+    }
+    card.dataset.drawnSeries = String(visible.length - raw.size);
+    card.dataset.drawnRaw = String(raw.size);
+    card.dataset.drawnSmoothed = String(smoothed);
+  },
+};
+let drawnStateRegistered = false;
+
 export class ChartControls {
   private readonly charts = new Set<ControlledChart>();
 
@@ -86,7 +120,12 @@ export class ChartControls {
     readonly exportSink: ExportSink,
     readonly ChartCtor: typeof Chart,
     private readonly fontFamily: () => string,
-  ) {}
+  ) {
+    if (!drawnStateRegistered) {
+      ChartCtor.register(drawnStatePlugin);
+      drawnStateRegistered = true;
+    }
+  }
 
   /** The panel-wide controls: smoothing and reset zoom (for epoch charts), export scale and background. */
   toolbar(parts: { smoothing?: boolean; zoom?: boolean } = {}): HTMLElement {
@@ -158,11 +197,13 @@ export class ChartControls {
   attach(chart: Chart, head: HTMLElement, canvasWrap: HTMLElement, opts: AttachOptions): ControlledChart {
     const c = new ControlledChart(this, chart, head, canvasWrap, opts);
     this.charts.add(c);
+    controlledOf.set(chart, c);
     return c;
   }
 
   detach(c: ControlledChart): void {
     this.charts.delete(c);
+    controlledOf.delete(c.chart);
   }
 
   font(): string {
@@ -218,6 +259,11 @@ export class ControlledChart {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- chart.js option trees are deeply optional unions
   private raw(): Record<string, any> {
     return this.chart.config.options as Record<string, any>;
+  }
+
+  /** The chart's card (where its state is mirrored), if it has one. */
+  get card(): HTMLElement | null {
+    return this.wrap.closest('.card') as HTMLElement | null;
   }
 
   get logY(): boolean {
@@ -295,7 +341,7 @@ export class ControlledChart {
     labels.filter = (item: { datasetIndex?: number }, data: { datasets: { tdRaw?: boolean }[] }) =>
       !data.datasets[item.datasetIndex ?? 0]?.tdRaw && (prior ? prior(item, data) : true);
     o.plugins.tooltip = { ...(o.plugins.tooltip ?? {}), filter: (item: { dataset: { tdRaw?: boolean } }) => !item.dataset.tdRaw };
-    const card = this.wrap.closest('.card') as HTMLElement | null;
+    const card = this.card;
     if (card) {
       card.dataset.logY = String(this.logY);
       card.dataset.logX = String(this.logX);
@@ -323,7 +369,7 @@ export class ControlledChart {
     const C = this.panel.ChartCtor;
     if (format === 'png') {
       const png = chartPng(C, this.chart, title, s.exportScale, s.exportBackground);
-      const card = this.wrap.closest('.card') as HTMLElement | null;
+      const card = this.card;
       if (card) card.dataset.lastExport = `${png.width}x${png.height}`;
       this.panel.exportSink(this.opts.name, 'png', png.dataUrl);
     } else if (format === 'svg') {
