@@ -44,12 +44,28 @@ export async function pickRow(page: Page, label: string | RegExp, timeout = 10_0
   await row.click();
 }
 
-export async function palette(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
+/**
+ * Gives the keyboard back to the workbench: a webview that has it (a click in it, a maximized group) can keep
+ * F1 from reaching the workbench. Clicking the active tab focuses its editor group without changing anything.
+ */
+export async function focusWorkbench(page: Page): Promise<void> {
+  await page.keyboard.press('Escape');
+  const tab = page.locator('.tab.active').first();
+  if (await tab.isVisible().catch(() => false)) await tab.click();
+  else await page.locator('.part.statusbar').click({ position: { x: 2, y: 2 } }).catch(() => {});
+}
+
+/** Runs a command through the palette: `title` typed, then the row labelled `row` (default: exactly `title`) picked. */
+export async function palette(page: Page, title: string, row: string | RegExp = title): Promise<void> {
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await page.keyboard.press('F1');
+  if (!(await input.waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false))) {
+    await focusWorkbench(page);
+    await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+  }
   await input.fill('>' + title);
-  await pickRow(page, title);
+  await pickRow(page, row);
 }
 
 /** Quick Open (Ctrl+P) with `file` typed and its row listed; Enter then opens it. */
@@ -84,7 +100,7 @@ export async function chartsWithData(frame: FrameLocator, timeoutMs: number, min
     if (counts.length >= minCharts && counts.every((x) => x > 0)) return last;
     if (Date.now() > end) throw new Error(`charts without data after ${timeoutMs / 1000} s: ${JSON.stringify(last)}`);
     if (++polls % 10 === 0) {
-      const seen = await frame.locator('body').evaluate((b) => `${location.pathname.slice(-40)} | ${b.innerText.slice(0, 80).replace(/\n/g, ' / ')}`, undefined, { timeout: 2_000 }).catch((e: unknown) => `no visible webview document yet (${String(e).split('\n')[0].slice(0, 60)})`);
+      const seen = await frame.locator('body').evaluate((b) => `${location.pathname.slice(-40)} | ${(b.textContent ?? '').replace(/\s+/g, ' ').trim().slice(0, 80)}`, undefined, { timeout: 2_000 }).catch((e: unknown) => `no visible webview document yet (${String(e).split('\n')[0].slice(0, 60)})`);
       console.log(`  … waiting for chart data: ${JSON.stringify(last)}; the webview shows: ${seen}`);
     }
     await new Promise((r) => setTimeout(r, 1_000));
