@@ -27,7 +27,7 @@ elif [ "${SKIP_GROK:-}" = 1 ]; then
   echo "readme-shots: SKIP_GROK=1, no grokking run (only the quickstart pictures can be taken: ONLY=compare)"
 else
   echo "readme-shots: training grokking-mod97/adamw-wd1 with the CLI (3000 epochs)"
-  node bin/training-dynamics.js run "$WS/samples/grokking-mod97.experiment.json" --config adamw-wd1 --json >"$WORK/run.json" ||
+  node bin/training-dynamics.js run "$WS/samples/grokking-mod97.experiment.json" --config adamw-wd1 --out "$WS/.training-dynamics/runs" --json >"$WORK/run.json" ||
     { echo "readme-shots: the grokking run failed" >&2; exit 1; }
   cat "$WORK/run.json"
 fi
