@@ -3,7 +3,8 @@
  * the workbench loads, the grokking sample's "Train this config" CodeLens starts a run, the Dynamics panel
  * opens and every chart holds data (read from the webview DOM's data-points attributes, not from pixels),
  * a .safetensors checkpoint opens in the checkpoint editor and its tensor table lists the tensors; then the steps of
- * panels.ts (the quickstart groks, 60 runs compared, a quick fix).
+ * panels.ts (the quickstart groks, its chart controls and exports, the Runs view follows the CLI, 60 runs compared, a
+ * quick fix).
  * Screenshots on failure and of the panel in dark and light themes go to test-results/ (the README's pictures are
  * made from a finished grokking run by scripts/real-vscode/readme-shots.sh).
  *
@@ -143,7 +144,8 @@ async function main(): Promise<number> {
     log(`1 GiB checkpoint: tensor table (256 rows) ${ms} ms after Enter in Quick Open`);
   });
 
-  // The quickstart groks, 60 runs compared at once, a "did you mean" quick fix (test/e2e/panels.ts).
+  // The quickstart groks, chart controls and exports, the Runs view follows the CLI, 60 runs compared at once, a
+  // "did you mean" quick fix (test/e2e/panels.ts).
   await panelSteps(page, url, step, log, trainTimeout);
 
   await close();
