@@ -15,10 +15,10 @@ import { BACKEND_CHOICES, isBackendChoice, type BackendChoice, type RunJson, typ
 import type { ResolvedRun } from '../shared/configTypes';
 import { formatProblem, parseExperiment, resolveRuns } from '../engine/config';
 import { defaultRunsRoot, findWorkspaceRoot, startRunRequest, type RunWriter } from '../engine/runs';
-import { loadBackend } from '../engine/backend';
+import { backendLabel, loadBackend } from '../engine/backend';
 import { RunDirError, runSession, type SessionControl } from '../trainer/session';
 import { ProgressDisplay, jsonResult, summaryText, trainLossPoints } from './progress';
-import { resumePoints, runConcurrent, sweepSummaryText } from './sweep';
+import { machineCpuMs, machineShares, resumePoints, runConcurrent, sweepSummaryText } from './sweep';
 import { effectiveConcurrency, slurmTaskId } from '../engine/sweep';
 import * as os from 'node:os';
 import { version } from '../../package.json';
@@ -190,7 +190,7 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
 
   let backendName: string;
   try {
-    backendName = (await loadBackend(a.backend)).backend;
+    backendName = backendLabel(await loadBackend(a.backend));
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]);
   }
@@ -247,6 +247,7 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
   let finishedRuns = 0;
   const t0 = Date.now();
   const cpu0 = process.cpuUsage();
+  const machine0 = machineCpuMs();
   try {
     for (let i = 0; i < runs.length; i++) {
       const r = runs[i];
@@ -285,6 +286,7 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
   }
   if (runs.length > 1) {
     const cpu = process.cpuUsage(cpu0);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
     human(
       sweepSummaryText({
         total: runs.length,
@@ -293,9 +295,10 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
         stopped,
         notStarted: runs.length - finishedRuns,
         wallMs: Date.now() - t0,
-        cpuMs: (cpu.user + cpu.system) / 1000,
+        cpuMs,
         jobs: 1,
         cores: os.cpus().length,
+        machine: machineShares(machine0, machineCpuMs(), cpuMs),
       }),
     );
   }

@@ -45,6 +45,33 @@ export function childrenCpuMs(): number | null {
   }
 }
 
+/** Every core's time (ms) since boot, and how much of it was idle (Linux: /proc/stat; idle + iowait), or null. */
+export function machineCpuMs(): { totalMs: number; idleMs: number } | null {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+    if (!line.startsWith('cpu ')) return null;
+    // user nice system idle iowait irq softirq steal (guest time is already counted in user), in ticks of 10 ms.
+    const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    if (f.length < 5 || f.some((x) => !Number.isFinite(x))) return null;
+    return { totalMs: f.reduce((a, b) => a + b, 0) * 10, idleMs: (f[3] + f[4]) * 10 };
+  } catch {
+    return null;
+  }
+}
+
+/** What the whole machine did between two `machineCpuMs` readings: shares of its cores idle and used by other processes. */
+export function machineShares(
+  a: { totalMs: number; idleMs: number } | null,
+  b: { totalMs: number; idleMs: number } | null,
+  ownCpuMs: number | null,
+): { idle: number; others: number } | null {
+  if (!a || !b || ownCpuMs === null) return null;
+  const total = b.totalMs - a.totalMs;
+  if (!(total > 0)) return null;
+  const idle = Math.min(1, Math.max(0, (b.idleMs - a.idleMs) / total));
+  return { idle, others: Math.max(0, 1 - idle - ownCpuMs / total) };
+}
+
 /** The trainer process script: dist/trainer.js beside the bundle, or the source (run through tsx). */
 function trainerPath(): string {
   const js = path.join(__dirname, 'trainer.js');
@@ -53,7 +80,19 @@ function trainerPath(): string {
 }
 
 /** The closing line of a sweep: counts, wall time, and how busy the cores were. */
-export function sweepSummaryText(o: { total: number; completed: number; failed: number; stopped: number; notStarted: number; wallMs: number; cpuMs: number | null; jobs: number; cores: number }): string {
+export function sweepSummaryText(o: {
+  total: number;
+  completed: number;
+  failed: number;
+  stopped: number;
+  notStarted: number;
+  wallMs: number;
+  cpuMs: number | null;
+  jobs: number;
+  cores: number;
+  /** The whole machine meanwhile (machineShares): a core busy with another process is not one the sweep left idle. */
+  machine?: { idle: number; others: number } | null;
+}): string {
   const parts = [`${o.completed} completed`];
   if (o.failed) parts.push(`${o.failed} failed`);
   if (o.stopped) parts.push(`${o.stopped} stopped`);
@@ -62,7 +101,8 @@ export function sweepSummaryText(o: { total: number; completed: number; failed: 
   const cpu =
     o.cpuMs === null || u === null
       ? 'CPU time not measured on this platform'
-      : `CPU ${(o.cpuMs / 1000).toFixed(1)} s, cores ${(100 * u).toFixed(0)} % busy (CPU / (wall × ${o.cores} cores))`;
+      : `CPU ${(o.cpuMs / 1000).toFixed(1)} s, cores ${(100 * u).toFixed(0)} % busy (CPU / (wall × ${o.cores} cores))` +
+        (o.machine ? `; machine ${(100 * o.machine.idle).toFixed(0)} % idle, ${(100 * o.machine.others).toFixed(0)} % used by other processes` : '');
   return `sweep: ${o.total} point${o.total === 1 ? '' : 's'} in ${durationText(o.wallMs)} (${(o.wallMs / 1000).toFixed(1)} s), ${o.jobs} at once — ${parts.join(', ')}; ${cpu}\n`;
 }
 
@@ -75,6 +115,8 @@ export async function runConcurrent(requests: StartRunRequest[], jobs: number, j
   const cores = os.cpus().length;
   const t0 = Date.now();
   const cpu0 = childrenCpuMs();
+  const machine0 = machineCpuMs();
+  const ownCpu0 = process.cpuUsage().user + process.cpuUsage().system;
   const tracker = new SweepTracker(
     requests.map((r) => r.config.training.epochs),
     t0,
@@ -194,6 +236,8 @@ export async function runConcurrent(requests: StartRunRequest[], jobs: number, j
   clearBar();
   const s = tracker.snapshot(Date.now());
   const cpu1 = childrenCpuMs();
+  const cpuMs = cpu0 === null || cpu1 === null ? null : cpu1 - cpu0;
+  const own = process.cpuUsage();
   human(
     sweepSummaryText({
       total: requests.length,
@@ -202,9 +246,11 @@ export async function runConcurrent(requests: StartRunRequest[], jobs: number, j
       stopped: s.stopped - notStarted,
       notStarted,
       wallMs: Date.now() - t0,
-      cpuMs: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0,
+      cpuMs,
       jobs,
       cores,
+      // this process's own CPU (driving the runs) is not another process's
+      machine: machineShares(machine0, machineCpuMs(), cpuMs === null ? null : cpuMs + (own.user + own.system - ownCpu0) / 1000),
     }),
   );
   if (failed) return 1;

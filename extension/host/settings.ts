@@ -4,14 +4,15 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isBackendChoice, type BackendChoice } from '../shared/protocol';
 import type { ProbeIntervalDefaults } from './experimentModel';
-import { effectiveConcurrency } from '../engine/sweep/concurrency';
+import { concurrencyBackend, effectiveConcurrency } from '../engine/sweep/concurrency';
+import { nativeBuilt } from '../engine/fast/native';
 
 const SECTION = 'trainingDynamics';
 export const DEFAULT_RUNS_FOLDER = '.training-dynamics/runs';
 
 /** `maxConcurrentRuns`; 0 means the CLI's default for this machine and backend (engine/sweep/concurrency.ts). */
 export function maxConcurrentRuns(): number {
-  return effectiveConcurrency(vscode.workspace.getConfiguration(SECTION).get('maxConcurrentRuns'), os.cpus().length, backend());
+  return effectiveConcurrency(vscode.workspace.getConfiguration(SECTION).get('maxConcurrentRuns'), os.cpus().length, concurrencyBackend(backend(), nativeBuilt()));
 }
 
 export function backend(): BackendChoice {

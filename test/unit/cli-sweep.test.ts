@@ -10,6 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { readRun } from '../../extension/engine/runs';
+import { machineShares, sweepSummaryText } from '../../extension/cli/sweep';
 import { REPO, tempDir, tinyExperiment } from './runs-fixture';
 
 const ENTRY = path.join(REPO, 'extension', 'cli', 'entry.ts');
@@ -39,8 +40,19 @@ test('--sweep --jobs 2: every point runs, one JSON line each, a sweep summary wi
   for (const j of lines) assert.equal(j.status, 'completed');
   assert.match(r.stderr, /sweep: 3 points, 2 at once/);
   assert.match(r.stderr, /sweep 3\/3 done · 0 running · 0 queued/);
-  assert.match(r.stderr, /sweep: 3 points in .*2 at once — 3 completed; CPU [\d.]+ s, cores \d+ % busy/);
+  assert.match(r.stderr, /sweep: 3 points in .*2 at once — 3 completed; CPU [\d.]+ s, cores \d+ % busy \(CPU \/ \(wall × \d+ cores\)\); machine \d+ % idle, \d+ % used by other processes/);
   assert.equal(readdirSync(path.join(out, 'sweep-seeds')).length, 3);
+});
+
+test('the sweep summary names the whole machine: how idle it was and how much other processes took', () => {
+  // 2 cores for 10 s = 20 000 ms of core time; 2 000 idle, the sweep's processes 12 000, other processes the rest.
+  const m = machineShares({ totalMs: 5_000, idleMs: 1_000 }, { totalMs: 25_000, idleMs: 3_000 }, 12_000);
+  assert.ok(m);
+  assert.ok(Math.abs(m.idle - 0.1) < 1e-9 && Math.abs(m.others - 0.3) < 1e-9, JSON.stringify(m));
+  assert.equal(machineShares(null, { totalMs: 1, idleMs: 0 }, 1), null);
+  assert.equal(machineShares({ totalMs: 1, idleMs: 0 }, { totalMs: 1, idleMs: 0 }, 1), null);
+  const text = sweepSummaryText({ total: 8, completed: 8, failed: 0, stopped: 0, notStarted: 0, wallMs: 10_000, cpuMs: 11_000, jobs: 2, cores: 2, machine: m });
+  assert.match(text, /8 completed; CPU 11\.0 s, cores 55 % busy \(CPU \/ \(wall × 2 cores\)\); machine 10 % idle, 30 % used by other processes/);
 });
 
 test('Ctrl-C stops every running point (stopped) and starts none of the queued ones; exit 130', async () => {

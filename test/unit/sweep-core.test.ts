@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { RunJson } from '../../extension/shared/protocol';
 import {
   SweepTracker,
+  concurrencyBackend,
   defaultConcurrency,
   effectiveConcurrency,
   planResume,
@@ -26,6 +27,16 @@ test('default concurrency counts the evaluation thread: enough runs to fill ever
   assert.equal(effectiveConcurrency(0, 8, 'wasm'), 6);
   assert.equal(effectiveConcurrency(undefined, 2, 'wasm'), 2);
   assert.equal(effectiveConcurrency('x', 2, 'wasm'), 2);
+});
+
+test('a run on the native path is one thread (evaluation inline): one run a core; auto counts as native when it is built', () => {
+  for (const cores of [1, 2, 8, 32]) assert.equal(defaultConcurrency(cores, 'native'), cores);
+  assert.equal(effectiveConcurrency(0, 8, 'native'), 8);
+  assert.equal(effectiveConcurrency(3, 8, 'native'), 3);
+  assert.equal(concurrencyBackend('auto', true), 'native');
+  assert.equal(concurrencyBackend('auto', false), 'auto');
+  assert.equal(concurrencyBackend('wasm', true), 'wasm');
+  assert.equal(defaultConcurrency(8, concurrencyBackend('auto', false)), 6);
 });
 
 test('utilisation is CPU / (wall × cores)', () => {

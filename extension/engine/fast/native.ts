@@ -72,6 +72,12 @@ function addonPath(): string | null {
   return null;
 }
 
+/** Whether `auto` will train on the native path here (the addon is built and not disabled), without loading it. */
+export function nativeBuilt(): boolean {
+  if (process.env[NATIVE_ENV] === 'off' || process.env[NATIVE_ENV] === '0') return false;
+  return addonPath() !== null;
+}
+
 let cached: { addon: NativeAddon; detail: string } | string | undefined;
 
 /** The addon and a one-line description, or the reason it is not available. */

@@ -1,6 +1,7 @@
 /**
  * How many runs to train at once by default, for the CLI (`run --jobs`) and the extension's queue
- * (`trainingDynamics.maxConcurrentRuns` = 0): as many as keep every core busy. A run on the wasm or cpu
+ * (`trainingDynamics.maxConcurrentRuns` = 0): as many as keep every core busy. A run on the native fast path
+ * (fast/native.ts) is one thread, its test evaluation inline on it: one core a run. A run on the wasm or cpu
  * backend keeps one core busy with training and, on a machine with a second core, part of another with its
  * evaluation thread (testEvaluator.ts): the per-epoch test evaluation is a forward pass over as many rows as
  * training, against training's forward + backward pass, i.e. about a third of an epoch (npm run bench: the
@@ -16,6 +17,7 @@ export const EVALUATION_THREAD_LOAD = 1 / 3;
 export function defaultConcurrency(cores: number, backend: string): number {
   const n = Math.max(1, Math.floor(Number.isFinite(cores) ? cores : 1));
   if (backend === 'tensorflow') return 1;
+  if (backend === 'native') return n;
   const perRun = 1 + (n > 1 ? EVALUATION_THREAD_LOAD : 0);
   return Math.max(1, Math.ceil(n / perRun - 1e-9));
 }
@@ -27,6 +29,14 @@ export function defaultConcurrency(cores: number, backend: string): number {
 export function effectiveConcurrency(setting: unknown, cores: number, backend: string): number {
   if (typeof setting === 'number' && Number.isFinite(setting) && setting >= 1) return Math.floor(setting);
   return defaultConcurrency(cores, backend);
+}
+
+/**
+ * The backend the concurrency rule counts for a backend choice: `auto` trains on the native fast path whenever
+ * it is built (engine/backend.ts), so it counts as `native` then.
+ */
+export function concurrencyBackend(choice: string, nativeBuilt: boolean): string {
+  return choice === 'auto' && nativeBuilt ? 'native' : choice;
 }
 
 /** Share of the cores a sweep kept busy: CPU time of its runs / (wall time × cores). */
