@@ -18,6 +18,7 @@ import { Launcher } from './launcher';
 import { RunManager } from './runManager';
 import { RunsIndex } from './runsIndex';
 import { RunsFolderPoller } from './runsFolderPoller';
+import { FollowingRunSource } from './runFollower';
 import { RunUi } from './runUi';
 import { RunsTreeProvider } from './runsView';
 import * as settings from './settings';
@@ -40,8 +41,10 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
   manager = runManager;
   const index = new RunsIndex({ roots: settings.allRunsRoots, listRuns, isOurs: (d) => runManager.isActive(d), markInterrupted, log: info });
   const experiments = new Experiments();
-  const panels = new DynamicsPanelManager(context, runManager);
-  const study = new StudyPanelManager(context, runManager, index, panels);
+  // The panels follow runs of other processes (CLI, other machines) on disk as they grow, this window's over IPC.
+  const runSource = new FollowingRunSource(runManager);
+  const panels = new DynamicsPanelManager(context, runSource);
+  const study = new StudyPanelManager(context, runSource, index, panels);
   const launcher = new Launcher(runManager, experiments, panels, log);
   const tree = new RunsTreeProvider(index, runManager);
   const codeLens = new ExperimentCodeLensProvider(experiments, index);
@@ -51,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
     output,
     { dispose: () => void runManager.shutdown() },
     index,
+    runSource,
     panels,
     launcher,
     tree,
