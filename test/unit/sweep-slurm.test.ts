@@ -1,10 +1,33 @@
-/** The Slurm job-array script (run through bash with a stand-in CLI), sbatch/sacct parsing, and `submit` without sbatch. */
+/**
+ * The Slurm job-array script (run through bash with a stand-in CLI), sbatch/sacct/squeue parsing, which run is a
+ * task's and when a dead task's run is repaired, the shared submission (options, script, manifest, a missing
+ * sbatch), and `submit` without sbatch.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { isSlurmEnded, parseSacct, parseSbatchJobId, slurmArrayScript, slurmEndReason } from '../../extension/engine/sweep';
+import {
+  SlurmError,
+  isSlurmEnded,
+  parseSacct,
+  parseSbatchJobId,
+  slurmArrayScript,
+  slurmEndReason,
+  defaultCpusPerTask,
+  parseSqueue,
+  prepareSlurmArray,
+  readSlurmStates,
+  slurmArrayEnded,
+  slurmArraySummary,
+  slurmOptionsProblem,
+  slurmRepairs,
+  slurmTaskRuns,
+  submitSlurmArray,
+  type CommandResult,
+  type SlurmManifest,
+} from '../../extension/engine/sweep';
 import { REPO, tempDir, tinyExperiment } from './runs-fixture';
 
 const base = {
@@ -76,4 +99,112 @@ test('submit --slurm without sbatch on PATH names what is missing (exit 2); --dr
   } finally {
     cleanup();
   }
+});
+
+const ok = (stdout: string): CommandResult => ({ code: 0, stdout, stderr: '', missing: false });
+const missing: CommandResult = { code: null, stdout: '', stderr: '', missing: true, error: 'spawn ENOENT' };
+
+test('squeue rows (reason instead of exit code), array summaries and when an array has ended', () => {
+  const rows = parseSqueue('7_0|COMPLETED|None\n7_1|RUNNING|None\n7_2|FAILED|NonZeroExitCode\n7_[3-4]|PENDING|Resources\n');
+  assert.deepEqual(rows.map((r) => [r.task, r.state, r.detail]), [[0, 'COMPLETED', ''], [1, 'RUNNING', ''], [2, 'FAILED', 'NonZeroExitCode'], [3, 'PENDING', 'Resources'], [4, 'PENDING', 'Resources']]);
+  assert.equal(slurmArraySummary(5, rows), '1 running · 2 pending · 1 completed · 1 failed');
+  assert.equal(slurmArraySummary(6, rows), '1 running · 2 pending · 1 completed · 1 failed · 1 unknown');
+  assert.equal(slurmArrayEnded(5, rows), false);
+  assert.equal(slurmArrayEnded(2, parseSqueue('7_0|COMPLETED|None\n7_1|CANCELLED|None\n')), true);
+  assert.equal(slurmArrayEnded(3, parseSqueue('7_0|COMPLETED|None\n7_1|CANCELLED|None\n')), false, 'a task Slurm did not report has not ended');
+});
+
+const manifest: SlurmManifest = {
+  kind: 'training-dynamics/slurm-array',
+  jobId: '7',
+  experiment: 'exp',
+  experimentFile: '/x/exp.experiment.json',
+  submittedAt: '2026-12-01T10:00:00.000Z',
+  points: [
+    { task: 0, runName: 'tiny_seed=0', configName: 'tiny', sweepValues: { 'training.seed': 0 } },
+    { task: 1, runName: 'tiny_seed=1', configName: 'tiny', sweepValues: { 'training.seed': 1 } },
+    { task: 2, runName: 'tiny_seed=2', configName: 'tiny', sweepValues: { 'training.seed': 2 } },
+  ],
+};
+const entry = (runDir: string, seed: number, startedAt: string, status: string) => ({
+  runDir,
+  run: { experiment: 'exp', configName: 'tiny', sweepValues: { 'training.seed': seed }, startedAt, status },
+});
+
+test('a task’s run is its point’s newest run since the submission; a dead task’s run still marked running is repaired with Slurm’s reason, at the second look', () => {
+  const entries = [
+    entry('/r/old0', 0, '2026-11-30T00:00:00.000Z', 'running'), // before the submission: not this array's
+    entry('/r/a0', 0, '2026-12-01T10:01:00.000Z', 'completed'),
+    entry('/r/a1', 1, '2026-12-01T10:01:00.000Z', 'running'),
+    entry('/r/a2', 2, '2026-12-01T10:01:00.000Z', 'failed'),
+  ];
+  const states = parseSacct('7_0|COMPLETED|0:0\n7_1|CANCELLED by 0|0:9\n7_2|TIMEOUT|0:0\n');
+  const runs = slurmTaskRuns(manifest, states, entries);
+  assert.deepEqual(runs.map((r) => [r.task, r.entry?.runDir, r.state?.state]), [[0, '/r/a0', 'COMPLETED'], [1, '/r/a1', 'CANCELLED'], [2, '/r/a2', 'TIMEOUT']]);
+  assert.deepEqual(slurmRepairs(runs, new Set()), [], 'first look: the run may still be writing its own final status');
+  assert.deepEqual(slurmRepairs(runs, new Set([0, 1, 2])), [{ runDir: '/r/a1', reason: 'Slurm job 7_1 CANCELLED by 0, exit 0:9' }]);
+  const none = slurmTaskRuns(manifest, [], [entries[0]]);
+  assert.deepEqual(none.map((r) => [r.entry, r.state]), [[null, null], [null, null], [null, null]]);
+});
+
+test('options are checked with the CLI’s words; the default cores a task asks for follow the backend', () => {
+  assert.equal(slurmOptionsProblem({ partition: 'cpu', time: '2:00:00', cpusPerTask: 2, maxParallel: 4, sbatchArgs: ['--mem=4G'] }), null);
+  assert.match(slurmOptionsProblem({ time: 'soon' })!, /--time takes a Slurm time/);
+  assert.match(slurmOptionsProblem({ partition: 'a b' })!, /--partition/);
+  assert.match(slurmOptionsProblem({ cpusPerTask: 0 })!, /--cpus-per-task must be a positive integer/);
+  assert.match(slurmOptionsProblem({ sbatchArgs: ['mem=4G'] })!, /--sbatch-arg takes one sbatch option/);
+  assert.equal(defaultCpusPerTask('auto', true), 1);
+  assert.equal(defaultCpusPerTask('auto', false), 2);
+  assert.equal(defaultCpusPerTask('wasm', true), 2);
+  assert.throws(() => prepareSlurmArray({ points: [], experimentFile: '/x', runsRoot: '/r', cli: ['node'], options: {} }), (e: unknown) => e instanceof SlurmError && e.kind === 'options');
+});
+
+test('submitting: the script and the manifest beside the runs, the job id from sbatch; a missing sbatch or a refusal is a SlurmError naming it', async () => {
+  const { dir, cleanup } = tempDir('slurm-submit2');
+  try {
+    const points = manifest.points.map((p) => ({ experiment: 'exp', runName: p.runName, configName: p.configName, sweepValues: p.sweepValues }));
+    const array = prepareSlurmArray({ points, experimentFile: '/x/exp.experiment.json', runsRoot: dir, cli: ['node', '/td/bin/training-dynamics.js'], options: { maxParallel: 2 } });
+    assert.equal(array.logDir, path.join(dir, 'exp', '.slurm'));
+    assert.match(array.script, /#SBATCH --array=0-2%2/);
+    const calls: string[][] = [];
+    const s = await submitSlurmArray(array, { run: async (cmd, args) => (calls.push([cmd, ...args]), ok('4242\n')), now: new Date('2026-12-01T10:00:00Z') });
+    assert.equal(s.jobId, '4242');
+    assert.deepEqual(calls, [['sbatch', '--parsable', s.scriptFile]]);
+    assert.equal(readFileSync(s.scriptFile, 'utf8'), array.script);
+    const m = JSON.parse(readFileSync(s.manifestFile, 'utf8'));
+    assert.deepEqual(m.points.map((p: { task: number; runName: string }) => [p.task, p.runName]), [[0, 'tiny_seed=0'], [1, 'tiny_seed=1'], [2, 'tiny_seed=2']]);
+    await assert.rejects(submitSlurmArray(array, { run: async () => missing, what: 'Run Sweep on Slurm' }), (e: unknown) => {
+      assert.ok(e instanceof SlurmError && e.kind === 'missing', String(e));
+      assert.match(e.message, /^Run Sweep on Slurm needs Slurm's sbatch command, which is not on PATH .*The script is in /);
+      assert.ok(e.scriptFile && existsSync(e.scriptFile));
+      return true;
+    });
+    await assert.rejects(
+      submitSlurmArray(array, { run: async () => ({ code: 1, stdout: '', stderr: 'sbatch: error: invalid partition', missing: false }) }),
+      /sbatch refused the job \(exit 1\): sbatch: error: invalid partition/,
+    );
+  } finally {
+    cleanup();
+  }
+});
+
+test('array states from sacct, else squeue one job at a time (accounting off), else the reason nobody answered', async () => {
+  const sacct = await readSlurmStates(['7'], { run: async (cmd) => (cmd === 'sacct' ? ok('7_0|RUNNING|0:0\n7_1|PENDING|0:0\n') : missing) });
+  assert.equal(sacct.source, 'sacct');
+  assert.deepEqual(sacct.byJob.get('7')!.map((t) => t.state), ['RUNNING', 'PENDING']);
+  const asked: string[] = [];
+  const squeue = await readSlurmStates(['7', '8'], {
+    run: async (cmd, args) => {
+      asked.push(`${cmd} ${args.includes('-j') ? args[args.indexOf('-j') + 1] : ''}`);
+      if (cmd === 'sacct') return { code: 1, stdout: '', stderr: 'sacct: error: Slurm accounting storage is disabled', missing: false };
+      return args.includes('8') ? { code: 1, stdout: '', stderr: 'slurm_load_jobs error: Invalid job id specified', missing: false } : ok('7_0|COMPLETED|None\n');
+    },
+  });
+  assert.deepEqual(asked, ['sacct 7,8', 'squeue 7', 'squeue 8']);
+  assert.equal(squeue.source, 'squeue');
+  assert.equal(squeue.sacctFailed, true);
+  assert.deepEqual([...squeue.byJob.keys()], ['7'], 'an aged-out job is simply not known');
+  const nobody = await readSlurmStates(['7'], { run: async () => missing });
+  assert.equal(nobody.source, null);
+  assert.match(nobody.problem!, /sacct is not installed; squeue is not installed/);
 });

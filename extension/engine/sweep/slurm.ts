@@ -1,8 +1,10 @@
 /**
  * Slurm job arrays for sweeps: the sbatch script of `training-dynamics submit --slurm` (one array task per
  * point, each running the CLI on its point into the experiment's runs folder), the array's manifest, and the
- * reading of `sacct` / `squeue` output. Pure text in and out; the CLI and the extension run the commands.
+ * reading of `sacct` / `squeue` output, and which runs a dead task leaves to mark failed. Pure; the commands
+ * themselves run in slurmCommands.ts.
  */
+import { pointKey } from './points';
 
 /** `<arrayJob>_<task>` (or the job id) of the Slurm job this process runs in, or null outside Slurm. */
 export function slurmTaskId(env: NodeJS.ProcessEnv): string | null {
@@ -118,12 +120,25 @@ export interface SlurmTaskState {
  * is expanded). Lines that are not rows are ignored.
  */
 export function parseSacct(stdout: string): SlurmTaskState[] {
+  return parseRows(stdout, (exit) => (exit && exit !== '0:0' ? `exit ${exit}` : ''));
+}
+
+/**
+ * Rows of `squeue -h -r -t all -j JOB -o '%i|%T|%r'` (what the controller still holds, ended tasks included
+ * for MinJobAge; the last field is the reason, `None` when there is none). Where accounting is off, this is
+ * all there is.
+ */
+export function parseSqueue(stdout: string): SlurmTaskState[] {
+  return parseRows(stdout, (reason) => (reason && reason !== 'None' ? reason : ''));
+}
+
+function parseRows(stdout: string, third: (field: string | undefined) => string): SlurmTaskState[] {
   const out: SlurmTaskState[] = [];
   for (const line of stdout.split('\n')) {
-    const [id, stateField, exit] = line.trim().split('|');
-    if (!id || !stateField) continue;
+    const [id, stateField, extra] = line.trim().split('|');
+    if (!id || !stateField || !/^\d/.test(id)) continue;
     const [state, ...rest] = stateField.trim().split(/\s+/);
-    const detail = [rest.join(' '), exit && exit !== '0:0' ? `exit ${exit}` : ''].filter(Boolean).join(', ');
+    const detail = [rest.join(' '), third(extra?.trim())].filter(Boolean).join(', ');
     const range = /^(\d+)_\[(.+)\]$/.exec(id);
     if (range) {
       for (const part of range[2].split('%')[0].split(',')) {
@@ -146,4 +161,66 @@ export function isSlurmEnded(state: string): boolean {
 /** The reason shown for a run still marked running whose task ended: `Slurm job 12_3 CANCELLED by 0`. */
 export function slurmEndReason(t: SlurmTaskState): string {
   return `Slurm job ${t.id} ${t.state}${t.detail ? ` ${t.detail}` : ''}`;
+}
+
+/** One line for an array: `3 running · 2 pending · 4 completed · 1 failed` (states Slurm has not reported count as unknown). */
+export function slurmArraySummary(total: number, tasks: readonly SlurmTaskState[]): string {
+  const byTask = new Map<number, string>();
+  for (const t of tasks) if (t.task !== null && t.task < total) byTask.set(t.task, t.state);
+  const count = (f: (s: string) => boolean) => [...byTask.values()].filter(f).length;
+  const parts: [number, string][] = [
+    [count((s) => s === 'RUNNING' || s === 'COMPLETING'), 'running'],
+    [count((s) => s === 'PENDING' || s === 'REQUEUED' || s === 'CONFIGURING'), 'pending'],
+    [count((s) => s === 'COMPLETED'), 'completed'],
+    [count((s) => isSlurmEnded(s) && s !== 'COMPLETED'), 'failed'],
+    [total - byTask.size, 'unknown'],
+  ];
+  return parts.filter(([n], i) => n > 0 || i < 3).map(([n, w]) => `${n} ${w}`).join(' · ');
+}
+
+/** Whether Slurm reports every task of the array as ended. */
+export function slurmArrayEnded(total: number, tasks: readonly SlurmTaskState[]): boolean {
+  const ended = new Set(tasks.filter((t) => t.task !== null && isSlurmEnded(t.state)).map((t) => t.task));
+  for (let i = 0; i < total; i++) if (!ended.has(i)) return false;
+  return true;
+}
+
+/** What the runs folder knows of one array task: its point's newest run since the submission. */
+export interface SlurmTaskRun<E> {
+  task: number;
+  runName: string;
+  state: SlurmTaskState | null;
+  entry: E | null;
+}
+
+/**
+ * The array's tasks with their states and runs: a task's run is its point's newest run that started after the
+ * submission (a point is its experiment, config and swept values, as for resuming).
+ */
+export function slurmTaskRuns<E extends { run: { experiment: string; configName: string; sweepValues: Record<string, unknown> | null; startedAt: string } }>(
+  manifest: SlurmManifest,
+  tasks: readonly SlurmTaskState[],
+  entries: readonly E[],
+): SlurmTaskRun<E>[] {
+  const since = Date.parse(manifest.submittedAt) - 60_000; // clocks of the nodes and of this machine differ a little
+  const state = new Map(tasks.filter((t) => t.task !== null).map((t) => [t.task!, t]));
+  return manifest.points.map((p) => {
+    const key = pointKey({ experiment: manifest.experiment, configName: p.configName, sweepValues: p.sweepValues });
+    const mine = entries
+      .filter((e) => Date.parse(e.run.startedAt) >= since && pointKey(e.run) === key)
+      .sort((a, b) => b.run.startedAt.localeCompare(a.run.startedAt));
+    return { task: p.task, runName: p.runName, state: state.get(p.task) ?? null, entry: mine[0] ?? null };
+  });
+}
+
+/**
+ * Runs to mark failed: a task Slurm reports ended (not COMPLETED) whose run still says `running` — its process
+ * was killed without a word (SIGKILL after the grace time, node failure, out of memory) — gets the reason
+ * from Slurm. `seenEnded` holds the tasks reported ended at the previous look too: only those are repaired, so
+ * a run whose own SIGTERM handler is still writing its final status is left to do so.
+ */
+export function slurmRepairs<E extends { runDir: string; run: { status: string } }>(taskRuns: readonly SlurmTaskRun<E>[], seenEnded: ReadonlySet<number>): { runDir: string; reason: string }[] {
+  return taskRuns
+    .filter((t) => t.state && isSlurmEnded(t.state.state) && t.state.state !== 'COMPLETED' && seenEnded.has(t.task) && t.entry?.run.status === 'running')
+    .map((t) => ({ runDir: t.entry!.runDir, reason: slurmEndReason(t.state!) }));
 }
