@@ -386,3 +386,90 @@ test('the Study panel opens from its CodeLens and draws the sweep: curve means a
     }),
   );
 });
+
+/** A two-point sweep trained by the CLI (another process) while the panels are open. */
+const FOLLOW_STUDY = {
+  name: 'follow-study',
+  defaults: {
+    task: { kind: 'modular', op: 'add', p: 11, trainFraction: 0.6 },
+    model: { hidden: [16] },
+    optimizer: { name: 'adamw', lr: 1e-3, weightDecay: 0.5 },
+    training: { epochs: 200000 },
+    probes: { activationsEvery: 0, spectrumEvery: 0, benfordEvery: 0 },
+    checkpoints: { every: 0, atEnd: false },
+  },
+  configs: [{ name: 'f' }],
+  sweep: { grid: { 'optimizer.weightDecay': [0, 1] } },
+  study: { metric: 'finalTrainLoss', by: ['optimizer.weightDecay'] },
+};
+
+const epochCount = (runDir: string) => {
+  try {
+    return readRecords(runDir).filter((r) => r.type === 'epoch').length;
+  } catch {
+    return 0;
+  }
+};
+
+test('the Dynamics and Study panels follow runs the CLI writes as they grow, and show where they ended', 240_000, async () => {
+  const file = path.join(workspaceRoot(), 'samples', 'follow-study.experiment.json');
+  fs.writeFileSync(file, JSON.stringify(FOLLOW_STUDY, null, 2));
+  const runsRoot = path.join(workspaceRoot(), '.training-dynamics', 'runs');
+  const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+  const { spawn } = await import('node:child_process');
+  const cli = spawn(process.execPath, [path.join(ext.extensionPath, 'bin', 'training-dynamics.js'), 'run', file, '--sweep', '--jobs', '2', '--out', runsRoot], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  });
+  let cliErr = '';
+  cli.stderr!.on('data', (d) => (cliErr += String(d)));
+  const exited = new Promise<number | null>((resolve) => cli.on('exit', (code) => resolve(code)));
+  try {
+    const expDir = path.join(runsRoot, 'follow-study');
+    const dirs = await until('the CLI to start both points and write epochs', 90_000, () => {
+      const ds = fs.existsSync(expDir) ? fs.readdirSync(expDir).map((d) => path.join(expDir, d)).filter((d) => fs.existsSync(path.join(d, 'run.json'))) : [];
+      return ds.length === 2 && ds.every((d) => epochCount(d) >= 3) ? ds.sort() : undefined;
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; CLI stderr: ${cliErr.slice(-500)}`);
+    });
+    assert.ok(!api().activeRuns().some((d) => dirs.includes(d)), 'the CLI’s runs are not this window’s');
+    await api().listRuns();
+
+    // Dynamics: the charts of a run another process writes keep growing.
+    await vscode.commands.executeCommand('trainingDynamics.showDynamics', dirs[0]);
+    const points = () => {
+      const st = api().panelState();
+      return st && st.runDirs.includes(dirs[0]) ? Math.max(0, ...Object.values(st.charts)) : 0;
+    };
+    const first = await until('the Dynamics panel to draw the CLI’s run', 45_000, () => (points() > 0 ? points() : undefined));
+    await until('the Dynamics panel to draw the epochs the CLI writes after it opened', 45_000, () => (points() > first ? true : undefined));
+
+    // Study: its points follow the runs' latest train loss.
+    await vscode.commands.executeCommand('trainingDynamics.showStudy', vscode.Uri.file(file));
+    const means = () => {
+      const s = api().studyState();
+      const c = s?.experiment === 'follow-study' ? s.drawn?.curve[0] : undefined;
+      return c && c.points.length === 2 && c.points.every((p) => p.runs === 1 && typeof p.mean === 'number') ? c.points.map((p) => p.mean as number) : undefined;
+    };
+    const before = await until('the Study panel to draw both points', 60_000, means);
+    await until('the Study panel to redraw as the runs grow', 60_000, () => {
+      const now = means();
+      return now && now.some((m, i) => m !== before[i]) ? true : undefined;
+    });
+
+    // Ctrl-C: the CLI stops both; the panels show the ended runs' last values.
+    cli.kill('SIGINT');
+    assert.equal(await exited, 130, `the CLI exited otherwise: ${cliErr.slice(-500)}`);
+    for (const d of dirs) assert.equal(readRunJson(d).status, 'stopped');
+    const byWd = (wd: number) => lastTrainLoss(dirs.find((d) => readRunJson(d).config.optimizer.weightDecay === wd)!);
+    await until('the Study panel to show the stopped runs’ last train loss', 30_000, () => {
+      const m = means();
+      return m && Math.abs(m[0] - byWd(0)) <= 1e-9 && Math.abs(m[1] - byWd(1)) <= 1e-9 ? true : undefined;
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}; drawn ${JSON.stringify(means())}, on disk ${byWd(0)}, ${byWd(1)}`);
+    });
+  } finally {
+    if (cli.exitCode === null) cli.kill('SIGKILL');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  }
+});
