@@ -5,7 +5,7 @@ import { mpDensity } from '../../extension/shared/marchenkoPastur';
 import { layerActivationStats } from '../../extension/engine/probes/activations';
 import { benford, firstDigit, BENFORD } from '../../extension/engine/probes/benford';
 import { tensorStats, histogram } from '../../extension/engine/probes/stats';
-import { ChangePointDetector, detectChangePoints, DEFAULT_CHANGE_POINT } from '../../extension/engine/probes/changepoint';
+import { ChangePointDetector, detectChangePoints, DEFAULT_CHANGE_POINT, SegmentCosts, lineFit } from '../../extension/engine/probes/changepoint';
 import { fitLossCurve } from '../../extension/engine/probes/curvefit';
 import { Rng } from '../../extension/engine/tasks/rng';
 
@@ -215,6 +215,34 @@ test('change points: a gradual bend (grokking-like) is one levelling-off at its 
     assert.ok(Math.abs(online[1].epoch - 1400) <= 240, `levelling-off at ${online[1].epoch}`);
     assert.ok(online[1].detectedAt > online[1].epoch && online[1].slopeAfter > online[1].slopeBefore / 2);
   }
+});
+
+test('change points: the prefix-sum segment costs equal the direct least-squares fit of every segment', () => {
+  // Epochs far from 0 and a large offset in y: where uncentred one-pass sums would lose digits.
+  const { epochs, values } = noisy(200, (t) => 40 + (t < 120 ? -1.5e-2 * t : -1.8), 0.01, 4);
+  const x = Float64Array.from(epochs, (e) => 5000 + 15 * e);
+  const y = Float64Array.from(values);
+  const costs = new SegmentCosts(x, y);
+  let worst = 0;
+  for (let s = 0; s < 200; s += 7) {
+    for (let e = s + 2; e <= 200; e += 5) {
+      const a = costs.fit(s, e);
+      const b = lineFit(x, y, s, e);
+      worst = Math.max(worst, Math.abs(a.sse - b.sse) / Math.max(b.sse, 1e-6), Math.abs(a.slope - b.slope) / Math.max(Math.abs(b.slope), 1e-9));
+    }
+  }
+  assert.ok(worst < 1e-6, `largest relative difference ${worst}`);
+});
+
+test('change points: an online detector over 5000 epochs costs well under a millisecond per epoch', () => {
+  const f = (t: number) => (t < 300 ? -2 + 1.5e-3 * t : t < 1400 ? -1.55 - 2e-3 * (t - 300) : -3.75 - (1 - Math.exp(-(t - 1400) / 500)));
+  const { epochs, values } = noisy(5000, f, 0.005, 5);
+  const det = new ChangePointDetector(cp);
+  const t0 = process.cpuUsage();
+  epochs.forEach((e, i) => det.push(e, values[i]));
+  const used = process.cpuUsage(t0);
+  const perEpoch = (used.user + used.system) / 1000 / epochs.length;
+  assert.ok(perEpoch < 0.3, `${perEpoch.toFixed(3)} ms of CPU per epoch`);
 });
 
 test('change points: no false alarm on a stationary noisy series or a steady decline', () => {

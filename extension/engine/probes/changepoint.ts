@@ -7,7 +7,8 @@
  * segment adds (slope, intercept, location), with s the noise scale: the robust standard deviation of the
  * series' first differences (MAD / 0.6745 / √2), floored at `noiseFloor` decades — full-batch training gives
  * nearly noise-free curves, and the floor keeps smooth curvature from being cut into many tiny segments.
- * Long histories are block-averaged to at most MAX_POINTS points, so each evaluation costs O(MAX_POINTS²).
+ * Long histories are block-averaged to at most MAX_POINTS points, and segment costs come from prefix sums, so each
+ * evaluation costs O(MAX_POINTS²) at most (less after pruning).
  *
  * Online use: every few pushes the segmentation is recomputed on the whole history; a break is CONFIRMED
  * once `confirm` points lie after it and the last CONFIRM_RUNS evaluations all found it (within a tolerance), and
@@ -51,7 +52,7 @@ interface Segment {
   slope: number; // per epoch
 }
 
-function lineFit(x: ArrayLike<number>, y: ArrayLike<number>, s: number, e: number): { sse: number; slope: number } {
+export function lineFit(x: ArrayLike<number>, y: ArrayLike<number>, s: number, e: number): { sse: number; slope: number } {
   const n = e - s;
   let sx = 0;
   let sy = 0;
@@ -114,22 +115,79 @@ function downsample(epochs: ArrayLike<number>, values: ArrayLike<number>): { x: 
   return { x, y, block };
 }
 
+/**
+ * Least-squares line costs of every segment [s, e) of (x, y) in O(1) each, from prefix sums of the series
+ * centred on their means (centring keeps the one-pass sums' cancellation small). Same values as `lineFit`.
+ */
+export class SegmentCosts {
+  private readonly sx: Float64Array;
+  private readonly sy: Float64Array;
+  private readonly sxx: Float64Array;
+  private readonly sxy: Float64Array;
+  private readonly syy: Float64Array;
+
+  constructor(x: ArrayLike<number>, y: ArrayLike<number>) {
+    const n = y.length;
+    let mx = 0;
+    let my = 0;
+    for (let i = 0; i < n; i++) {
+      mx += x[i];
+      my += y[i];
+    }
+    mx /= Math.max(1, n);
+    my /= Math.max(1, n);
+    this.sx = new Float64Array(n + 1);
+    this.sy = new Float64Array(n + 1);
+    this.sxx = new Float64Array(n + 1);
+    this.sxy = new Float64Array(n + 1);
+    this.syy = new Float64Array(n + 1);
+    for (let i = 0; i < n; i++) {
+      const u = x[i] - mx;
+      const v = y[i] - my;
+      this.sx[i + 1] = this.sx[i] + u;
+      this.sy[i + 1] = this.sy[i] + v;
+      this.sxx[i + 1] = this.sxx[i] + u * u;
+      this.sxy[i + 1] = this.sxy[i] + u * v;
+      this.syy[i + 1] = this.syy[i] + v * v;
+    }
+  }
+
+  /** SSE of the least-squares line through points s..e−1 and its slope (as lineFit). */
+  fit(s: number, e: number): { sse: number; slope: number } {
+    const n = e - s;
+    const sx = this.sx[e] - this.sx[s];
+    const sy = this.sy[e] - this.sy[s];
+    const sxx = this.sxx[e] - this.sxx[s] - (sx * sx) / n;
+    const sxy = this.sxy[e] - this.sxy[s] - (sx * sy) / n;
+    const syy = this.syy[e] - this.syy[s] - (sy * sy) / n;
+    const slope = sxx > 0 ? sxy / sxx : 0;
+    return { sse: Math.max(0, syy - (sxx > 0 ? (sxy * sxy) / sxx : 0)), slope };
+  }
+
+  sse(s: number, e: number): number {
+    return this.fit(s, e).sse;
+  }
+}
+
 /** PELT segmentation of (x, y) with linear segments; returns the segments in order. */
 function pelt(x: Float64Array, y: Float64Array, beta: number, minSeg: number): Segment[] {
   const n = y.length;
   if (n < 2 * minSeg) return [{ start: 0, end: n, slope: lineFit(x, y, 0, n).slope }];
+  const costs = new SegmentCosts(x, y);
   const F = new Float64Array(n + 1).fill(Infinity);
   const prev = new Int32Array(n + 1).fill(-1);
   F[0] = -beta;
+  // The candidate segment starts and their cost C(s, t) at the current t (NaN: not evaluated at this t).
   let candidates: number[] = [0];
+  const cost = new Float64Array(n + 1);
   for (let t = minSeg; t <= n; t++) {
     let best = Infinity;
     let arg = -1;
-    const costs = new Map<number, number>();
     for (const s of candidates) {
+      cost[s] = NaN;
       if (t - s < minSeg || !Number.isFinite(F[s])) continue;
-      const c = lineFit(x, y, s, t).sse;
-      costs.set(s, c);
+      const c = costs.sse(s, t);
+      cost[s] = c;
       const v = F[s] + c + beta;
       if (v < best) {
         best = v;
@@ -139,7 +197,7 @@ function pelt(x: Float64Array, y: Float64Array, beta: number, minSeg: number): S
     F[t] = best;
     prev[t] = arg;
     // PELT pruning: s can never be optimal again once F(s) + C(s, t) > F(t) (K = 0 for SSE costs).
-    candidates = candidates.filter((s) => !costs.has(s) || F[s] + costs.get(s)! <= F[t]);
+    candidates = candidates.filter((s) => Number.isNaN(cost[s]) || F[s] + cost[s] <= F[t]);
     if (t + minSeg <= n + minSeg) candidates.push(t);
   }
   const bounds: number[] = [];
