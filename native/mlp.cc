@@ -1,8 +1,8 @@
 /*
- * The engine's fast path: one training step of the MLP (forward, loss, backward, optimizer update) and the
- * per-epoch evaluation, fused in C++ and exposed to Node through Node-API (C interface, ABI-stable: one build
- * serves every Node version). Built at install by scripts/build-native.mjs; the engine falls back to the tfjs
- * path whenever this file did not build (extension/engine/fast/native.ts).
+ * The engine's fast path: one training step of the MLP (forward, loss, backward, optimizer update), the
+ * per-epoch evaluation and the per-epoch weight statistics, fused in C++ and exposed to Node through Node-API
+ * (C interface, ABI-stable: one build serves every Node version). Built at install by scripts/build-native.mjs;
+ * the engine falls back to the tfjs path whenever this file did not build (extension/engine/fast/native.ts).
  *
  * Why hand-written: the model is small (one-hot first layer, a few hundred hidden units, 97 classes), so
  * the cost of an epoch on tfjs is op dispatch, copies between heaps and scalar kernels, not arithmetic. Here
@@ -10,11 +10,16 @@
  * and the three matrix products per step run in one blocked GEMM with a 6×16 AVX2/FMA micro-kernel (plain
  * C++ loops where AVX2 is missing). No BLAS: Debian's BLAS packages would become an install requirement.
  *
+ * The test evaluation can run on a libuv worker thread (evaluateAsync): it takes a copy of the weights and has
+ * its own scratch buffers, so the next training step runs beside it on the other core.
+ *
  * Maths, layouts and parameter names are those of extension/engine/model/mlp.ts and optim/optimizers.ts:
  * kernel [in, out] row-major, bias [out], embedding [p, d]; losses and optimizer formulas as documented
  * there. The fast-path equality tests (test/unit/fastPath.test.ts) compare both paths step by step.
  */
 #include <node_api.h>
+
+#include <time.h>
 
 #include <algorithm>
 #include <cmath>
@@ -32,13 +37,67 @@
 
 namespace {
 
+// ------------------------------------------------------------------------------------------ profile
+// Where a step's CPU time goes, per phase (thread CPU time, so other processes on the core do not count).
+// Off unless asked for (profile(model, true)): a clock read costs a fraction of a microsecond.
+
+enum Phase { P_FIRST = 0, P_FWD_GEMM, P_LOSS, P_BWD_GEMM, P_FIRST_BWD, P_OPTIMIZER, P_GRAD_NORMS, P_EVAL, P_WEIGHT_STATS, P_COUNT };
+const char* const PHASE_NAMES[P_COUNT] = {"first layer (gather, relu)", "forward GEMMs", "loss (softmax, argmax, ∂out)",
+                                          "backward GEMMs", "first layer backward (mask, scatter-add)", "optimizer",
+                                          "gradient norms", "test evaluation", "weight norms, update ratios"};
+
+double threadCpuMs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+struct Prof {
+  bool on = false;
+  double ms[P_COUNT] = {};
+  double t = 0;
+  void start() {
+    if (on) t = threadCpuMs();
+  }
+  /** Charges the time since the last start/lap to `phase`. */
+  void lap(int phase) {
+    if (!on) return;
+    const double now = threadCpuMs();
+    ms[phase] += now - t;
+    t = now;
+  }
+};
+
 // ---------------------------------------------------------------------------------------------- GEMM
 // C[M×N] (row stride ldc) = (accumulate ? C : 0) + op(A)·op(B), with element (i,k) of op(A) at
 // A[i·rsA + k·csA] and (k,j) of op(B) at B[k·rsB + j·csB]: the strides express the transposes.
+// B is packed into 16-wide column strips per K block; A is read in place when its rows are contiguous
+// (csA = 1: six row streams) and packed 6 rows interleaved otherwise (a transposed A would waste most
+// of every cache line it touches).
 
 constexpr int MR = 6, NR = 16, KC = 256, MC = 120, NC = 2048;
 
 void packA(int mc, int kc, const float* A, long rsA, long csA, float* dst) {
+  if (rsA == 1) {
+    // A transposed (its rows are the source's columns): walk the source row by row, each row k feeding
+    // MR values to every row group. A column walk would stride by a power of two (the layer width) and
+    // thrash a few cache sets.
+    const int groups = (mc + MR - 1) / MR;
+    for (int k = 0; k < kc; k++) {
+      const float* src = A + k * csA;
+      for (int g = 0; g < groups; g++) {
+        float* d = dst + ((size_t)g * kc + k) * MR;
+        const int mr = std::min(MR, mc - g * MR);
+        if (mr == MR) {
+          std::memcpy(d, src + g * MR, MR * sizeof(float));
+        } else {
+          for (int r = 0; r < mr; r++) d[r] = src[g * MR + r];
+          for (int r = mr; r < MR; r++) d[r] = 0.f;
+        }
+      }
+    }
+    return;
+  }
   for (int i0 = 0; i0 < mc; i0 += MR) {
     const int mr = std::min(MR, mc - i0);
     for (int k = 0; k < kc; k++) {
@@ -50,42 +109,66 @@ void packA(int mc, int kc, const float* A, long rsA, long csA, float* dst) {
 }
 
 void packB(int kc, int nc, const float* B, long rsB, long csB, float* dst) {
-  for (int j0 = 0; j0 < nc; j0 += NR) {
+  const int strips = (nc + NR - 1) / NR;
+  if (csB == 1) {
+    // Row by row (each row k feeds NR values to every strip), for the same reason as packA.
+    for (int k = 0; k < kc; k++) {
+      const float* src = B + k * rsB;
+      for (int s = 0; s < strips; s++) {
+        float* d = dst + ((size_t)s * kc + k) * NR;
+        const int nr = std::min(NR, nc - s * NR);
+        if (nr == NR) {
+          std::memcpy(d, src + s * NR, NR * sizeof(float));
+        } else {
+          for (int c = 0; c < nr; c++) d[c] = src[s * NR + c];
+          for (int c = nr; c < NR; c++) d[c] = 0.f;
+        }
+      }
+    }
+    return;
+  }
+  for (int s = 0; s < strips; s++) {
+    const int j0 = s * NR;
     const int nr = std::min(NR, nc - j0);
     for (int k = 0; k < kc; k++) {
       const float* src = B + k * rsB + j0 * csB;
-      if (csB == 1) {
-        for (int c = 0; c < nr; c++) dst[c] = src[c];
-      } else {
-        for (int c = 0; c < nr; c++) dst[c] = src[c * csB];
-      }
+      for (int c = 0; c < nr; c++) dst[c] = src[c * csB];
       for (int c = nr; c < NR; c++) dst[c] = 0.f;
       dst += NR;
     }
   }
 }
 
-/** acc(6×16) = Σ_k a[k]·b[k]ᵀ; then C[:mr, :nr] (+)= acc. */
-inline void microKernel(int kc, const float* a, const float* b, float* C, long ldc, int mr, int nr, bool add) {
+/**
+ * acc(6×16) = Σ_k A(r, k)·b[k]ᵀ with A(r, k) at a[r·ars + k·aks]; then C[:mr, :nr] (+)= acc. Rows r ≥ mr read
+ * row 0 again (their results are dropped), so a partial block never reads past A.
+ */
+inline void microKernel(int kc, const float* a, long ars, long aks, const float* b, float* C, long ldc, int mr, int nr, bool add) {
   alignas(32) float tile[MR * NR];
+  const float* a0 = a;
+  const float* a1 = a + (mr > 1 ? ars : 0);
+  const float* a2 = a + (mr > 2 ? 2 * ars : 0);
+  const float* a3 = a + (mr > 3 ? 3 * ars : 0);
+  const float* a4 = a + (mr > 4 ? 4 * ars : 0);
+  const float* a5 = a + (mr > 5 ? 5 * ars : 0);
 #if TD_AVX2
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
          c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-  for (int k = 0; k < kc; k++) {
+  long o = 0;
+  for (int k = 0; k < kc; k++, o += aks) {
     const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
-    __m256 av = _mm256_broadcast_ss(a + 0);
+    __m256 av = _mm256_broadcast_ss(a0 + o);
     c00 = _mm256_fmadd_ps(av, b0, c00), c01 = _mm256_fmadd_ps(av, b1, c01);
-    av = _mm256_broadcast_ss(a + 1);
+    av = _mm256_broadcast_ss(a1 + o);
     c10 = _mm256_fmadd_ps(av, b0, c10), c11 = _mm256_fmadd_ps(av, b1, c11);
-    av = _mm256_broadcast_ss(a + 2);
+    av = _mm256_broadcast_ss(a2 + o);
     c20 = _mm256_fmadd_ps(av, b0, c20), c21 = _mm256_fmadd_ps(av, b1, c21);
-    av = _mm256_broadcast_ss(a + 3);
+    av = _mm256_broadcast_ss(a3 + o);
     c30 = _mm256_fmadd_ps(av, b0, c30), c31 = _mm256_fmadd_ps(av, b1, c31);
-    av = _mm256_broadcast_ss(a + 4);
+    av = _mm256_broadcast_ss(a4 + o);
     c40 = _mm256_fmadd_ps(av, b0, c40), c41 = _mm256_fmadd_ps(av, b1, c41);
-    av = _mm256_broadcast_ss(a + 5);
+    av = _mm256_broadcast_ss(a5 + o);
     c50 = _mm256_fmadd_ps(av, b0, c50), c51 = _mm256_fmadd_ps(av, b1, c51);
-    a += MR;
     b += NR;
   }
   if (mr == MR && nr == NR) {
@@ -107,13 +190,14 @@ inline void microKernel(int kc, const float* a, const float* b, float* C, long l
   _mm256_store_ps(tile + 48, c30), _mm256_store_ps(tile + 56, c31), _mm256_store_ps(tile + 64, c40);
   _mm256_store_ps(tile + 72, c41), _mm256_store_ps(tile + 80, c50), _mm256_store_ps(tile + 88, c51);
 #else
+  const float* ar[MR] = {a0, a1, a2, a3, a4, a5};
   std::fill(tile, tile + MR * NR, 0.f);
-  for (int k = 0; k < kc; k++) {
+  long o = 0;
+  for (int k = 0; k < kc; k++, o += aks) {
     for (int r = 0; r < MR; r++) {
-      const float av = a[r];
+      const float av = ar[r][o];
       for (int c = 0; c < NR; c++) tile[r * NR + c] += av * b[c];
     }
-    a += MR;
     b += NR;
   }
 #endif
@@ -127,6 +211,49 @@ inline void microKernel(int kc, const float* a, const float* b, float* C, long l
   }
 }
 
+#if TD_AVX2
+/** The same for a strip at most 8 columns wide (the last of N = 97): half the multiply-adds of microKernel. */
+inline void microKernel8(int kc, const float* a, long ars, long aks, const float* b, float* C, long ldc, int mr, int nr, bool add) {
+  const float* a0 = a;
+  const float* a1 = a + (mr > 1 ? ars : 0);
+  const float* a2 = a + (mr > 2 ? 2 * ars : 0);
+  const float* a3 = a + (mr > 3 ? 3 * ars : 0);
+  const float* a4 = a + (mr > 4 ? 4 * ars : 0);
+  const float* a5 = a + (mr > 5 ? 5 * ars : 0);
+  __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+  long o = 0;
+  for (int k = 0; k < kc; k++, o += aks) {
+    const __m256 b0 = _mm256_loadu_ps(b);
+    c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a0 + o), b0, c0);
+    c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(a1 + o), b0, c1);
+    c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(a2 + o), b0, c2);
+    c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(a3 + o), b0, c3);
+    c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(a4 + o), b0, c4);
+    c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(a5 + o), b0, c5);
+    b += NR;
+  }
+  alignas(32) float tile[MR * 8];
+  _mm256_store_ps(tile + 0, c0), _mm256_store_ps(tile + 8, c1), _mm256_store_ps(tile + 16, c2);
+  _mm256_store_ps(tile + 24, c3), _mm256_store_ps(tile + 32, c4), _mm256_store_ps(tile + 40, c5);
+  for (int r = 0; r < mr; r++) {
+    float* row = C + r * ldc;
+    if (add) {
+      for (int c = 0; c < nr; c++) row[c] += tile[r * 8 + c];
+    } else {
+      for (int c = 0; c < nr; c++) row[c] = tile[r * 8 + c];
+    }
+  }
+}
+#endif
+
+/** One MR × NR block of C (nr ≤ NR columns of it), by the narrow kernel when it is at most 8 wide. */
+inline void block(int kc, const float* a, long ars, long aks, const float* b, float* C, long ldc, int mr, int nr, bool add) {
+#if TD_AVX2
+  if (nr <= 8) return microKernel8(kc, a, ars, aks, b, C, ldc, mr, nr, add);
+#endif
+  microKernel(kc, a, ars, aks, b, C, ldc, mr, nr, add);
+}
+
 void sgemm(int M, int N, int K, const float* A, long rsA, long csA, const float* B, long rsB, long csB, float* C, long ldc,
            bool accumulate) {
   if (M == 0 || N == 0) return;
@@ -135,8 +262,10 @@ void sgemm(int M, int N, int K, const float* A, long rsA, long csA, const float*
       for (int i = 0; i < M; i++) std::fill(C + i * ldc, C + i * ldc + N, 0.f);
     return;
   }
+  // Per thread: the training step and an evaluation on a worker thread each have their own.
   thread_local std::vector<float> pa, pb;
-  pa.resize((size_t)(MC + MR) * KC);
+  const bool direct = csA == 1;
+  if (!direct) pa.resize((size_t)(MC + MR) * KC);
   pb.resize((size_t)(std::min(N, NC) + NR) * KC);
   for (int jc = 0; jc < N; jc += NC) {
     const int nc = std::min(NC, N - jc);
@@ -146,17 +275,101 @@ void sgemm(int M, int N, int K, const float* A, long rsA, long csA, const float*
       packB(kc, nc, B + pc * rsB + jc * csB, rsB, csB, pb.data());
       for (int ic = 0; ic < M; ic += MC) {
         const int mc = std::min(MC, M - ic);
-        packA(mc, kc, A + ic * rsA + pc * csA, rsA, csA, pa.data());
+        if (!direct) packA(mc, kc, A + ic * rsA + pc * csA, rsA, csA, pa.data());
         for (int jr = 0; jr < nc; jr += NR) {
           const float* bp = pb.data() + (size_t)(jr / NR) * kc * NR;
           for (int ir = 0; ir < mc; ir += MR) {
-            const float* ap = pa.data() + (size_t)(ir / MR) * kc * MR;
-            microKernel(kc, ap, bp, C + (ic + ir) * ldc + jc + jr, ldc, std::min(MR, mc - ir), std::min(NR, nc - jr), add);
+            float* c = C + (ic + ir) * ldc + jc + jr;
+            const int mr = std::min(MR, mc - ir), nr = std::min(NR, nc - jr);
+            if (direct) {
+              block(kc, A + (ic + ir) * rsA + pc, rsA, 1, bp, c, ldc, mr, nr, add);
+            } else {
+              block(kc, pa.data() + (size_t)(ir / MR) * kc * MR, 1, MR, bp, c, ldc, mr, nr, add);
+            }
           }
         }
       }
     }
   }
+}
+
+// ------------------------------------------------------------------------------------------ row kernels
+
+/** Σ a[i]² in float64 (four float64 lanes × 2 with AVX2). */
+double sumSquares(const float* a, size_t n) {
+  size_t i = 0;
+  double s = 0;
+#if TD_AVX2
+  __m256d s0 = _mm256_setzero_pd(), s1 = s0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256d x0 = _mm256_cvtps_pd(_mm_loadu_ps(a + i)), x1 = _mm256_cvtps_pd(_mm_loadu_ps(a + i + 4));
+    s0 = _mm256_fmadd_pd(x0, x0, s0);
+    s1 = _mm256_fmadd_pd(x1, x1, s1);
+  }
+  alignas(32) double t[4];
+  _mm256_store_pd(t, _mm256_add_pd(s0, s1));
+  s = (t[0] + t[1]) + (t[2] + t[3]);
+#endif
+  for (; i < n; i++) s += (double)a[i] * a[i];
+  return s;
+}
+
+double l2(const float* a, size_t n) { return std::sqrt(sumSquares(a, n)); }
+
+/** Σ (a[i] − b[i])² in float64. */
+double sumSquaredDiff(const float* a, const float* b, size_t n) {
+  size_t i = 0;
+  double s = 0;
+#if TD_AVX2
+  __m256d s0 = _mm256_setzero_pd(), s1 = s0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256d x0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + i)), _mm256_cvtps_pd(_mm_loadu_ps(b + i)));
+    const __m256d x1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + i + 4)), _mm256_cvtps_pd(_mm_loadu_ps(b + i + 4)));
+    s0 = _mm256_fmadd_pd(x0, x0, s0);
+    s1 = _mm256_fmadd_pd(x1, x1, s1);
+  }
+  alignas(32) double t[4];
+  _mm256_store_pd(t, _mm256_add_pd(s0, s1));
+  s = (t[0] + t[1]) + (t[2] + t[3]);
+#endif
+  for (; i < n; i++) {
+    const double d = (double)a[i] - (double)b[i];
+    s += d * d;
+  }
+  return s;
+}
+
+/** max(0, z), keeping NaN (written as SSE's max so that loops of it vectorise without branches). */
+inline float relu(float z) { return 0.f > z ? 0.f : z; }
+
+/** relu′(z)·g from h = relu(z) (h > 0 exactly when z > 0): g·1 or g·0 (NaN stays NaN), without a branch. */
+inline float reluGrad(float h, float g) { return g * (float)(h > 0.f); }
+
+/** z = relu(ra + rb (+ b)): the one-hot first layer's row, gathered and activated in one pass. */
+inline void gatherRelu(const float* __restrict ra, const float* __restrict rb, const float* __restrict b, float* __restrict z, int w, bool act) {
+  if (b) {
+    for (int j = 0; j < w; j++) z[j] = ra[j] + rb[j] + b[j];
+  } else {
+    for (int j = 0; j < w; j++) z[j] = ra[j] + rb[j];
+  }
+  if (act)
+    for (int j = 0; j < w; j++) z[j] = relu(z[j]);
+}
+
+/** v = relu′(h)·g (h = relu(z), so h > 0 exactly when z > 0); ra += v, rb += v, acc += v. */
+inline void reluScatter(const float* __restrict g, const float* __restrict h, float* __restrict v, float* __restrict ra, float* __restrict rb,
+                        float* __restrict acc, int d) {
+  for (int j = 0; j < d; j++) v[j] = reluGrad(h[j], g[j]);
+  if (ra)
+    for (int j = 0; j < d; j++) ra[j] += v[j];
+  if (rb)
+    for (int j = 0; j < d; j++) rb[j] += v[j];
+  if (acc)
+    for (int j = 0; j < d; j++) acc[j] += v[j];
+}
+
+inline void addRow(float* __restrict dst, const float* __restrict src, int w) {
+  for (int j = 0; j < w; j++) dst[j] += src[j];
 }
 
 // ------------------------------------------------------------------------------------------ the model
@@ -185,6 +398,49 @@ struct Split {
   const float* y = nullptr;        // targets n × out (one-hot for classification)
 };
 
+/** The weights a forward pass reads: the live parameters, or an evaluation's copy of them. */
+struct Weights {
+  const float* emb = nullptr;
+  std::vector<const float*> kernel, bias;  // bias[k] == nullptr when bias is off
+};
+
+/**
+ * A forward pass's buffers, sized for the largest row count seen: layer 0's input rows, pre-activations Z and
+ * outputs H per layer, ∂loss/∂out, the gathered indices and label/target rows. The training step and the
+ * evaluation thread each have their own.
+ */
+struct Scratch {
+  std::vector<float> x0;
+  const float* in0 = nullptr;  // layer 0's input rows of the last forward pass
+  std::vector<std::vector<float>> Z, H;
+  std::vector<float> dA, dB, row, gT;
+  std::vector<int32_t> ia, ib, labels;
+  std::vector<float> y;
+};
+
+struct Metrics {
+  double loss = 0;  // mean over the rows
+  double correct = 0;
+  double sse = 0;
+};
+
+struct Model;
+
+/** The test evaluation on a worker thread: a copy of the weights, its own scratch, its promise. */
+struct EvalJob {
+  Model* M = nullptr;
+  int slot = 1;
+  std::vector<float> copy;
+  Weights W;
+  Scratch S;
+  Metrics result;
+  double cpuMs = 0;
+  napi_async_work work = nullptr;
+  napi_deferred deferred = nullptr;
+  napi_ref keep = nullptr;  // the model's handle, alive while the job runs
+  bool busy = false;
+};
+
 struct Model {
   int first = DENSE, act = RELU, loss = CROSS_ENTROPY, opt = ADAMW;
   float wd = 0, momentum = 0, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f;
@@ -197,22 +453,30 @@ struct Model {
   bool hasBias = false;
   Split splits[2];
   std::vector<napi_ref> refs;
-  // Scratch, sized for the largest row count seen: input rows, pre-activations Z and outputs H per layer,
-  // the gradient buffers, the per-step label/target rows.
-  std::vector<float> x0;
-  const float* in0 = nullptr;  // layer 0's input rows of the last forward pass
-  std::vector<std::vector<float>> Z, H;
-  std::vector<float> dA, dB;
-  std::vector<int32_t> ia, ib, labels;
-  std::vector<float> y;
-  std::vector<float> rowMax, rowSum;
+  Weights live;     // the parameters' own buffers
+  Scratch scratch;  // the training step's (and inline evaluation's) buffers
+  // Evaluation jobs: normally one, reused epoch after epoch; another only while one is still running.
+  std::vector<EvalJob*> jobs;
+  int running = 0;
+  std::vector<float> before;  // the weights at markWeights(), for the update ratios
+  Prof prof;
+  bool releasePending = false;
 
   int layers() const { return (int)widths.size() - 1; }
+  /** Every parameter in Mlp.params order (embedding, then kernel/bias per layer). */
+  template <typename F>
+  void eachParam(F f) {
+    if (first == EMBEDDING) f(emb);
+    for (int k = 0; k < layers(); k++) {
+      f(kernel[k]);
+      if (hasBias) f(bias[k]);
+    }
+  }
 };
 
 inline float actF(int act, float z) {
   switch (act) {
-    case RELU: return z > 0.f ? z : (z == z ? 0.f : z);
+    case RELU: return relu(z);
     case TANH: return std::tanh(z);
     case QUADRATIC: return z * z;
     default: {
@@ -256,15 +520,17 @@ inline float expNonPositive(float x) {
   return p * scale;
 }
 
-/** e[j] = exp(o[j] − mx) for j < c: eight at a time with AVX2 (same polynomial as expNonPositive). */
-inline void expRow(const float* o, float mx, float* e, int c) {
+/** e[j] = exp(o[j] − mx) for j < c, and returns Σ e[j]: eight at a time with AVX2 (same polynomial as expNonPositive). */
+inline double expRow(const float* o, float mx, float* e, int c) {
   int j = 0;
+  double sum = 0;
 #if TD_AVX2
   const __m256 vmx = _mm256_set1_ps(mx), lo = _mm256_set1_ps(-87.f), log2e = _mm256_set1_ps(1.44269504088896341f),
                half = _mm256_set1_ps(0.5f), c1 = _mm256_set1_ps(0.693359375f), c2 = _mm256_set1_ps(-2.12194440e-4f),
                p0 = _mm256_set1_ps(1.9875691500e-4f), p1 = _mm256_set1_ps(1.3981999507e-3f), p2 = _mm256_set1_ps(8.3334519073e-3f),
                p3 = _mm256_set1_ps(4.1665795894e-2f), p4 = _mm256_set1_ps(1.6666665459e-1f), p5 = _mm256_set1_ps(5.0000001201e-1f),
                one = _mm256_set1_ps(1.f);
+  __m256 acc = _mm256_setzero_ps();
   for (; j + 8 <= c; j += 8) {
     __m256 x = _mm256_max_ps(_mm256_sub_ps(_mm256_loadu_ps(o + j), vmx), lo);
     const __m256 fx = _mm256_floor_ps(_mm256_fmadd_ps(x, log2e, half));
@@ -277,28 +543,69 @@ inline void expRow(const float* o, float mx, float* e, int c) {
     p = _mm256_fmadd_ps(p, r, p5);
     p = _mm256_add_ps(_mm256_fmadd_ps(_mm256_mul_ps(p, r), r, r), one);
     const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(fx), _mm256_set1_epi32(127)), 23);
-    _mm256_storeu_ps(e + j, _mm256_mul_ps(p, _mm256_castsi256_ps(bits)));
+    const __m256 ev = _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+    _mm256_storeu_ps(e + j, ev);
+    acc = _mm256_add_ps(acc, ev);
   }
+  alignas(32) float t[8];
+  _mm256_store_ps(t, acc);
+  for (int q = 0; q < 8; q++) sum += t[q];
 #endif
-  for (; j < c; j++) e[j] = expNonPositive(o[j] - mx);
+  for (; j < c; j++) {
+    e[j] = expNonPositive(o[j] - mx);
+    sum += e[j];
+  }
+  return sum;
 }
 
-struct Metrics {
-  double loss = 0;  // mean over the rows
-  double correct = 0;
-  double sse = 0;
-};
+/**
+ * The row's maximum, the first index holding it (argmax) and whether every value is finite. NaN values are
+ * never the maximum (as in a scalar `o[j] > mx` scan), but make the row non-finite.
+ */
+inline void rowMaxArg(const float* o, int c, float* mxOut, int* argOut, bool* finiteOut) {
+  int j = 0;
+  float mx = o[0];
+  float bad = 0.f;  // o − o: 0 for finite values, NaN for ±Inf and NaN
+#if TD_AVX2
+  if (c >= 8) {
+    __m256 vm = _mm256_loadu_ps(o), vb = _mm256_setzero_ps();
+    for (; j + 8 <= c; j += 8) {
+      const __m256 x = _mm256_loadu_ps(o + j);
+      vm = _mm256_max_ps(x, vm);  // NaN in x: keeps vm
+      vb = _mm256_add_ps(vb, _mm256_sub_ps(x, x));
+    }
+    alignas(32) float t[8], u[8];
+    _mm256_store_ps(t, vm);
+    _mm256_store_ps(u, vb);
+    for (int q = 0; q < 8; q++) {
+      mx = t[q] > mx ? t[q] : mx;
+      bad += u[q];
+    }
+  }
+#endif
+  for (; j < c; j++) {
+    mx = o[j] > mx ? o[j] : mx;
+    bad += o[j] - o[j];
+  }
+  int arg = 0;
+  while (arg < c && !(o[arg] == mx)) arg++;
+  *mxOut = mx;
+  *argOut = arg < c ? arg : 0;
+  *finiteOut = bad == 0.f;
+}
 
 /**
  * Forward pass over `n` rows of split `s` (rows[i] indexes the split, or all rows in order when rows is
- * null). Leaves Z/H per layer; the output layer's values are in Z[L-1]. Returns the loss metrics and, when
- * `grad`, writes ∂loss/∂out into dA.
+ * null) with weights W into scratch S. Leaves Z/H per layer; the output layer's values are in Z[L-1]. Returns
+ * the loss metrics and, when `grad`, writes ∂loss/∂out into S.dA.
  */
-Metrics forward(Model& M, const Split& s, const int32_t* rows, int n, bool grad) {
+Metrics forward(const Model& M, const Weights& W, Scratch& S, const Split& s, const int32_t* rows, int n, bool grad, Prof* prof) {
   const int L = M.layers();
+  S.Z.resize(L);
+  S.H.resize(L);
   for (int k = 0; k < L; k++) {
-    M.Z[k].resize((size_t)n * M.widths[k + 1]);
-    if (k + 1 < L) M.H[k].resize((size_t)n * M.widths[k + 1]);
+    S.Z[k].resize((size_t)n * M.widths[k + 1]);
+    if (k + 1 < L) S.H[k].resize((size_t)n * M.widths[k + 1]);
   }
   const float* in = nullptr;
   int k0 = 0;              // first layer computed by a GEMM (1 after the one-hot gather)
@@ -306,142 +613,145 @@ Metrics forward(Model& M, const Split& s, const int32_t* rows, int n, bool grad)
   if (M.first == DENSE) {
     const int d = M.widths[0];
     if (rows) {
-      M.x0.resize((size_t)n * d);
-      for (int i = 0; i < n; i++) std::memcpy(&M.x0[(size_t)i * d], s.x + (size_t)rows[i] * d, d * sizeof(float));
-      in = M.x0.data();
+      S.x0.resize((size_t)n * d);
+      for (int i = 0; i < n; i++) std::memcpy(&S.x0[(size_t)i * d], s.x + (size_t)rows[i] * d, d * sizeof(float));
+      in = S.x0.data();
     } else {
       in = s.x;
     }
   } else {
-    M.ia.resize(n);
-    M.ib.resize(n);
+    S.ia.resize(n);
+    S.ib.resize(n);
     for (int i = 0; i < n; i++) {
       const int r = rows ? rows[i] : i;
-      M.ia[i] = s.ia[r];
-      M.ib[i] = s.ib[r];
+      S.ia[i] = s.ia[r];
+      S.ib[i] = s.ib[r];
     }
     if (M.first == EMBEDDING) {
       const int d = M.embDim;
-      M.x0.resize((size_t)n * 2 * d);
+      S.x0.resize((size_t)n * 2 * d);
       for (int i = 0; i < n; i++) {
-        std::memcpy(&M.x0[(size_t)i * 2 * d], M.emb.w + (size_t)M.ia[i] * d, d * sizeof(float));
-        std::memcpy(&M.x0[(size_t)i * 2 * d + d], M.emb.w + (size_t)M.ib[i] * d, d * sizeof(float));
+        std::memcpy(&S.x0[(size_t)i * 2 * d], W.emb + (size_t)S.ia[i] * d, d * sizeof(float));
+        std::memcpy(&S.x0[(size_t)i * 2 * d + d], W.emb + (size_t)S.ib[i] * d, d * sizeof(float));
       }
-      in = M.x0.data();
+      in = S.x0.data();
     } else {
       // One-hot input: x·W₀ = W₀[a] + W₀[p + b].
       const int w = M.widths[1];
-      const float* W = M.kernel[0].w;
-      const float* b = M.bias[0].w;
+      const float* K0 = W.kernel[0];
+      const float* b = W.bias[0];
       // With relu after it, straight into H[0] (relu′(z) is read from h > 0): one pass instead of two.
       const bool fused = M.act == RELU && L > 1;
-      float* z = fused ? M.H[0].data() : M.Z[0].data();
-      for (int i = 0; i < n; i++) {
-        const float* ra = W + (size_t)M.ia[i] * w;
-        const float* rb = W + (size_t)M.ib[i] * w;
-        float* zi = z + (size_t)i * w;
-        if (b) {
-          for (int j = 0; j < w; j++) zi[j] = ra[j] + rb[j] + b[j];
-        } else {
-          for (int j = 0; j < w; j++) zi[j] = ra[j] + rb[j];
-        }
-        if (fused)
-          for (int j = 0; j < w; j++) zi[j] = zi[j] > 0.f ? zi[j] : (zi[j] == zi[j] ? 0.f : zi[j]);
-      }
+      float* z = fused ? S.H[0].data() : S.Z[0].data();
+      for (int i = 0; i < n; i++) gatherRelu(K0 + (size_t)S.ia[i] * w, K0 + (size_t)S.ib[i] * w, b, z + (size_t)i * w, w, fused);
       k0 = 1;
       reluDone = fused;
     }
   }
-  M.in0 = in;
+  S.in0 = in;
+  if (prof) prof->lap(P_FIRST);
+  const float* outBias = nullptr;  // the output layer's bias, added row by row in the loss pass below
   for (int k = 0; k < L; k++) {
     const int w = M.widths[k + 1];
-    float* z = M.Z[k].data();
+    float* z = S.Z[k].data();
     if (k >= k0) {
       const int d = M.widths[k];
-      sgemm(n, w, d, in, d, 1, M.kernel[k].w, w, 1, z, w, false);
-      if (const float* b = M.bias[k].w) {
-        for (int i = 0; i < n; i++) {
-          float* zi = z + (size_t)i * w;
-          for (int j = 0; j < w; j++) zi[j] += b[j];
-        }
+      const float* b = W.bias[k];
+      if (b && k == L - 1) {
+        outBias = b;
+        b = nullptr;
       }
+      if (b) {
+        // Z = 1·bᵀ + in·W: the bias rows first, the product accumulated onto them.
+        for (int i = 0; i < n; i++) std::memcpy(z + (size_t)i * w, b, w * sizeof(float));
+      }
+      sgemm(n, w, d, in, d, 1, W.kernel[k], w, 1, z, w, b != nullptr);
     }
     if (k + 1 < L && k == 0 && reluDone) {
-      in = M.H[0].data();
+      in = S.H[0].data();
     } else if (k + 1 < L) {
-      float* h = M.H[k].data();
+      float* h = S.H[k].data();
       const size_t cnt = (size_t)n * w;
       if (M.act == RELU) {
-        for (size_t i = 0; i < cnt; i++) h[i] = z[i] > 0.f ? z[i] : (z[i] == z[i] ? 0.f : z[i]);
+        for (size_t i = 0; i < cnt; i++) h[i] = relu(z[i]);
       } else {
         for (size_t i = 0; i < cnt; i++) h[i] = actF(M.act, z[i]);
       }
       in = h;
     }
   }
+  if (prof) prof->lap(P_FWD_GEMM);
 
   // The loss on the output rows.
   Metrics out;
   const int c = M.widths[L];
-  const float* o = M.Z[L - 1].data();
-  if (grad) M.dA.resize((size_t)n * c);
-  float* g = M.dA.data();
+  const float* o = S.Z[L - 1].data();
+  if (grad) S.dA.resize((size_t)n * c);
+  float* g = S.dA.data();
   const int32_t* lab = nullptr;
   const float* y = nullptr;
   if (rows) {
     if (s.labels) {
-      M.labels.resize(n);
-      for (int i = 0; i < n; i++) M.labels[i] = s.labels[rows[i]];
-      lab = M.labels.data();
+      S.labels.resize(n);
+      for (int i = 0; i < n; i++) S.labels[i] = s.labels[rows[i]];
+      lab = S.labels.data();
     }
     if (s.y) {
-      M.y.resize((size_t)n * c);
-      for (int i = 0; i < n; i++) std::memcpy(&M.y[(size_t)i * c], s.y + (size_t)rows[i] * c, c * sizeof(float));
-      y = M.y.data();
+      S.y.resize((size_t)n * c);
+      for (int i = 0; i < n; i++) std::memcpy(&S.y[(size_t)i * c], s.y + (size_t)rows[i] * c, c * sizeof(float));
+      y = S.y.data();
     }
   } else {
     lab = s.labels;
     y = s.y;
   }
-  long correct = 0;
-  if (lab) {
-    for (int i = 0; i < n; i++) {
-      const float* oi = o + (size_t)i * c;
-      int arg = 0;
-      float mx = oi[0];
-      for (int j = 1; j < c; j++)
-        if (oi[j] > mx) mx = oi[j], arg = j;
-      if (arg == lab[i]) correct++;
-    }
-  }
-  out.correct = (double)correct;
+  // The output bias, while each row is in cache anyway (Z = in·W + 1·bᵀ, the same sum as the tfjs path's).
+  float* ob = S.Z[L - 1].data();
+  auto addBias = [&](int i) {
+    if (outBias) addRow(ob + (size_t)i * c, outBias, c);
+  };
   if (M.loss == CROSS_ENTROPY) {
+    // One pass per row: max, argmax and finiteness; exp(o − max) and its sum; the loss; the gradient
+    // softmax/n − onehot/n in place of the exponentials.
     double total = 0;
-    std::vector<float> e(c);
+    long correct = 0;
+    bool finite = true;
+    S.row.resize(c);
     const double invN = 1.0 / n;
     for (int i = 0; i < n; i++) {
+      addBias(i);
       const float* oi = o + (size_t)i * c;
-      float mx = oi[0];
-      double finite = 0;
-      for (int j = 0; j < c; j++) {
-        mx = oi[j] > mx ? oi[j] : mx;
-        finite += oi[j];
-      }
-      float* ei = grad ? g + (size_t)i * c : e.data();
-      expRow(oi, mx, ei, c);
-      double sum = 0;
-      for (int j = 0; j < c; j++) sum += ei[j];
+      float mx;
+      int arg;
+      bool ok;
+      rowMaxArg(oi, c, &mx, &arg, &ok);
+      finite = finite && ok;
       const int yi = lab[i];
+      if (arg == yi) correct++;
+      float* ei = grad ? g + (size_t)i * c : S.row.data();
+      const double sum = expRow(oi, mx, ei, c);
       total += (double)mx + std::log(sum) - (double)oi[yi];
-      if (!std::isfinite(finite)) total = NAN;
       if (grad) {
         const float scale = (float)(invN / sum);
         for (int j = 0; j < c; j++) ei[j] *= scale;
         ei[yi] -= (float)invN;
       }
     }
-    out.loss = total / n;
+    out.correct = (double)correct;
+    out.loss = finite ? total / n : NAN;
   } else {
+    for (int i = 0; i < n; i++) addBias(i);
+    if (lab) {
+      long correct = 0;
+      for (int i = 0; i < n; i++) {
+        float mx;
+        int arg;
+        bool ok;
+        rowMaxArg(o + (size_t)i * c, c, &mx, &arg, &ok);
+        if (arg == lab[i]) correct++;
+      }
+      out.correct = (double)correct;
+    }
     double sse = 0;
     const float two = (float)(2.0 / ((double)n * c));
     for (size_t i = 0; i < (size_t)n * c; i++) {
@@ -452,19 +762,19 @@ Metrics forward(Model& M, const Split& s, const int32_t* rows, int n, bool grad)
     out.sse = sse;
     out.loss = sse / ((double)n * c);
   }
+  if (prof) prof->lap(P_LOSS);
   return out;
 }
 
 /** Column sums of an n × w matrix, added to acc. */
 void colSum(const float* a, int n, int w, float* acc) {
-  for (int i = 0; i < n; i++) {
-    const float* ai = a + (size_t)i * w;
-    for (int j = 0; j < w; j++) acc[j] += ai[j];
-  }
+  for (int i = 0; i < n; i++) addRow(acc, a + (size_t)i * w, w);
 }
 
-/** Gradients of every trainable parameter from ∂loss/∂out in dA (after forward with grad). */
+/** Gradients of every trainable parameter from ∂loss/∂out in scratch.dA (after forward with grad). */
 void backward(Model& M, int n) {
+  Scratch& S = M.scratch;
+  Prof& prof = M.prof;
   const int L = M.layers();
   // Lowest layer whose input gradient is needed: a trainable parameter sits at or below it.
   int lowest = L;  // index of the lowest trainable layer
@@ -475,8 +785,8 @@ void backward(Model& M, int n) {
     }
   const bool embTrain = M.first == EMBEDDING && M.emb.trainable;
   if (embTrain) lowest = -1;
-  std::vector<float>* dz = &M.dA;  // ∂/∂Z[k]
-  std::vector<float>* dh = &M.dB;
+  std::vector<float>* dz = &S.dA;  // ∂/∂Z[k]
+  std::vector<float>* dh = &S.dB;
   const int k0 = M.first == ONEHOT ? 1 : 0;
   for (int k = L - 1; k >= 0 && k >= lowest; k--) {
     const int w = M.widths[k + 1];
@@ -495,24 +805,33 @@ void backward(Model& M, int n) {
         float* gw = K.g.data();
         for (int i = 0; i < n; i++) {
           const float* src = dzp + (size_t)i * w;
-          float* ra = gw + (size_t)M.ia[i] * w;
-          float* rb = gw + (size_t)M.ib[i] * w;
-          for (int j = 0; j < w; j++) ra[j] += src[j];
-          for (int j = 0; j < w; j++) rb[j] += src[j];
+          addRow(gw + (size_t)S.ia[i] * w, src, w);
+          addRow(gw + (size_t)S.ib[i] * w, src, w);
         }
       }
+      prof.lap(P_FIRST_BWD);
       break;
     }
-    const float* in = k == 0 ? M.in0 : M.H[k - 1].data();
+    const float* in = k == 0 ? S.in0 : S.H[k - 1].data();
     if (K.trainable) {
-      // ∂W = inᵀ · ∂Z
-      sgemm(d, w, n, in, 1, d, dzp, w, 1, K.g.data(), w, false);
+      // ∂W = inᵀ · ∂Z, computed as its transpose ∂Zᵀ · in (the product's columns are then the layer's d
+      // inputs, a multiple of the 16-wide strips where the w outputs — 97 classes — are not) and transposed.
+      S.gT.resize((size_t)w * d);
+      sgemm(w, d, n, dzp, 1, w, in, d, 1, S.gT.data(), d, false);
+      float* gw = K.g.data();
+      const float* t = S.gT.data();
+      for (int i = 0; i < d; i++)
+        for (int j = 0; j < w; j++) gw[(size_t)i * w + j] = t[(size_t)j * d + i];
     }
     // The input's gradient is needed only when a trainable parameter lies below this layer.
-    if (!(k > lowest && (k > 0 || embTrain))) break;
+    if (!(k > lowest && (k > 0 || embTrain))) {
+      prof.lap(P_BWD_GEMM);
+      break;
+    }
     // ∂in = ∂Z · Wᵀ
     dh->resize((size_t)n * d);
     sgemm(n, d, w, dzp, w, 1, K.w, 1, w, dh->data(), d, false);
+    prof.lap(P_BWD_GEMM);
     if (k == 0) {
       // Embedding: ∂E[a] += ∂in[:, :d], ∂E[b] += ∂in[:, d:].
       const int e = M.embDim;
@@ -520,16 +839,15 @@ void backward(Model& M, int n) {
       float* ge = M.emb.g.data();
       const float* src = dh->data();
       for (int i = 0; i < n; i++) {
-        float* ra = ge + (size_t)M.ia[i] * e;
-        float* rb = ge + (size_t)M.ib[i] * e;
         const float* si = src + (size_t)i * 2 * e;
-        for (int j = 0; j < e; j++) ra[j] += si[j];
-        for (int j = 0; j < e; j++) rb[j] += si[e + j];
+        addRow(ge + (size_t)S.ia[i] * e, si, e);
+        addRow(ge + (size_t)S.ib[i] * e, si + e, e);
       }
+      prof.lap(P_FIRST_BWD);
       break;
     }
-    const float* z = M.Z[k - 1].data();
-    const float* h = M.H[k - 1].data();
+    const float* z = S.Z[k - 1].data();
+    const float* h = S.H[k - 1].data();
     float* g = dh->data();
     if (k == 1 && M.first == ONEHOT && M.act == RELU) {
       // The one-hot relu layer in one pass over ∂H₀: relu′ mask, the scatter-add into ∂W₀ and ∂b₀.
@@ -539,24 +857,20 @@ void backward(Model& M, int n) {
       if (gw) std::fill(K0.g.begin(), K0.g.end(), 0.f);
       if (gb) std::fill(B0.g.begin(), B0.g.end(), 0.f);
       float* accB = gb ? B0.g.data() : nullptr;
+      S.row.resize(d);
       for (int i = 0; i < n; i++) {
-        const float* gi = g + (size_t)i * d;
-        const float* hi = h + (size_t)i * d;
-        float* ra = K0.g.data() + (size_t)M.ia[i] * d;
-        float* rb = K0.g.data() + (size_t)M.ib[i] * d;
-        for (int j = 0; j < d; j++) {
-          const float v = hi[j] > 0.f ? gi[j] : 0.f * gi[j];
-          if (gw) ra[j] += v, rb[j] += v;
-          if (gb) accB[j] += v;
-        }
+        float* ra = gw ? K0.g.data() + (size_t)S.ia[i] * d : nullptr;
+        float* rb = gw ? K0.g.data() + (size_t)S.ib[i] * d : nullptr;
+        reluScatter(g + (size_t)i * d, h + (size_t)i * d, S.row.data(), ra, rb, accB, d);
       }
+      prof.lap(P_FIRST_BWD);
       break;
     }
     // ∂Z[k-1] = ∂H[k-1] ⊙ act′(Z[k-1])
     const size_t cnt = (size_t)n * d;
     if (M.act == RELU) {
       // relu′ from h = relu(z): h > 0 exactly when z > 0 (Z[0] is not kept when the gather fused the relu).
-      for (size_t i = 0; i < cnt; i++) g[i] = h[i] > 0.f ? g[i] : 0.f * g[i];
+      for (size_t i = 0; i < cnt; i++) g[i] = reluGrad(h[i], g[i]);
     } else {
       for (size_t i = 0; i < cnt; i++) g[i] *= actD(M.act, z[i], h[i]);
     }
@@ -564,18 +878,12 @@ void backward(Model& M, int n) {
   }
 }
 
-double l2(const float* a, size_t n) {
-  double s = 0;
-  for (size_t i = 0; i < n; i++) s += (double)a[i] * a[i];
-  return std::sqrt(s);
-}
-
 void update(Model& M, Param& P, float lr) {
   if (!P.w || !P.trainable) return;
-  float* w = P.w;
-  float* m = P.m;
-  float* v = P.v;
-  const float* g0 = P.g.data();
+  float* __restrict w = P.w;
+  float* __restrict m = P.m;
+  float* __restrict v = P.v;
+  const float* __restrict g0 = P.g.data();
   const size_t n = P.size;
   const float wd = M.wd;
   const bool coupled = M.opt != ADAMW && wd != 0.f;
@@ -674,14 +982,22 @@ Model* unwrap(napi_env env, napi_value v) {
   return static_cast<Model*>(p);
 }
 
-void destroyModel(napi_env env, Model* M) {
+/** Drops the references to the JS buffers (after the evaluation thread, if one runs, is done with them). */
+void releaseBuffers(napi_env env, Model* M) {
   for (napi_ref r : M->refs) napi_delete_reference(env, r);
   M->refs.clear();
+  for (auto& s : M->splits) s = Split();
+  M->emb.w = nullptr;
+  for (auto& p : M->kernel) p.w = nullptr;
+  for (auto& p : M->bias) p.w = nullptr;
+  M->live = Weights();
 }
 
 void finalize(napi_env env, void* data, void*) {
   Model* M = static_cast<Model*>(data);
-  destroyModel(env, M);
+  // A running evaluation holds a reference to the handle, so it has finished by now.
+  releaseBuffers(env, M);
+  for (EvalJob* j : M->jobs) delete j;
   delete M;
 }
 
@@ -716,10 +1032,6 @@ napi_value Create(napi_env env, napi_callback_info info) {
     M->widths.push_back(w);
   }
   const int L = M->layers();
-  M->kernel.resize(L);
-  M->bias.resize(L);
-  M->Z.resize(L);
-  M->H.resize(L);
   uint32_t np = 0;
   napi_get_array_length(env, argv[1], &np);
   const uint32_t expected = (M->first == EMBEDDING ? 1 : 0) + L * (M->hasBias ? 2 : 1);
@@ -728,6 +1040,8 @@ napi_value Create(napi_env env, napi_callback_info info) {
     napi_throw_error(env, nullptr, "td_native: parameter list does not match the model description");
     return nullptr;
   }
+  M->kernel.resize(L);
+  M->bias.resize(L);
   uint32_t idx = 0;
   auto take = [&](Param& P, size_t size) -> bool {
     napi_value e;
@@ -748,14 +1062,29 @@ napi_value Create(napi_env env, napi_callback_info info) {
     if (M->hasBias) ok = ok && take(M->bias[k], (size_t)M->widths[k + 1]);
   }
   if (!ok) {
-    destroyModel(env, M);
+    releaseBuffers(env, M);
     delete M;
     napi_throw_error(env, nullptr, "td_native: a parameter buffer has the wrong size");
     return nullptr;
   }
+  M->live.emb = M->emb.w;
+  for (int k = 0; k < L; k++) {
+    M->live.kernel.push_back(M->kernel[k].w);
+    M->live.bias.push_back(M->bias[k].w);
+  }
   napi_value ext;
   CHECK(napi_create_external(env, M, finalize, nullptr, &ext));
   return ext;
+}
+
+/** A usable model handle, or throws (released models included). */
+Model* live(napi_env env, napi_value v) {
+  Model* M = unwrap(env, v);
+  if (!M || M->releasePending || M->kernel.empty() || !M->kernel[0].w) {
+    napi_throw_error(env, nullptr, "td_native: the model was released");
+    return nullptr;
+  }
+  return M;
 }
 
 /** setSplit(model, slot, { n, x?, ia?, ib?, labels?, y? }) */
@@ -763,11 +1092,12 @@ napi_value SetSplit(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Model* M = unwrap(env, argv[0]);
+  Model* M = live(env, argv[0]);
+  if (!M) return nullptr;
   int32_t slot;
   CHECK(napi_get_value_int32(env, argv[1], &slot));
-  if (!M || slot < 0 || slot > 1) {
-    napi_throw_error(env, nullptr, "td_native: bad model or split slot");
+  if (slot < 0 || slot > 1 || M->running > 0) {
+    napi_throw_error(env, nullptr, "td_native: bad split slot, or an evaluation is running");
     return nullptr;
   }
   Split& s = M->splits[slot];
@@ -780,14 +1110,15 @@ napi_value SetSplit(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-napi_value doubles(napi_env env, const std::vector<double>& v) {
+napi_value doubles(napi_env env, const double* v, size_t n) {
   napi_value ab, arr;
   void* data;
-  napi_create_arraybuffer(env, v.size() * sizeof(double), &data, &ab);
-  std::memcpy(data, v.data(), v.size() * sizeof(double));
-  napi_create_typedarray(env, napi_float64_array, v.size(), ab, 0, &arr);
+  napi_create_arraybuffer(env, n * sizeof(double), &data, &ab);
+  std::memcpy(data, v, n * sizeof(double));
+  napi_create_typedarray(env, napi_float64_array, n, ab, 0, &arr);
   return arr;
 }
+napi_value doubles(napi_env env, const std::vector<double>& v) { return doubles(env, v.data(), v.size()); }
 
 /**
  * step(model, rows | null, lr, measure) → Float64Array [loss, correct, sse, ‖∇‖ per parameter…]: one optimizer
@@ -798,7 +1129,8 @@ napi_value Step(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Model* M = unwrap(env, argv[0]);
+  Model* M = live(env, argv[0]);
+  if (!M) return nullptr;
   const Split& s = M->splits[0];
   size_t nrows = 0;
   const int32_t* rows = nullptr;
@@ -819,24 +1151,15 @@ napi_value Step(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_double(env, argv[2], &lr));
   bool measure;
   CHECK(napi_get_value_bool(env, argv[3], &measure));
-  const Metrics m = forward(*M, s, rows, n, true);
+  M->prof.start();
+  const Metrics m = forward(*M, M->live, M->scratch, s, rows, n, true, &M->prof);
   backward(*M, n);
   std::vector<double> out{m.loss, m.correct, m.sse};
-  auto norm = [&](Param& P) {
-    if (!P.w) return;
-    out.push_back(measure && P.trainable ? l2(P.g.data(), P.size) : 0.0);
-  };
-  if (M->first == EMBEDDING) norm(M->emb);
-  for (int k = 0; k < M->layers(); k++) {
-    norm(M->kernel[k]);
-    if (M->hasBias) norm(M->bias[k]);
-  }
+  M->eachParam([&](Param& P) { out.push_back(measure && P.trainable ? l2(P.g.data(), P.size) : 0.0); });
+  M->prof.lap(P_GRAD_NORMS);
   M->t += 1;
-  if (M->first == EMBEDDING) update(*M, M->emb, (float)lr);
-  for (int k = 0; k < M->layers(); k++) {
-    update(*M, M->kernel[k], (float)lr);
-    update(*M, M->bias[k], (float)lr);
-  }
+  M->eachParam([&](Param& P) { update(*M, P, (float)lr); });
+  M->prof.lap(P_OPTIMIZER);
   return doubles(env, out);
 }
 
@@ -845,12 +1168,161 @@ napi_value Evaluate(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Model* M = unwrap(env, argv[0]);
+  Model* M = live(env, argv[0]);
+  if (!M) return nullptr;
   int32_t slot;
   CHECK(napi_get_value_int32(env, argv[1], &slot));
+  if (slot < 0 || slot > 1) {
+    napi_throw_error(env, nullptr, "td_native: bad split slot");
+    return nullptr;
+  }
   const Split& s = M->splits[slot];
-  const Metrics m = forward(*M, s, nullptr, s.n, false);
-  return doubles(env, {m.loss, m.correct, m.sse});
+  const double t0 = M->prof.on ? threadCpuMs() : 0;
+  const Metrics m = forward(*M, M->live, M->scratch, s, nullptr, s.n, false, nullptr);
+  if (M->prof.on) M->prof.ms[P_EVAL] += threadCpuMs() - t0;
+  const double r[3] = {m.loss, m.correct, m.sse};
+  return doubles(env, r, 3);
+}
+
+void evalExecute(napi_env, void* data) {
+  EvalJob* J = static_cast<EvalJob*>(data);
+  const double t0 = threadCpuMs();
+  const Split& s = J->M->splits[J->slot];
+  J->result = forward(*J->M, J->W, J->S, s, nullptr, s.n, false, nullptr);
+  J->cpuMs = threadCpuMs() - t0;
+}
+
+void evalComplete(napi_env env, napi_status status, void* data) {
+  EvalJob* J = static_cast<EvalJob*>(data);
+  Model* M = J->M;
+  napi_deferred deferred = J->deferred;
+  napi_delete_async_work(env, J->work);
+  J->work = nullptr;
+  J->deferred = nullptr;
+  J->busy = false;
+  M->running--;
+  if (M->prof.on) M->prof.ms[P_EVAL] += J->cpuMs;
+  if (M->releasePending && M->running == 0) releaseBuffers(env, M);
+  napi_ref keep = J->keep;
+  J->keep = nullptr;
+  if (status == napi_ok) {
+    const double r[3] = {J->result.loss, J->result.correct, J->result.sse};
+    napi_resolve_deferred(env, deferred, doubles(env, r, 3));
+  } else {
+    napi_value msg, err;
+    napi_create_string_utf8(env, "td_native: the evaluation thread was cancelled", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, nullptr, msg, &err);
+    napi_reject_deferred(env, deferred, err);
+  }
+  napi_delete_reference(env, keep);
+}
+
+/**
+ * evaluateAsync(model, slot) → Promise<Float64Array [loss, correct, sse]>: the same as evaluate() of the
+ * weights as they are now, computed on a libuv worker thread while the caller goes on training (the weights
+ * are copied first, so the caller may step on at once).
+ */
+napi_value EvaluateAsync(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Model* M = live(env, argv[0]);
+  if (!M) return nullptr;
+  int32_t slot;
+  CHECK(napi_get_value_int32(env, argv[1], &slot));
+  if (slot < 0 || slot > 1) {
+    napi_throw_error(env, nullptr, "td_native: bad split slot");
+    return nullptr;
+  }
+  EvalJob* idle = nullptr;
+  for (EvalJob* j : M->jobs)
+    if (!j->busy) idle = j;
+  if (!idle) {
+    idle = new EvalJob();
+    idle->M = M;
+    M->jobs.push_back(idle);
+  }
+  EvalJob& J = *idle;
+  const double t0 = M->prof.on ? threadCpuMs() : 0;
+  size_t total = 0;
+  M->eachParam([&](Param& P) { total += P.size; });
+  J.copy.resize(total);
+  float* dst = J.copy.data();
+  auto copyOf = [&](const float* src, size_t size) -> const float* {
+    if (!src) return nullptr;
+    std::memcpy(dst, src, size * sizeof(float));
+    const float* at = dst;
+    dst += size;
+    return at;
+  };
+  const int L = M->layers();
+  J.W.kernel.assign(L, nullptr);
+  J.W.bias.assign(L, nullptr);
+  J.W.emb = M->first == EMBEDDING ? copyOf(M->emb.w, M->emb.size) : nullptr;
+  for (int k = 0; k < L; k++) {
+    J.W.kernel[k] = copyOf(M->kernel[k].w, M->kernel[k].size);
+    if (M->hasBias) J.W.bias[k] = copyOf(M->bias[k].w, M->bias[k].size);
+  }
+  J.slot = slot;
+  napi_value promise, name;
+  CHECK(napi_create_promise(env, &J.deferred, &promise));
+  CHECK(napi_create_string_utf8(env, "td_native.evaluate", NAPI_AUTO_LENGTH, &name));
+  CHECK(napi_create_async_work(env, nullptr, name, evalExecute, evalComplete, &J, &J.work));
+  CHECK(napi_create_reference(env, argv[0], 1, &J.keep));
+  J.busy = true;
+  M->running++;
+  CHECK(napi_queue_async_work(env, J.work));
+  if (M->prof.on) M->prof.ms[P_EVAL] += threadCpuMs() - t0;
+  return promise;
+}
+
+/** markWeights(model): remembers the current weights (the start of an epoch) for weightStats. */
+napi_value MarkWeights(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Model* M = live(env, argv[0]);
+  if (!M) return nullptr;
+  const double t0 = M->prof.on ? threadCpuMs() : 0;
+  size_t total = 0;
+  M->eachParam([&](Param& P) { total += P.size; });
+  M->before.resize(total);
+  float* dst = M->before.data();
+  M->eachParam([&](Param& P) {
+    std::memcpy(dst, P.w, P.size * sizeof(float));
+    dst += P.size;
+  });
+  if (M->prof.on) M->prof.ms[P_WEIGHT_STATS] += threadCpuMs() - t0;
+  return nullptr;
+}
+
+/**
+ * weightStats(model) → Float64Array [‖w‖, ‖w − w₀‖, ‖w₀‖] per parameter (Mlp.params order), w₀ the weights at
+ * the last markWeights() (float64 sums, as the tfjs path's JS loops).
+ */
+napi_value WeightStats(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Model* M = live(env, argv[0]);
+  if (!M) return nullptr;
+  const double t0 = M->prof.on ? threadCpuMs() : 0;
+  size_t total = 0;
+  M->eachParam([&](Param& P) { total += P.size; });
+  if (M->before.size() != total) {
+    napi_throw_error(env, nullptr, "td_native: weightStats before markWeights");
+    return nullptr;
+  }
+  std::vector<double> out;
+  const float* b = M->before.data();
+  M->eachParam([&](Param& P) {
+    out.push_back(l2(P.w, P.size));
+    out.push_back(std::sqrt(sumSquaredDiff(P.w, b, P.size)));
+    out.push_back(l2(b, P.size));
+    b += P.size;
+  });
+  if (M->prof.on) M->prof.ms[P_WEIGHT_STATS] += threadCpuMs() - t0;
+  return doubles(env, out);
 }
 
 /** hidden(model, slot) → Float32Array per hidden layer: its activations on the whole split (n × width). */
@@ -858,11 +1330,16 @@ napi_value Hidden(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Model* M = unwrap(env, argv[0]);
+  Model* M = live(env, argv[0]);
+  if (!M) return nullptr;
   int32_t slot;
   CHECK(napi_get_value_int32(env, argv[1], &slot));
+  if (slot < 0 || slot > 1) {
+    napi_throw_error(env, nullptr, "td_native: bad split slot");
+    return nullptr;
+  }
   const Split& s = M->splits[slot];
-  forward(*M, s, nullptr, s.n, false);
+  forward(*M, M->live, M->scratch, s, nullptr, s.n, false, nullptr);
   napi_value arr;
   CHECK(napi_create_array(env, &arr));
   for (int k = 0; k + 1 < M->layers(); k++) {
@@ -870,25 +1347,45 @@ napi_value Hidden(napi_env env, napi_callback_info info) {
     napi_value ab, ta;
     void* data;
     CHECK(napi_create_arraybuffer(env, cnt * sizeof(float), &data, &ab));
-    std::memcpy(data, M->H[k].data(), cnt * sizeof(float));
+    std::memcpy(data, M->scratch.H[k].data(), cnt * sizeof(float));
     CHECK(napi_create_typedarray(env, napi_float32_array, cnt, ab, 0, &ta));
     CHECK(napi_set_element(env, arr, k, ta));
   }
   return arr;
 }
 
-/** release(model): drops the references to the JS buffers (the model must not be used afterwards). */
+/**
+ * profile(model, on) → Float64Array of the CPU ms per phase (PHASES order) since the last call, then resets
+ * them and switches the phase timers on or off. The evaluation thread's time counts under "test evaluation".
+ */
+napi_value Profile(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  Model* M = unwrap(env, argv[0]);
+  if (!M) return nullptr;
+  bool on;
+  CHECK(napi_get_value_bool(env, argv[1], &on));
+  napi_value r = doubles(env, M->prof.ms, P_COUNT);
+  std::fill(M->prof.ms, M->prof.ms + P_COUNT, 0.0);
+  M->prof.on = on;
+  return r;
+}
+
+/**
+ * release(model): drops the references to the JS buffers (the model must not be used afterwards). With an
+ * evaluation still running, they are dropped when it finishes.
+ */
 napi_value Release(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   Model* M = unwrap(env, argv[0]);
-  if (M) {
-    destroyModel(env, M);
-    for (auto& s : M->splits) s = Split();
-    M->emb.w = nullptr;
-    for (auto& p : M->kernel) p.w = nullptr;
-    for (auto& p : M->bias) p.w = nullptr;
+  if (!M) return nullptr;
+  if (M->running > 0) {
+    M->releasePending = true;
+  } else {
+    releaseBuffers(env, M);
   }
   return nullptr;
 }
@@ -899,13 +1396,25 @@ napi_value Init(napi_env env, napi_value exports) {
       {"setSplit", nullptr, SetSplit, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"step", nullptr, Step, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"evaluate", nullptr, Evaluate, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"evaluateAsync", nullptr, EvaluateAsync, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"markWeights", nullptr, MarkWeights, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"weightStats", nullptr, WeightStats, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"hidden", nullptr, Hidden, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"profile", nullptr, Profile, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"release", nullptr, Release, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   napi_value simd;
   napi_create_string_utf8(env, TD_AVX2 ? "AVX2+FMA" : "portable C++", NAPI_AUTO_LENGTH, &simd);
   napi_set_named_property(env, exports, "simd", simd);
+  napi_value phases;
+  napi_create_array(env, &phases);
+  for (int i = 0; i < P_COUNT; i++) {
+    napi_value s;
+    napi_create_string_utf8(env, PHASE_NAMES[i], NAPI_AUTO_LENGTH, &s);
+    napi_set_element(env, phases, i, s);
+  }
+  napi_set_named_property(env, exports, "phases", phases);
   return exports;
 }
 

@@ -39,7 +39,7 @@ function main() {
   const simd = /\bavx2\b/.test(cpu) && /\bfma\b/.test(cpu) ? ['-mavx2', '-mfma'] : [];
   fs.mkdirSync(outDir, { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
-  const args = ['-O3', ...simd, '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden', '-DNODE_GYP_MODULE_NAME=td_native', `-I${headers}`, src, '-o', tmp];
+  const args = ['-O3', '-fno-trapping-math', ...simd, '-std=c++17', '-shared', '-fPIC', '-fvisibility=hidden', '-DNODE_GYP_MODULE_NAME=td_native', `-I${headers}`, src, '-o', tmp];
   const r = spawnSync(cxx, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 180_000 });
   if (r.error || r.status !== 0) {
     fs.rmSync(tmp, { force: true });

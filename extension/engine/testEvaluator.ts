@@ -3,7 +3,9 @@
  * a second core the training loop does not wait for it — the loop hands over a copy of the weights and goes
  * on with the next epoch; results come back in order. "inline": on the training thread, at once (one core, the
  * tfjs-node backend — which runs its own thread pool —, or when the worker script cannot be found).
- * Both run evaluate.ts's evaluateSplit on the same backend, so they give the same numbers.
+ * Both run evaluate.ts's evaluateSplit on the same backend, so they give the same numbers. On the native fast
+ * path (NativeEvaluator) the thread is a libuv worker running the addon's own forward pass on a copy of the
+ * weights, taken when the evaluation is asked for.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,6 +17,7 @@ import type { TrainingConfig } from '../shared/configTypes';
 import { evaluateSplit, type EvalSplit, type SplitMetrics } from './evaluate';
 import { isEvalReply, type EvalRequest } from './evalProtocol';
 import type { Mlp } from './model/mlp';
+import type { FastMlp } from './fast/fastMlp';
 
 export type EvaluationMode = 'thread' | 'inline';
 
@@ -114,4 +117,40 @@ export function pickEvaluation(backend: string, want: EvaluationMode | 'auto' = 
   const start = workerFactory();
   const eligible = start !== null && (backend === 'wasm' || backend === 'cpu') && (want === 'thread' || os.cpus().length > 1);
   return eligible ? { mode: 'thread', start } : { mode: 'inline', start: null };
+}
+
+/**
+ * The native fast path's evaluator: the addon's evaluation of the test split, on a libuv worker thread
+ * ('thread': the weights are copied at the call and the training loop steps on beside it) or at once on the
+ * training thread ('inline'). Same numbers either way.
+ */
+export class NativeEvaluator implements TestEvaluator {
+  private inFlight: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly fast: FastMlp,
+    readonly mode: EvaluationMode,
+  ) {}
+
+  evaluate(): Promise<SplitMetrics> {
+    try {
+      if (this.mode === 'inline') return Promise.resolve(this.fast.evaluate(1));
+      const p = this.fast.evaluateAsync(1);
+      this.inFlight = Promise.all([this.inFlight, p.catch(() => {})]);
+      return p;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Waits for the evaluations still running (they read the model's buffers). */
+  async dispose(): Promise<void> {
+    await this.inFlight;
+  }
+}
+
+/** Where the native path evaluates: a worker thread when there is a second core; `want` forces a mode. */
+export function pickNativeEvaluation(want: EvaluationMode | 'auto' = 'auto'): EvaluationMode {
+  if (want !== 'auto') return want;
+  return os.cpus().length > 1 ? 'thread' : 'inline';
 }

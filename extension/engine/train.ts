@@ -17,7 +17,7 @@ import { makeDataset, type Dataset } from './tasks/datasets';
 import { Mlp, type ModelInput } from './model/mlp';
 import { softmaxCrossEntropy, type CrossEntropyStats } from './model/losses';
 import { EvalSplit, lossKind, type SplitMetrics } from './evaluate';
-import { InlineEvaluator, ThreadEvaluator, pickEvaluation, type EvaluationMode, type TestEvaluator } from './testEvaluator';
+import { InlineEvaluator, NativeEvaluator, ThreadEvaluator, pickEvaluation, pickNativeEvaluation, type EvaluationMode, type TestEvaluator } from './testEvaluator';
 import { Optimizer, learningRate } from './optim/optimizers';
 import { Rng, STREAM } from './tasks/rng';
 import { layerActivationStats } from './probes/activations';
@@ -59,6 +59,8 @@ export interface TrainResult {
   evaluation: EvaluationMode;
   /** Which path trained: the native fused kernels or tfjs ops. */
   engine: EnginePath;
+  /** With `options.profile` on the native path: CPU ms per phase of the addon over the whole run (its names). */
+  profile?: Record<string, number>;
 }
 
 export type EnginePath = 'native' | 'tfjs';
@@ -66,8 +68,8 @@ export type EnginePath = 'native' | 'tfjs';
 export interface TrainOptions {
   /**
    * Where to evaluate the test split every measured epoch: 'thread' (a worker thread, overlapping the next
-   * epoch's training), 'inline', or 'auto' (default: a thread when there is a second core and the backend is
-   * wasm or cpu). Same numbers either way.
+   * epoch's training), 'inline', or 'auto' (default: a thread when there is a second core and the path is
+   * native, or tfjs on wasm or cpu). Same numbers either way.
    */
   evaluation?: EvaluationMode | 'auto';
   /**
@@ -75,6 +77,8 @@ export interface TrainOptions {
    * model only provides the initial weights); without it, tfjs ops do.
    */
   native?: NativeAddon | null;
+  /** Time the native path's phases (TrainResult.profile); for the bench. */
+  profile?: boolean;
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -95,11 +99,11 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
   const yTrain = trainSplit.y;
   const labelsTrain = trainSplit.labels;
   const fast = options.native ? new FastMlp(options.native, model, config, data, loss) : null;
-  // The fast path evaluates inline: its test forward costs a quarter of an epoch, less than shipping the weights
-  // to a thread and running a tfjs forward there.
-  const picked = fast ? { mode: 'inline' as const, start: null } : pickEvaluation(tf.getBackend(), options.evaluation);
+  if (fast && options.profile) fast.profile(true);
+  // The fast path's test forward (a third of a step) runs on a libuv worker thread beside the next step.
+  const picked = fast ? { mode: pickNativeEvaluation(options.evaluation), start: null } : pickEvaluation(tf.getBackend(), options.evaluation);
   const evaluator: TestEvaluator = fast
-    ? { mode: 'inline', evaluate: () => Promise.resolve(fast.evaluate(1)), dispose: async () => {} }
+    ? new NativeEvaluator(fast, picked.mode)
     : picked.mode === 'thread' && picked.start
       ? new ThreadEvaluator(picked.start, config, tf.getBackend() as 'wasm' | 'cpu')
       : new InlineEvaluator(tf, model, testSplit, loss, classification);
@@ -198,8 +202,9 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
       }
       const measure = epoch % p.every === 0 || epoch === 1 || epoch === epochs;
       // Weights before the epoch, for the update ratios: host copies (the parameters are small; norms of them
-      // take well under a millisecond in JS, versus a dozen tfjs ops and clones).
-      const before = measure ? model.params.map((_, i) => Float32Array.from(values(i))) : [];
+      // take well under a millisecond in JS, versus a dozen tfjs ops and clones); the fast path keeps its own.
+      const before = measure && !fast ? model.params.map((_, i) => values(i).slice()) : [];
+      if (measure && fast) fast.markWeights();
       // Running sums (loss·n and sse as tensors, read once at the end of the epoch; correct counts and grad
       // norms as numbers).
       let lossSum: tfc.Tensor = tf.scalar(0);
@@ -307,13 +312,19 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
         const gradNorms: Record<string, number> = {};
         const weightNorms: Record<string, number> = {};
         const updateRatios: Record<string, number> = {};
+        const native = fast ? fast.weightStats() : null;
         model.params.forEach((q, i) => {
+          gradNorms[q.name] = gradNormSum[i] / stepsPerEpoch;
+          if (native) {
+            weightNorms[q.name] = native.norms[i];
+            updateRatios[q.name] = native.updateRatios[i];
+            return;
+          }
           const w = values(i);
           const b = before[i];
           let dSq = 0;
           for (let j = 0; j < w.length; j++) dSq += (w[j] - b[j]) ** 2;
           const bn = l2(b);
-          gradNorms[q.name] = gradNormSum[i] / stepsPerEpoch;
           weightNorms[q.name] = l2(w);
           updateRatios[q.name] = bn > 0 ? Math.sqrt(dSq) / bn : 0;
         });
@@ -368,7 +379,13 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
     }
     await pending;
     if (status === 'stopped' && done > 0 && config.checkpoints.atEnd) await checkpoint(done);
-    return { status, epochsCompleted: done, summary: tracker.summary(done, Date.now() - started, fitLossCurve), evaluation: evaluator.mode, engine: fast ? 'native' : 'tfjs' };
+    let profile: Record<string, number> | undefined;
+    if (fast && options.profile) {
+      await evaluator.dispose(); // the evaluation thread's time is counted when its job completes
+      const prof = fast.profile(false);
+      profile = Object.fromEntries(prof.phases.map((name, i) => [name, prof.ms[i]]));
+    }
+    return { status, epochsCompleted: done, summary: tracker.summary(done, Date.now() - started, fitLossCurve), evaluation: evaluator.mode, engine: fast ? 'native' : 'tfjs', profile };
   } finally {
     await evaluator.dispose();
     fast?.dispose();

@@ -15,6 +15,9 @@ import type { EpochRecord, MetricsRecord } from '../../extension/shared/protocol
 import type { TrainingConfig } from '../../extension/shared/configTypes';
 import { train, type TensorSnapshot } from '../../extension/engine/train';
 import { loadNative } from '../../extension/engine/fast/native';
+import { FastMlp } from '../../extension/engine/fast/fastMlp';
+import { Mlp } from '../../extension/engine/model/mlp';
+import { makeDataset } from '../../extension/engine/tasks/datasets';
 
 const native = loadNative();
 
@@ -51,9 +54,10 @@ interface Trace {
   records: MetricsRecord[];
   weights: TensorSnapshot[];
   engine: string;
+  evaluation: string;
 }
 
-async function run(cfg: TrainingConfig, useNative: boolean): Promise<Trace> {
+async function run(cfg: TrainingConfig, useNative: boolean, evaluation: 'inline' | 'thread' = 'inline'): Promise<Trace> {
   const { tf } = await loadBackend('cpu');
   const records: MetricsRecord[] = [];
   let weights: TensorSnapshot[] = [];
@@ -61,9 +65,9 @@ async function run(cfg: TrainingConfig, useNative: boolean): Promise<Trace> {
     tf,
     cfg,
     { onRecord: (r) => records.push(r), onCheckpoint: (_, t) => void (weights = t), shouldStop: () => false },
-    { evaluation: 'inline', native: useNative && typeof native !== 'string' ? native.addon : null },
+    { evaluation, native: useNative && typeof native !== 'string' ? native.addon : null },
   );
-  return { records, weights, engine: res.engine };
+  return { records, weights, engine: res.engine, evaluation: res.evaluation };
 }
 
 /** |a − b| ≤ tol·max(|a|, |b|, floor). */
@@ -85,9 +89,11 @@ function relL2(a: Float32Array, b: Float32Array): number {
 for (const [label, cfg] of CASES) {
   test(`fast path = tfjs path: ${label}`, async (ctx) => {
     if (typeof native === 'string') return ctx.skip(`native fast path ${native}`);
-    const fast = await run(cfg, true);
+    // The native path with its test evaluation on the worker thread (the default on two cores) against tfjs inline.
+    const fast = await run(cfg, true, 'thread');
     const ref = await run(cfg, false);
     assert.equal(fast.engine, 'native');
+    assert.equal(fast.evaluation, 'thread');
     assert.equal(ref.engine, 'tfjs');
     const fe = fast.records.filter((r): r is EpochRecord => r.type === 'epoch');
     const te = ref.records.filter((r): r is EpochRecord => r.type === 'epoch');
@@ -132,6 +138,78 @@ for (const [label, cfg] of CASES) {
     });
   });
 }
+
+test('native path: the test evaluation on the worker thread gives exactly the inline numbers', async (ctx) => {
+  if (typeof native === 'string') return ctx.skip(`native fast path ${native}`);
+  const cfg = config({ ...modular, p: 23 }, { hidden: [40] }, { name: 'adamw', weightDecay: 1, lr: 3e-3 }, { epochs: 8 });
+  const strip = (t: Trace) => t.records.filter((r): r is EpochRecord => r.type === 'epoch').map((r) => ({ ...r, t: 0 }));
+  const thread = await run(cfg, true, 'thread');
+  const inline = await run(cfg, true, 'inline');
+  assert.equal(thread.evaluation, 'thread');
+  assert.equal(inline.evaluation, 'inline');
+  assert.deepEqual(strip(thread), strip(inline));
+});
+
+test('native path: an evaluation on the worker thread sees the weights at its call, even with steps and a release after it', async (ctx) => {
+  if (typeof native === 'string') return ctx.skip(`native fast path ${native}`);
+  const { tf } = await loadBackend('cpu');
+  const cfg = config({ ...modular, p: 23 }, { hidden: [40] }, { name: 'adamw', lr: 1e-2 });
+  const data = makeDataset(cfg.task, 3);
+  const model = new Mlp(tf, cfg.model, data, 3);
+  const fast = new FastMlp(native.addon, model, cfg, data, 'cross-entropy');
+  try {
+    const before = fast.evaluate(1);
+    const a = fast.evaluateAsync(1);
+    fast.step(null, 1e-2, false);
+    const middle = fast.evaluate(1);
+    const b = fast.evaluateAsync(1); // while a may still run: a second job
+    fast.step(null, 1e-2, false);
+    const after = fast.evaluate(1);
+    const c = fast.evaluateAsync(1);
+    fast.dispose(); // with c (maybe a, b) still running: the buffers go when they are done
+    assert.deepEqual(await a, before);
+    assert.deepEqual(await b, middle);
+    assert.deepEqual(await c, after);
+    assert.notDeepEqual(before, after);
+    assert.throws(() => fast.step(null, 1e-2, false), /released/);
+  } finally {
+    fast.dispose();
+    model.dispose();
+  }
+});
+
+test('native path: weight norms and update ratios from the addon equal the JS sums over its weights', async (ctx) => {
+  if (typeof native === 'string') return ctx.skip(`native fast path ${native}`);
+  const { tf } = await loadBackend('cpu');
+  const cfg = config({ ...modular, input: 'embedding', embeddingDim: 5 }, { hidden: [12] }, { name: 'adam', lr: 1e-2 });
+  const data = makeDataset(cfg.task, 3);
+  const model = new Mlp(tf, cfg.model, data, 3);
+  const fast = new FastMlp(native.addon, model, cfg, data, 'cross-entropy');
+  try {
+    fast.markWeights();
+    const w0 = fast.weights.map((w) => w.slice());
+    for (let i = 0; i < 3; i++) fast.step(null, 1e-2, false);
+    const { norms, updateRatios } = fast.weightStats();
+    assert.equal(norms.length, model.params.length);
+    fast.weights.forEach((w, i) => {
+      let ww = 0;
+      let dd = 0;
+      let bb = 0;
+      for (let j = 0; j < w.length; j++) {
+        ww += w[j] * w[j];
+        dd += (w[j] - w0[i][j]) ** 2;
+        bb += w0[i][j] * w0[i][j];
+      }
+      close(norms[i], Math.sqrt(ww), 1e-12, `‖${model.params[i].name}‖`);
+      assert.ok(dd > 0, `${model.params[i].name} moved`);
+      // A tensor that started at zero (the biases) has no ratio: 0 by the engine's convention.
+      close(updateRatios[i], bb > 0 ? Math.sqrt(dd) / Math.sqrt(bb) : 0, 1e-9, `update ratio ${model.params[i].name}`);
+    });
+  } finally {
+    fast.dispose();
+    model.dispose();
+  }
+});
 
 test('with the fast path disabled (TRAINING_DYNAMICS_NATIVE=off) the engine trains on tfjs and says so', () => {
   const root = path.resolve(__dirname, '..', '..');

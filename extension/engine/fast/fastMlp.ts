@@ -75,6 +75,35 @@ export class FastMlp {
     return { loss: r[0], correct: r[1], sse: r[2] };
   }
 
+  /** The same as evaluate(slot) of the weights as they are now, on a worker thread while training goes on. */
+  async evaluateAsync(slot: 0 | 1): Promise<SplitMetrics> {
+    const r = await this.addon.evaluateAsync(this.handle, slot);
+    return { loss: r[0], correct: r[1], sse: r[2] };
+  }
+
+  /** Remembers the current weights (the start of an epoch) for weightStats(). */
+  markWeights(): void {
+    this.addon.markWeights(this.handle);
+  }
+
+  /** Per parameter (Mlp.params order): ‖w‖, and ‖w − w₀‖ / ‖w₀‖ (0 when w₀ = 0) with w₀ the weights at markWeights(). */
+  weightStats(): { norms: Float64Array; updateRatios: Float64Array } {
+    const r = this.addon.weightStats(this.handle);
+    const n = r.length / 3;
+    const norms = new Float64Array(n);
+    const updateRatios = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      norms[i] = r[3 * i];
+      updateRatios[i] = r[3 * i + 2] > 0 ? r[3 * i + 1] / r[3 * i + 2] : 0;
+    }
+    return { norms, updateRatios };
+  }
+
+  /** CPU ms per phase since the last call (names in `phases`), then resets and switches the phase timers on or off. */
+  profile(on: boolean): { phases: string[]; ms: Float64Array } {
+    return { phases: this.addon.phases, ms: this.addon.profile(this.handle, on) };
+  }
+
   /** Post-activation values of every hidden layer on a whole split (n × width each). */
   hidden(slot: 0 | 1): Float32Array[] {
     return this.addon.hidden(this.handle, slot);

@@ -14,7 +14,16 @@ export interface NativeAddon {
   setSplit(h: NativeHandle, slot: 0 | 1, split: NativeSplit): void;
   step(h: NativeHandle, rows: Int32Array | null, lr: number, measure: boolean): Float64Array;
   evaluate(h: NativeHandle, slot: 0 | 1): Float64Array;
+  /** evaluate() of the weights as they are now, on a libuv worker thread (the weights are copied first); one at a time. */
+  evaluateAsync(h: NativeHandle, slot: 0 | 1): Promise<Float64Array>;
+  markWeights(h: NativeHandle): void;
+  /** [‖w‖, ‖w − w₀‖, ‖w₀‖] per parameter, w₀ the weights at the last markWeights(). */
+  weightStats(h: NativeHandle): Float64Array;
   hidden(h: NativeHandle, slot: 0 | 1): Float32Array[];
+  /** CPU ms per phase (`phases` order) since the last call; then resets them and switches the timers on or off. */
+  profile(h: NativeHandle, on: boolean): Float64Array;
+  /** Names of the profiled phases. */
+  phases: string[];
   release(h: NativeHandle): void;
 }
 
@@ -92,7 +101,7 @@ export function loadNative(): { addon: NativeAddon; detail: string } | string {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const addon = require(file) as NativeAddon;
-    if (typeof addon.create !== 'function' || typeof addon.step !== 'function') throw new Error('unexpected exports');
+    if (typeof addon.create !== 'function' || typeof addon.step !== 'function' || typeof addon.evaluateAsync !== 'function') throw new Error('unexpected exports (an older build: npm run build:native)');
     cached = { addon, detail: `fused C++ MLP kernels (${addon.simd}, one thread)` };
   } catch (err) {
     cached = `could not load ${file}: ${errorLine(err)}`;
