@@ -59,8 +59,17 @@ export interface TrainResult {
   evaluation: EvaluationMode;
   /** Which path trained: the native fused kernels or tfjs ops. */
   engine: EnginePath;
-  /** With `options.profile` on the native path: CPU ms per phase of the addon over the whole run (its names). */
-  profile?: Record<string, number>;
+  /** With `options.profile` on the native path: where the CPU time of the run's last three quarters went. */
+  profile?: NativeProfile;
+}
+
+export interface NativeProfile {
+  /** Epochs profiled: from the first quarter's end to the last epoch (V8 compiles the loop's JS in the first ones). */
+  epochs: number;
+  /** CPU ms of each of the addon's phases (their names) in those epochs, its evaluation thread included. */
+  phases: Record<string, number>;
+  /** CPU ms of the whole process (every thread) in those epochs. */
+  processCpuMs: number;
 }
 
 export type EnginePath = 'native' | 'tfjs';
@@ -77,7 +86,7 @@ export interface TrainOptions {
    * model only provides the initial weights); without it, tfjs ops do.
    */
   native?: NativeAddon | null;
-  /** Time the native path's phases (TrainResult.profile); for the bench. */
+  /** Time the native path's phases and the process's CPU (TrainResult.profile); for the bench. */
   profile?: boolean;
 }
 
@@ -99,7 +108,6 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
   const yTrain = trainSplit.y;
   const labelsTrain = trainSplit.labels;
   const fast = options.native ? new FastMlp(options.native, model, config, data, loss) : null;
-  if (fast && options.profile) fast.profile(true);
   // The fast path's test forward (a third of a step) runs on a libuv worker thread beside the next step.
   const picked = fast ? { mode: pickNativeEvaluation(options.evaluation), start: null } : pickEvaluation(tf.getBackend(), options.evaluation);
   const evaluator: TestEvaluator = fast
@@ -194,11 +202,23 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
     );
   };
 
+  const profileFrom = fast && options.profile ? Math.max(2, Math.floor(epochs / 4) + 1) : Infinity;
+  let profileCpu0 = 0;
+  const processCpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+
   try {
     for (let epoch = 1; epoch <= epochs; epoch++) {
       if (hooks.shouldStop()) {
         status = 'stopped';
         break;
+      }
+      if (epoch === profileFrom) {
+        await pending; // the evaluation before the window is counted before it
+        fast!.profile(true);
+        profileCpu0 = processCpuMs();
       }
       const measure = epoch % p.every === 0 || epoch === 1 || epoch === epochs;
       // Weights before the epoch, for the update ratios: host copies (the parameters are small; norms of them
@@ -378,13 +398,12 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
       }
     }
     await pending;
-    if (status === 'stopped' && done > 0 && config.checkpoints.atEnd) await checkpoint(done);
-    let profile: Record<string, number> | undefined;
-    if (fast && options.profile) {
-      await evaluator.dispose(); // the evaluation thread's time is counted when its job completes
+    let profile: NativeProfile | undefined;
+    if (fast && done >= profileFrom) {
       const prof = fast.profile(false);
-      profile = Object.fromEntries(prof.phases.map((name, i) => [name, prof.ms[i]]));
+      profile = { epochs: done - profileFrom + 1, phases: Object.fromEntries(prof.phases.map((name, i) => [name, prof.ms[i]])), processCpuMs: processCpuMs() - profileCpu0 };
     }
+    if (status === 'stopped' && done > 0 && config.checkpoints.atEnd) await checkpoint(done);
     return { status, epochsCompleted: done, summary: tracker.summary(done, Date.now() - started, fitLossCurve), evaluation: evaluator.mode, engine: fast ? 'native' : 'tfjs', profile };
   } finally {
     await evaluator.dispose();

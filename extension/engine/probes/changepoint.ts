@@ -156,16 +156,20 @@ export class SegmentCosts {
   fit(s: number, e: number): { sse: number; slope: number } {
     const n = e - s;
     const sx = this.sx[e] - this.sx[s];
+    const sxx = this.sxx[e] - this.sxx[s] - (sx * sx) / n;
+    const sxy = this.sxy[e] - this.sxy[s] - (sx * (this.sy[e] - this.sy[s])) / n;
+    return { sse: this.sse(s, e), slope: sxx > 0 ? sxy / sxx : 0 };
+  }
+
+  /** SSE alone (PELT's inner loop: no object per segment). */
+  sse(s: number, e: number): number {
+    const n = e - s;
+    const sx = this.sx[e] - this.sx[s];
     const sy = this.sy[e] - this.sy[s];
     const sxx = this.sxx[e] - this.sxx[s] - (sx * sx) / n;
     const sxy = this.sxy[e] - this.sxy[s] - (sx * sy) / n;
     const syy = this.syy[e] - this.syy[s] - (sy * sy) / n;
-    const slope = sxx > 0 ? sxy / sxx : 0;
-    return { sse: Math.max(0, syy - (sxx > 0 ? (sxy * sxy) / sxx : 0)), slope };
-  }
-
-  sse(s: number, e: number): number {
-    return this.fit(s, e).sse;
+    return Math.max(0, syy - (sxx > 0 ? (sxy * sxy) / sxx : 0));
   }
 }
 
@@ -177,13 +181,16 @@ function pelt(x: Float64Array, y: Float64Array, beta: number, minSeg: number): S
   const F = new Float64Array(n + 1).fill(Infinity);
   const prev = new Int32Array(n + 1).fill(-1);
   F[0] = -beta;
-  // The candidate segment starts and their cost C(s, t) at the current t (NaN: not evaluated at this t).
-  let candidates: number[] = [0];
+  // The candidate segment starts (the first `count` entries) and their cost C(s, t) at the current t (NaN:
+  // not evaluated at this t).
+  const candidates = new Int32Array(n + 1);
+  let count = 1;
   const cost = new Float64Array(n + 1);
   for (let t = minSeg; t <= n; t++) {
     let best = Infinity;
     let arg = -1;
-    for (const s of candidates) {
+    for (let i = 0; i < count; i++) {
+      const s = candidates[i];
       cost[s] = NaN;
       if (t - s < minSeg || !Number.isFinite(F[s])) continue;
       const c = costs.sse(s, t);
@@ -197,8 +204,13 @@ function pelt(x: Float64Array, y: Float64Array, beta: number, minSeg: number): S
     F[t] = best;
     prev[t] = arg;
     // PELT pruning: s can never be optimal again once F(s) + C(s, t) > F(t) (K = 0 for SSE costs).
-    candidates = candidates.filter((s) => Number.isNaN(cost[s]) || F[s] + cost[s] <= F[t]);
-    if (t + minSeg <= n + minSeg) candidates.push(t);
+    let kept = 0;
+    for (let i = 0; i < count; i++) {
+      const s = candidates[i];
+      if (Number.isNaN(cost[s]) || F[s] + cost[s] <= F[t]) candidates[kept++] = s;
+    }
+    candidates[kept++] = t;
+    count = kept;
   }
   const bounds: number[] = [];
   let t = n;
