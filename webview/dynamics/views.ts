@@ -179,6 +179,25 @@ abstract class LineView extends ChartView {
     if (!s || s.length === 0) return null;
     return { key, label, data: s.points(MAX_POINTS), color, dash, width };
   }
+
+  /**
+   * Each run's train and test series of one quantity (`what` names it in a single run's legend): the theme's
+   * first two colours for one run; in compare mode one colour per run, train dashed, test solid.
+   */
+  protected trainTestSeries(pick: (r: RunModel) => [train: Series, test: Series, what: string]): { specs: DatasetSpec[]; points: number } {
+    const specs: DatasetSpec[] = [];
+    let points = 0;
+    const compare = isCompare(this.ctx);
+    this.ctx.runs.forEach((r, i) => {
+      const [tr, te, what] = pick(r);
+      const a = this.line(`train${i}`, compare ? `${this.ctx.label(i)} (train)` : `train ${what}`, tr, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[0], compare ? [4, 3] : undefined);
+      const b = this.line(`test${i}`, compare ? this.ctx.label(i) : `test ${what}`, te, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[1]);
+      for (const sp of [a, b]) if (sp) specs.push(sp);
+      points += tr.length + te.length;
+    });
+    if (compare) this.card.info.textContent = 'solid: test · dashed: train · one colour per run';
+    return { specs, points };
+  }
 }
 
 /** Memorization / generalization lines (single run), or each run's generalization (compare). */
@@ -225,17 +244,8 @@ export class LossView extends LineView {
   }
 
   protected series() {
-    const specs: DatasetSpec[] = [];
-    let points = 0;
     const compare = isCompare(this.ctx);
-    this.ctx.runs.forEach((r, i) => {
-      const ylabel = r.isRegression ? 'MSE' : 'loss';
-      const a = this.line(`train${i}`, compare ? `${this.ctx.label(i)} (train)` : `train ${ylabel}`, r.trainLoss, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[0], compare ? [4, 3] : undefined);
-      const b = this.line(`test${i}`, compare ? this.ctx.label(i) : `test ${ylabel}`, r.testLoss, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[1]);
-      for (const s of [a, b]) if (s) specs.push(s);
-      points += r.trainLoss.length + r.testLoss.length;
-    });
-    if (compare) this.card.info.textContent = 'solid: test · dashed: train · one colour per run';
+    const { specs, points } = this.trainTestSeries((r) => [r.trainLoss, r.testLoss, r.isRegression ? 'MSE' : 'loss']);
     const fit = !compare ? this.ctx.runs[0]?.run.summary?.bestLossFit : null;
     if (fit && this.ctx.runs[0].trainLoss.length) {
       const pts = this.ctx.runs[0].trainLoss.points(MAX_POINTS);
@@ -258,18 +268,8 @@ export class AccuracyView extends LineView {
   }
 
   protected series() {
-    const specs: DatasetSpec[] = [];
-    let points = 0;
-    const compare = isCompare(this.ctx);
     const regression = this.ctx.runs.length > 0 && this.ctx.runs.every((r) => r.isRegression);
-    this.ctx.runs.forEach((r, i) => {
-      const [tr, te, what] = r.isRegression ? [r.trainR2, r.testR2, 'R²'] : [r.trainAcc, r.testAcc, 'acc'];
-      const a = this.line(`train${i}`, compare ? `${this.ctx.label(i)} (train)` : `train ${what}`, tr, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[0], compare ? [4, 3] : undefined);
-      const b = this.line(`test${i}`, compare ? this.ctx.label(i) : `test ${what}`, te, compare ? runColor(this.ctx, i) : this.ctx.theme.palette[1]);
-      for (const s of [a, b]) if (s) specs.push(s);
-      points += tr.length + te.length;
-    });
-    if (compare) this.card.info.textContent = 'solid: test · dashed: train · one colour per run';
+    const { specs, points } = this.trainTestSeries((r) => (r.isRegression ? [r.trainR2, r.testR2, 'R²'] : [r.trainAcc, r.testAcc, 'acc']));
     const y = rawOptions(this.chart).scales.y as { title: { text: string }; min?: number };
     y.title.text = regression ? 'R² (clipped at −1)' : 'accuracy';
     y.min = regression ? -1 : 0;
