@@ -10,3 +10,14 @@ scratch_workspace() {
   mkdir -p "$1/samples"
   cp "$ROOT_DIR"/samples/*.experiment.json "$1/samples/"
 }
+# scratch_session PREFIX: a scratch folder $WORK (workspace $WS with the samples, extensions folder $EXT_DIR)
+# for one code-server on $PORT (a free one unless set); code-server is stopped and the folder removed however
+# the script ends.
+scratch_session() {
+  PORT=${PORT:-$(free_port)}
+  WORK=$(mktemp -d "${TMPDIR:-/tmp}/$1-XXXXXX")
+  WS="$WORK/ws"; EXT_DIR="$WORK/extensions"
+  trap 'bash scripts/real-vscode/stop.sh "$PORT"; rm -rf "$WORK"' EXIT
+  trap 'exit 130' INT TERM
+  scratch_workspace "$WS"
+}

@@ -10,16 +10,7 @@ source scripts/real-vscode/env.sh
 bash scripts/real-vscode/install.sh
 if [ "${SKIP_BUILD:-}" != 1 ]; then npm run -s build; fi
 OUT=${OUT:-$ROOT_DIR/media/screenshots}
-PORT=${PORT:-$(free_port)}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/td-shots-XXXXXX")
-cleanup() {
-  bash scripts/real-vscode/stop.sh "$PORT"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-WS="$WORK/ws"; EXT_DIR="$WORK/extensions"
-scratch_workspace "$WS"
+scratch_session td-shots
 mkdir -p "$WS/.training-dynamics/runs/grokking-mod97"
 if [ -n "${GROK_RUN:-}" ]; then
   cp -r "$GROK_RUN" "$WS/.training-dynamics/runs/grokking-mod97/"

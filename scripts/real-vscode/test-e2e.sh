@@ -9,16 +9,7 @@ source scripts/real-vscode/env.sh
 bash scripts/real-vscode/install.sh
 if [ "${SKIP_BUILD:-}" != 1 ]; then npm run -s build; fi
 mkdir -p test-results
-PORT=${PORT:-$(free_port)}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/td-e2e-XXXXXX")
-cleanup() {
-  bash scripts/real-vscode/stop.sh "$PORT"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-WS="$WORK/ws"; EXT_DIR="$WORK/extensions"
-scratch_workspace "$WS"
+scratch_session td-e2e
 mkdir -p "$WS/.vscode" "$EXT_DIR"
 # A checkpoint to open: a tiny run trained by the CLI into the workspace's runs folder.
 node bin/training-dynamics.js run "$WS/samples/quickstart.experiment.json" --config tiny --json >/dev/null 2>"$WORK/cli.log" ||
