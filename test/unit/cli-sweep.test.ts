@@ -30,6 +30,24 @@ function cli(args: string[]) {
 
 const jsonLines = (s: string) => s.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
+/**
+ * The CLI as a child process; `watch` sees its output as it grows (to signal it at the right moment).
+ * Resolves with the exit code and all it wrote.
+ */
+function cliChild(args: string[], watch: (out: { stdout: string; stderr: string; kill: (sig: NodeJS.Signals) => void }) => void) {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '', kill: (sig: NodeJS.Signals) => void (child.killed || child.kill(sig)) };
+  child.stdout.on('data', (d) => {
+    out.stdout += d;
+    watch(out);
+  });
+  child.stderr.on('data', (d) => {
+    out.stderr += d;
+    watch(out);
+  });
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stdout: out.stdout, stderr: out.stderr })));
+}
+
 test('--sweep --jobs 2: every point runs, one JSON line each, a sweep summary with the cores’ utilisation', () => {
   const file = sweepFile('sweep-seeds', '{ "training.seed": [0, 1, 2] }');
   const out = path.join(dir, 'runs-seeds');
@@ -58,19 +76,10 @@ test('the sweep summary names the whole machine: how idle it was and how much ot
 test('Ctrl-C stops every running point (stopped) and starts none of the queued ones; exit 130', async () => {
   const file = sweepFile('sweep-int', '{ "training.epochs": [200000, 200001, 200002] }');
   const out = path.join(dir, 'runs-int');
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'run', file, '--sweep', '--jobs', '2', '--out', out, '--backend', 'cpu', '--json'], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => {
-    stderr += d;
+  const { code, stdout, stderr } = await cliChild(['run', file, '--sweep', '--jobs', '2', '--out', out, '--backend', 'cpu', '--json'], (o) => {
     // Both running points have trained (the ETA appears once epochs are counted).
-    if (/2 running · 1 queued · ETA \d/.test(stderr) && !child.killed) child.kill('SIGINT');
+    if (/2 running · 1 queued · ETA \d/.test(o.stderr)) o.kill('SIGINT');
   });
-  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   assert.equal(code, 130, stderr);
   const lines = jsonLines(stdout);
   assert.equal(lines.length, 2, stdout);
@@ -87,18 +96,9 @@ test('Ctrl-C stops every running point (stopped) and starts none of the queued o
 test('a CLI killed mid-sweep, re-run with --resume, trains only the points that had not completed', async () => {
   const file = sweepFile('sweep-resume', '{ "training.epochs": [200000, 4, 5] }');
   const out = path.join(dir, 'runs-resume');
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, 'run', file, '--sweep', '--jobs', '2', '--out', out, '--backend', 'cpu', '--json'], {
-    cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { stdout, stderr } = await cliChild(['run', file, '--sweep', '--jobs', '2', '--out', out, '--backend', 'cpu', '--json'], (o) => {
+    if (jsonLines(o.stdout).length === 2) o.kill('SIGKILL');
   });
-  let stdout = '';
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdout.on('data', (d) => {
-    stdout += d;
-    if (jsonLines(stdout).length === 2 && !child.killed) child.kill('SIGKILL');
-  });
-  await new Promise((resolve) => child.on('exit', resolve));
   const first = jsonLines(stdout);
   assert.deepEqual(first.map((j) => j.config).sort(), ['tiny_epochs=4', 'tiny_epochs=5'], stderr);
   const expDir = path.join(out, 'sweep-resume');
