@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { chartsWithData, launchBrowser, palette, quickOpen, quickOpenFind, setTheme, webview } from './workbench';
 import { panelSteps } from './panels';
+import { errorLine } from '../../extension/shared/errors';
 
 const url = process.argv[2];
 if (!url) {
@@ -54,7 +55,7 @@ async function main(): Promise<number> {
     } catch (err) {
       failed++;
       broken = name !== 'light-theme-charts';
-      log('FAIL', name, (err instanceof Error ? err.message : String(err)).split('\n')[0]);
+      log('FAIL', name, errorLine(err));
       await page.screenshot({ path: path.join(shots, `e2e-fail-${name}.png`) }).catch(() => {});
     }
   };
@@ -156,7 +157,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(`e2e: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    console.error(`e2e: ${errorLine(err)}`);
     console.log('0 passed, 1 failed');
     process.exit(1);
   },

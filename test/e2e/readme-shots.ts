@@ -18,6 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { chartsWithData, launchBrowser, palette, pickRow, quickOpen, setTheme, webview } from './workbench';
+import { errorLine } from '../../extension/shared/errors';
 
 const [url, outDir] = process.argv.slice(2);
 if (!url || !outDir) {
@@ -148,7 +149,7 @@ async function checkpointCompareShots(page: Page): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    console.error(`readme-shots: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    console.error(`readme-shots: ${errorLine(err)}`);
     process.exit(1);
   },
 );

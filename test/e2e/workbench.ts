@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type BrowserContext, type FrameLocator, type Page } from 'playwright-core';
+import { errorLine } from '../../extension/shared/errors';
 
 /**
  * Debian Chromium, headless, with a private profile (removed by the returned close()). The background-networking
@@ -94,7 +95,7 @@ export async function chartsWithData(frame: FrameLocator, timeoutMs: number, min
       last = Object.fromEntries(pairs);
     } catch (err) {
       last = {}; // the webview is (re)loading
-      if (polls % 10 === 9) console.log(`  … webview not readable: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+      if (polls % 10 === 9) console.log(`  … webview not readable: ${errorLine(err)}`);
     }
     const counts = Object.values(last);
     if (counts.length >= minCharts && counts.every((x) => x > 0)) return last;

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runTests } from '@vscode/test-electron';
+import { errorText } from '../../extension/shared/errors';
 
 async function main(): Promise<number> {
   const root = path.resolve(__dirname, '../..');
@@ -41,7 +42,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = errorText(err);
     console.error(`test:electron: ${msg.split('\n')[0]}`);
     if (/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|getaddrinfo|download/i.test(msg)) {
       console.error('test:electron: VS Code could not be downloaded here; `npm run test:vscode` runs the same suite in code-server offline.');

@@ -5,6 +5,8 @@
  * nothing there, while the runs need fixed per-test timeouts, a fixed closing `N passed, N failed` line, and
  * to stop at nothing (every test runs even after a failure; order matters, tests share the runs they start).
  */
+import { errorText } from '../../extension/shared/errors';
+
 export interface TestCase {
   name: string;
   fn: () => Promise<void>;
@@ -43,7 +45,7 @@ export async function runAll(log: (line: string) => void, filter?: RegExp): Prom
       out.push({ name: c.name, ok: true, ms: Date.now() - t0 });
       log(`  ok   ${c.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = errorText(err);
       out.push({ name: c.name, ok: false, ms: Date.now() - t0, error: msg });
       log(`  FAIL ${c.name} (${((Date.now() - t0) / 1000).toFixed(1)} s): ${msg.split('\n')[0]}`);
     }
