@@ -53,13 +53,14 @@ export interface StatsView {
 
 /** The eigenvalue spectrum of one 2-D tensor of a checkpoint, as the inspector shows it. */
 export interface TensorSpectrum {
-  /** Eigenvalues of WᵀW / max(m,n): how many, and their histogram as a density (counts / (N · bin width)). */
+  /**
+   * Eigenvalues of WᵀW / max(m,n): how many, and their histogram. The chart draws it as a density beside the
+   * Marchenko–Pastur law for σ² and q (webview/shared/spectrumChart, as the Dynamics panel's spectra).
+   */
   count: number;
   histogram: Histogram;
-  density: number[];
-  /** Marchenko–Pastur density for the fitted σ² (view/spectrumCurve mpCurvePoints, the Dynamics panel's curve). */
-  mpCurve: { x: number[]; y: number[] };
   q: number;
+  /** σ² of the fitted Marchenko–Pastur law. */
   sigma2: number;
   lambdaMinus: number;
   lambdaPlus: number;
@@ -163,8 +164,7 @@ function isStatsView(x: unknown): x is StatsView {
 
 function isTensorSpectrum(x: unknown): x is TensorSpectrum {
   return (
-    isObj(x) && isCount(x.count) && isHistogram(x.histogram) && isNumArray(x.density) && x.density.length === x.histogram.counts.length &&
-    isObj(x.mpCurve) && isNumArray(x.mpCurve.x) && isNumArray(x.mpCurve.y) && x.mpCurve.x.length === x.mpCurve.y.length &&
+    isObj(x) && isCount(x.count) && isHistogram(x.histogram) &&
     isFiniteNumber(x.q) && isFiniteNumber(x.sigma2) && isFiniteNumber(x.lambdaMinus) && isFiniteNumber(x.lambdaPlus) && isFraction(x.fractionAbove) &&
     isFiniteNumber(x.ksDistance) && isFiniteOrNull(x.alpha) && isNumArray(x.top)
   );

@@ -9,6 +9,7 @@ import { tensorStats } from '../../extension/engine/probes/stats';
 import { compareHeaders, headerView } from '../../extension/host/checkpointWorker';
 import { mergeStats, tensorDetail } from '../../extension/engine/safetensors/stream';
 import { isWorkerToHost, type WorkerToHost } from '../../extension/host/checkpointWorkerProtocol';
+import { histogramDensity, mpCurvePoints } from '../../extension/shared/view/spectrumCurve';
 import { rng } from './gaussian-fixture';
 
 const noProgress = () => undefined;
@@ -49,11 +50,11 @@ test('tensor detail: statistics match a direct computation, the spectrum of a kn
   assert.ok(k.spectrum, 'a 2-D tensor gets a spectrum');
   assert.equal(k.spectrum!.count, 3);
   assert.deepEqual(k.spectrum!.top.map((x) => Number(x.toFixed(6))), [1, 0.25, 0.0625]);
-  // The density histogram integrates to 1 and the MP curve is non-negative.
-  const { edges } = k.spectrum!.histogram;
-  const integral = k.spectrum!.density.reduce((s, d, i) => s + d * (edges[i + 1] - edges[i]), 0);
+  // The density the chart draws integrates to 1 and its MP curve is non-negative.
+  const density = histogramDensity(k.spectrum!.histogram);
+  const integral = density.slice(0, -1).reduce((s, d, i) => s + d.y * (density[i + 1].x - d.x), 0);
   assert.ok(Math.abs(integral - 1) < 1e-9, String(integral));
-  assert.ok(k.spectrum!.mpCurve.y.every((y) => y >= 0));
+  assert.ok(mpCurvePoints(k.spectrum!.sigma2, k.spectrum!.q).every((p) => p.y >= 0));
   assert.equal(k.histogram!.counts.reduce((a, b) => a + b, 0), 12);
   const b = await tensorDetail(src, h.tensors.find((t) => t.name === 'layers.0.bias')!, 'auto', noProgress);
   assert.equal(b.spectrum, null);

@@ -5,7 +5,7 @@
  * message from the host is validated; the selected tensor, the filter, the sort and collapsed groups persist via
  * vscode.setState. Colours come from VS Code's theme variables only.
  */
-import { BarController, BarElement, Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration } from 'chart.js';
+import { BarController, BarElement, Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartConfiguration } from 'chart.js';
 import {
   isCheckpointHostToWebview,
   type CheckpointHostToWebview,
@@ -14,15 +14,17 @@ import {
   type CompareRow,
   type HeaderView,
   type TensorDetail,
+  type TensorSpectrum,
 } from '../../extension/shared/checkpointProtocol';
 import { h, type Attrs } from '../shared/dom';
 import type { Histogram } from '../../extension/shared/protocol';
 import type { XY } from '../../extension/shared/view/xy';
 import { readTheme, withAlpha, type Theme } from '../shared/theme';
 import { vscodeApi } from '../shared/vscodeApi';
+import { spectrumChartData } from '../shared/spectrumChart';
 import { fmt, fmtPercent, groupRows, humanBytes, humanCount, metricRows, shapeText, totals, type SortKey, type SortSpec } from './table';
 
-Chart.register(BarController, BarElement, LineController, LineElement, PointElement, LinearScale, Tooltip, Legend);
+Chart.register(BarController, BarElement, LineController, LineElement, PointElement, LinearScale, Tooltip, Legend, Filler);
 
 interface State {
   selected: string | null;
@@ -355,23 +357,39 @@ function histogramChart(canvas: HTMLCanvasElement, hist: Histogram): Chart {
   return new Chart(canvas, cfg);
 }
 
-function spectrumChart(canvas: HTMLCanvasElement, sp: NonNullable<TensorDetail['spectrum']>): Chart {
+function spectrumChart(canvas: HTMLCanvasElement, sp: TensorSpectrum): Chart {
   const c = chartBase();
-  const bars = sp.density.map((y, i) => ({ x: (sp.histogram.edges[i] + sp.histogram.edges[i + 1]) / 2, y }));
-  const ymax = Math.max(1e-12, ...sp.density, ...sp.mpCurve.y);
-  const line = sp.mpCurve.x.map((x, i) => ({ x, y: sp.mpCurve.y[i] }));
-  const edge = (x: number) => [
-    { x, y: 0 },
-    { x, y: ymax * 1.05 },
-  ];
-  const cfg: ChartConfiguration<'bar' | 'line', XY[]> = {
-    type: 'bar',
+  const chart = spectrumChartData(
+    { histogram: sp.histogram, count: sp.count, q: sp.q, sigma2Fit: sp.sigma2, sigma2Entries: null, lambdaMinus: sp.lambdaMinus, lambdaPlus: sp.lambdaPlus },
+    theme,
+    fmt,
+  );
+  const cfg: ChartConfiguration<'line', XY[]> = {
+    type: 'line',
     data: {
       datasets: [
-        { type: 'bar', label: 'eigenvalues (density)', data: bars, backgroundColor: withAlpha(theme.palette[0], 0.6), borderWidth: 0, barPercentage: 1, categoryPercentage: 1, order: 3 },
-        { type: 'line', label: 'Marchenko–Pastur', data: line, borderColor: theme.palette[1], borderWidth: 2, pointRadius: 0, order: 1 },
-        { type: 'line', label: `λ− = ${fmt(sp.lambdaMinus)}`, data: edge(sp.lambdaMinus), borderColor: theme.muted, borderDash: [4, 4], borderWidth: 1, pointRadius: 0, order: 2 },
-        { type: 'line', label: `λ+ = ${fmt(sp.lambdaPlus)}`, data: edge(sp.lambdaPlus), borderColor: theme.red, borderDash: [4, 4], borderWidth: 1.5, pointRadius: 0, order: 2 },
+        ...chart.lines.map((l) => ({
+          label: l.label,
+          data: l.data,
+          borderColor: l.color,
+          backgroundColor: l.fill ?? l.color,
+          fill: l.fill ? ('origin' as const) : false,
+          stepped: l.stepped ?? false,
+          borderDash: l.dash ?? [],
+          borderWidth: l.width,
+          pointRadius: 0,
+        })),
+        ...chart.edges.map((e) => ({
+          label: e.label,
+          data: [
+            { x: e.x, y: 0 },
+            { x: e.x, y: chart.yMax },
+          ],
+          borderColor: e.color,
+          borderDash: [4, 4],
+          borderWidth: 1.5,
+          pointRadius: 0,
+        })),
       ],
     },
     options: {
@@ -382,11 +400,11 @@ function spectrumChart(canvas: HTMLCanvasElement, sp: NonNullable<TensorDetail['
       plugins: { legend: { labels: { color: c.color, boxWidth: 12 } } },
       scales: {
         x: { type: 'linear', offset: false, min: 0, ticks: { color: c.color, maxTicksLimit: 8 }, grid: { color: c.grid }, title: { display: true, text: 'eigenvalue', color: c.color } },
-        y: { type: 'linear', beginAtZero: true, ticks: { color: c.color, maxTicksLimit: 6 }, grid: { color: c.grid }, title: { display: true, text: 'density', color: c.color } },
+        y: { type: 'linear', min: 0, max: chart.yMax, ticks: { color: c.color, maxTicksLimit: 6 }, grid: { color: c.grid }, title: { display: true, text: 'density', color: c.color } },
       },
     },
   };
-  return new Chart(canvas, cfg as ChartConfiguration);
+  return new Chart(canvas, cfg);
 }
 
 // --- compare mode ---------------------------------------------------------------------------------------------

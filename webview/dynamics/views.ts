@@ -5,7 +5,8 @@
 import type { AnnotationOptions, EventContext } from 'chartjs-plugin-annotation';
 import type { MatrixSpectrum, MetricsRecord } from '../../extension/shared/protocol';
 import { lossFitPoints, lossFitText } from '../../extension/shared/view/lossFitCurve';
-import { benfordExpected, histogramDensity, mpCurvePoints } from '../../extension/shared/view/spectrumCurve';
+import { benfordExpected } from '../../extension/shared/view/spectrumCurve';
+import { spectrumChartData } from '../shared/spectrumChart';
 import { landscapeGrid, varyingAxes, type LandscapeGrid } from '../../extension/shared/view/landscape';
 import { compareTensors, indexAtEpoch, type ChartName, type RunModel, type Series } from '../shared/series';
 import { withAlpha, type Theme } from '../shared/theme';
@@ -484,26 +485,20 @@ export class WeightSpectrumView extends ChartView {
     const m = rec.matrices.find((x) => x.tensor === chosen);
     if (!m) return 0;
     const t = this.ctx.theme;
-    const hist = histogramDensity(m.histogram);
-    const fit = mpCurvePoints(m.mp.sigma2Fit, m.mp.q);
-    const emp = mpCurvePoints(m.mp.sigma2Empirical, m.mp.q);
-    this.sync([
-      { key: 'hist', label: `eigenvalues (${m.eigenvalues.length})`, data: hist, color: t.palette[0], fill: withAlpha(t.palette[0], 0.3), stepped: 'after', width: 1 },
-      { key: 'mp', label: `MP, fitted σ² = ${fmt(m.mp.sigma2Fit)}`, data: fit, color: t.palette[1], width: 2 },
-      { key: 'mpEmp', label: `MP, σ² of entries = ${fmt(m.mp.sigma2Empirical)}`, data: emp, color: t.muted, dash: [4, 3], width: 1 },
-    ]);
-    const histMax = Math.max(0, ...hist.map((p) => p.y));
-    const lo = m.mp.lambdaMinus;
-    const hi = m.mp.lambdaPlus;
-    const interior = fit.filter((p) => p.x >= lo + 0.03 * (hi - lo) && p.x <= hi - 0.03 * (hi - lo)).map((p) => p.y);
-    const yMax = 1.15 * Math.max(histMax, ...interior, 1e-12);
+    const chart = spectrumChartData(
+      { histogram: m.histogram, count: m.eigenvalues.length, q: m.mp.q, sigma2Fit: m.mp.sigma2Fit, sigma2Entries: m.mp.sigma2Empirical, lambdaMinus: m.mp.lambdaMinus, lambdaPlus: m.mp.lambdaPlus },
+      t,
+      fmt,
+    );
+    this.sync(chart.lines);
     const y = rawOptions(this.chart).scales.y as { max?: number; min?: number };
     // on a log y the density's own range is used (0 is not on a log axis)
     y.min = this.controlled.logY ? undefined : 0;
-    y.max = this.controlled.logY ? undefined : yMax;
+    y.max = this.controlled.logY ? undefined : chart.yMax;
+    const [lminus, lplus] = chart.edges;
     rawOptions(this.chart).plugins.annotation.annotations = {
-      lminus: vline(lo, t.red, `λ− ${fmt(lo)}`, [4, 2], 'end', t),
-      lplus: vline(hi, t.red, `λ+ ${fmt(hi)}`, [4, 2], 'start', t),
+      lminus: vline(lminus.x, lminus.color, lminus.label, [4, 2], 'end', t),
+      lplus: vline(lplus.x, lplus.color, lplus.label, [4, 2], 'start', t),
     };
     this.chart.update('none');
     this.card.info.textContent = spectrumInfo(rec.epoch, m);

@@ -9,7 +9,6 @@ import { DTYPE_SIZE } from './write';
 import { decode, decodesToFloat64, type ByteSource, type TensorInfo } from './read';
 import { histogram, tensorStats, type TensorStats } from '../probes/stats';
 import { matrixSpectrum } from '../probes/spectra';
-import { mpCurvePoints } from '../../shared/view/spectrumCurve';
 import { finiteOrNull, type StatsView, type TensorDetail, type TensorSpectrum } from '../../shared/checkpointProtocol';
 
 /** Elements decoded per chunk when a tensor is streamed. */
@@ -147,17 +146,12 @@ export function statsView(s: TensorStats): StatsView {
 /** The spectrum of a 2-D tensor as the inspector shows it, and every eigenvalue (the CLI prints them). */
 function tensorSpectrum(name: string, data: ArrayLike<number>, m: number, n: number): { spectrum: TensorSpectrum; eigenvalues: number[] } {
   const sp = matrixSpectrum(name, data, m, n, EIGEN_BINS);
-  const N = sp.eigenvalues.length;
   const { edges, counts } = sp.histogram;
-  const density = counts.map((c, i) => (N && edges[i + 1] > edges[i] ? c / (N * (edges[i + 1] - edges[i])) : 0));
   const { sigma2Fit: sigma2, q, lambdaMinus, lambdaPlus } = sp.mp;
   if (![sigma2, lambdaMinus, lambdaPlus, sp.mp.ksDistance].every(Number.isFinite)) throw new Error('the Marchenko–Pastur fit is not finite for values this large');
-  const curve = mpCurvePoints(sigma2, q);
   const spectrum: TensorSpectrum = {
-    count: N,
+    count: sp.eigenvalues.length,
     histogram: { edges, counts },
-    density,
-    mpCurve: { x: curve.map((p) => p.x), y: curve.map((p) => (Number.isFinite(p.y) ? p.y : 0)) },
     q,
     sigma2,
     lambdaMinus,
