@@ -5,11 +5,9 @@
  * marked failed "interrupted". No `vscode` import: the file watchers that trigger refreshes are wired in
  * extension.ts.
  */
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Emitter } from './emitter';
 import { isStaleRunning } from './runsModel';
-import type { RunEntry } from '../engine/runs';
+import { lastWriteMs, type RunEntry } from '../engine/runs';
 import { errorText } from '../shared/errors';
 
 export interface RunsIndexOptions {
@@ -21,18 +19,6 @@ export interface RunsIndexOptions {
   log: (line: string) => void;
   /** A running run.json whose directory was not written to for this long is stale. */
   staleMs?: number;
-}
-
-async function lastWriteMs(runDir: string): Promise<number> {
-  let latest = 0;
-  for (const f of ['run.json', 'metrics.jsonl']) {
-    try {
-      latest = Math.max(latest, (await stat(join(runDir, f))).mtimeMs);
-    } catch {
-      // metrics.jsonl does not exist before the first record
-    }
-  }
-  return latest;
 }
 
 export class RunsIndex {

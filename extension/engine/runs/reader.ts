@@ -108,6 +108,19 @@ export async function experimentRuns(runsRoot: string, experiment: string): Prom
   return entries.filter((e) => e.run.experiment === experiment).sort(newestFirst);
 }
 
+/** When the run last wrote run.json or metrics.jsonl (ms since the epoch; 0: neither exists). */
+export async function lastWriteMs(runDir: string): Promise<number> {
+  let latest = 0;
+  for (const f of [RUN_JSON, METRICS_JSONL]) {
+    try {
+      latest = Math.max(latest, (await stat(path.join(runDir, f))).mtimeMs);
+    } catch {
+      // metrics.jsonl does not exist before the first record
+    }
+  }
+  return latest;
+}
+
 /**
  * Marks a run that run.json says is `running` but whose process is gone: `status` (failed, or stopped when
  * the user had asked it to stop) with `reason`, epochsCompleted and the summary rebuilt from the metrics that made it to disk, endedAt = the last time
@@ -117,14 +130,7 @@ export async function markInterrupted(runDir: string, reason: string, status: 'f
   const { run, records } = await readRun(runDir);
   if (run.status !== 'running') return run;
   const summary = summarizeRecords(records, { minEpochs: run.epochsCompleted });
-  let lastWrite = 0;
-  for (const f of [RUN_JSON, METRICS_JSONL]) {
-    try {
-      lastWrite = Math.max(lastWrite, (await stat(path.join(runDir, f))).mtimeMs);
-    } catch {
-      // metrics.jsonl may not exist
-    }
-  }
+  const lastWrite = await lastWriteMs(runDir);
   const updated: RunJson = {
     ...run,
     status,
