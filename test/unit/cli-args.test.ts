@@ -3,16 +3,10 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { main, type CliIo } from '../../extension/cli/main';
+import { runMain } from './cli-fixture';
 import { REPO, tempDir, tinyExperiment } from './runs-fixture';
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { stdout: (s) => (out += s), stderr: (s) => (err += s), tty: false, columns: 80, handleSignals: false };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+const run = runMain;
 
 const { dir, cleanup } = tempDir('cli-args');
 after(cleanup);

@@ -27,7 +27,7 @@ import {
   studyGrids,
   type StudyRunInput,
 } from '../../extension/engine/study';
-import { main, type CliIo } from '../../extension/cli/main';
+import { runMain } from './cli-fixture';
 import { REPO, tempDir, tinyConfig } from './runs-fixture';
 
 const close = (a: number | null, b: number, eps = 1e-9) => assert.ok(a !== null && Math.abs(a - b) <= eps, `${a} ≈ ${b}`);
@@ -331,13 +331,7 @@ const file = path.join(dir, 'hand.experiment.json');
 writeFileSync(file, `{ "name": "hand", "defaults": { "task": { "kind": "modular", "p": 7 } }, "configs": [{ "name": "mlp" }],
   "sweep": { "grid": { "model.hidden": [[8], [16]], "training.seed": [0, 1] } }, "study": { "metric": "generalizationEpoch" } }`);
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = { stdout: (s) => (out += s), stderr: (s) => (err += s), tty: false, columns: 80, handleSignals: false };
-  const code = await main(argv, io);
-  return { code, out, err };
-}
+const cli = runMain;
 
 test('training-dynamics study: table, --csv, --json, running runs marked', async () => {
   const exp = path.join(root, 'hand');
