@@ -14,7 +14,7 @@ import { RunModel, type ChartName } from '../shared/series';
 import { readTheme, watchTheme, type Theme } from '../shared/theme';
 import { RedrawThrottle } from '../shared/throttle';
 import { vscodeApi } from '../shared/vscodeApi';
-import { Chart, setChartDefaults } from './charts';
+import { Chart, setChartDefaults } from '../shared/charts';
 import { ChartControls, restoreChartSettings, type ChartSettings } from '../shared/chartControls';
 import { el } from '../shared/dom';
 import { button as toolkitButton, registerComponents } from '../shared/toolkit';

@@ -13,7 +13,7 @@ import { withAlpha, type Theme } from '../shared/theme';
 import { seriesColor } from '../../extension/shared/view/palette';
 import type { ChartControls, ControlledChart } from '../shared/chartControls';
 import type { ExportFormat } from '../shared/chartExport';
-import { applyTheme, Card, rawOptions, Chart, EpochSlider, lineConfig, syncDatasets, type DatasetSpec } from './charts';
+import { applyTheme, Card, rawOptions, Chart, EpochSlider, lineConfig, syncDatasets, type DatasetSpec } from '../shared/charts';
 import { button, Dropdown } from '../shared/toolkit';
 
 /** Points per series drawn; longer series are LTTB-decimated to this many. */

@@ -16,6 +16,7 @@ import { clampSmoothing, smoothPoints } from '../../extension/shared/view/smooth
 import type { XY } from '../../extension/shared/view/xy';
 import { logTickLabel, logTicks, tickBudget } from '../../extension/shared/view/ticks';
 import { chartCsvText, chartPng, chartSvg, type ExportBackground, type ExportFormat } from './chartExport';
+import { el, h } from './dom';
 import { withAlpha } from './theme';
 import { button, Dropdown } from './toolkit';
 
@@ -41,7 +42,7 @@ export function restoreChartSettings(x: unknown): ChartSettings {
   };
 }
 
-/** A line/bar dataset as the views describe it (see webview/dynamics/charts.ts DatasetSpec). */
+/** A line/bar dataset as the views describe it (see webview/shared/charts.ts DatasetSpec). */
 export interface SeriesSpec {
   key: string;
   label: string;
@@ -129,20 +130,10 @@ export class ChartControls {
 
   /** The panel-wide controls: smoothing and reset zoom (for epoch charts), export scale and background. */
   toolbar(parts: { smoothing?: boolean; zoom?: boolean } = {}): HTMLElement {
-    const bar = document.createElement('div');
-    bar.className = 'chart-toolbar';
-    const smooth = document.createElement('label');
-    smooth.className = 'slider smoothing';
-    smooth.title = 'Debiased exponential moving average of every epoch series (raw values faint behind)';
-    const input = document.createElement('input');
-    input.type = 'range';
-    input.min = '0';
-    input.max = '0.99';
-    input.step = '0.01';
-    input.value = String(this.settings.smoothing);
-    input.setAttribute('aria-label', 'Smoothing');
-    const value = document.createElement('span');
-    value.className = 'slider-label';
+    const bar = el('div', 'chart-toolbar');
+    const smooth = h('label', { class: 'slider smoothing', title: 'Debiased exponential moving average of every epoch series (raw values faint behind)' });
+    const input = h('input', { type: 'range', min: '0', max: '0.99', step: '0.01', value: String(this.settings.smoothing), 'aria-label': 'Smoothing' });
+    const value = el('span', 'slider-label');
     const show = () => (value.textContent = `smoothing ${this.settings.smoothing.toFixed(2)}`);
     show();
     input.addEventListener('input', () => {
@@ -231,8 +222,7 @@ export class ControlledChart {
   ) {
     const y = this.raw().scales.y ?? {};
     this.base = { min: y.min, max: y.max };
-    const group = document.createElement('span');
-    group.className = 'chart-buttons';
+    const group = el('span', 'chart-buttons');
     this.logYButton = toggle('log y', 'Logarithmic / linear y axis', () => this.setLog('y', !this.logY));
     this.logYButton.dataset.axis = 'y';
     group.append(this.logYButton);
@@ -249,8 +239,7 @@ export class ControlledChart {
     }
     const png = head.querySelector('.png');
     head.insertBefore(group, png);
-    this.overlay = document.createElement('div');
-    this.overlay.className = 'zoom-box hidden';
+    this.overlay = el('div', 'zoom-box hidden');
     wrap.append(this.overlay);
     if (opts.epochX) this.listenDrag();
     this.apply();

@@ -24,9 +24,9 @@ import { csvRow } from '../../extension/shared/csv';
 import { ChartControls, restoreChartSettings, type ChartSettings, type ControlledChart } from '../shared/chartControls';
 import { el } from '../shared/dom';
 import { readTheme, watchTheme, withAlpha, type Theme } from '../shared/theme';
-import { Dropdown, registerComponents } from '../shared/toolkit';
+import { button, Dropdown, registerComponents } from '../shared/toolkit';
 import { vscodeApi } from '../shared/vscodeApi';
-import { applyTheme, Card, Chart, lineConfig, rawOptions, setChartDefaults } from '../dynamics/charts';
+import { applyTheme, Card, Chart, lineConfig, rawOptions, setChartDefaults } from '../shared/charts';
 
 registerComponents();
 
@@ -138,12 +138,7 @@ const scatterControl: ControlledChart = controls.attach(scatterChart, scatterCar
   logX: false,
   redraw: () => drawScatter(),
 });
-const heatCsv = document.createElement('vscode-button');
-heatCsv.setAttribute('appearance', 'secondary');
-heatCsv.className = 'chart-toggle export-csv';
-heatCsv.textContent = 'CSV';
-heatCsv.title = 'Save the heatmap cells as CSV';
-heatCsv.addEventListener('click', () => exportHeatmapCsv());
+const heatCsv = button('CSV', { title: 'Save the heatmap cells as CSV', className: 'chart-toggle export-csv', onClick: () => exportHeatmapCsv() });
 heatCard.el.querySelector('.card-head')!.insertBefore(heatCsv, heatCard.el.querySelector('.png'));
 
 interface PointMeta {

@@ -1,5 +1,5 @@
 /**
- * Chart plumbing shared by the Dynamics views: chart.js registration (only what is used), theme application,
+ * Chart plumbing shared by the Dynamics and Study panels: chart.js registration (only what is used), theme application,
  * a background plugin (so exported PNGs are not transparent), dataset syncing that reuses dataset objects
  * (incremental updates, no re-creation), and the card DOM (title, controls, PNG button, waiting message,
  * `data-chart` / `data-points` attributes for tests).
@@ -24,9 +24,9 @@ import {
   type Plugin,
 } from 'chart.js';
 import annotationPlugin from 'chartjs-plugin-annotation';
-import { el } from '../shared/dom';
-import type { Theme } from '../shared/theme';
-import { button } from '../shared/toolkit';
+import { el } from './dom';
+import type { Theme } from './theme';
+import { button } from './toolkit';
 
 const backgroundPlugin: Plugin = {
   id: 'tdBackground',
