@@ -1,6 +1,8 @@
 /**
  * The house rule of the layout, read from the sources:
- * - `webview/` imports only the shared floor (`extension/shared/`), `webview/` itself and browser packages;
+ * - `webview/` imports only the shared floor (`extension/shared/`), `webview/` itself and browser packages; a
+ *   panel's folder (`webview/dynamics/`, …) imports `webview/shared/` and itself, not another panel, and only
+ *   `webview/shared/toolkit.ts` imports the UI toolkit;
  * - `extension/engine/` and `extension/shared/` import neither `vscode`, the DOM, nor the host, the trainer, the
  *   CLI or the webviews;
  * - `extension/shared/` imports only itself (no engine internals, no Node modules: the webviews bundle it).
@@ -74,6 +76,11 @@ export function importViolations(rel: string, text: string): string[] {
     if (area === 'webview') {
       if (isNode) bad('the webview runs in a browser');
       if (relative && !to.startsWith('webview/') && !to.startsWith('extension/shared/')) bad('webview/ imports only extension/shared/ and webview/');
+      const panel = rel.split('/')[1];
+      if (relative && panel !== 'shared' && to.startsWith('webview/') && !to.startsWith('webview/shared/') && !to.startsWith(`webview/${panel}/`)) {
+        bad('a panel imports webview/shared/, not another panel');
+      }
+      if (spec.startsWith('@vscode/webview-ui-toolkit') && rel !== 'webview/shared/toolkit.ts') bad('only webview/shared/toolkit.ts names the UI toolkit');
     } else if (area === 'shared') {
       if (isNode) bad('the shared floor is bundled into the webviews');
       if (relative && !to.startsWith('extension/shared/')) bad('the shared floor imports only itself');
@@ -120,11 +127,14 @@ test('the rule catches each kind of breach', () => {
     ['extension/shared/x.ts', `import { readFileSync } from 'fs';`],
     ['extension/shared/x.ts', `export const el = (t: string) => window.document.createElement(t);`],
     ['extension/shared/x.ts', `const a = await import('../host/api');`],
+    ['webview/study/x.ts', `import { Card } from '../dynamics/charts';`],
+    ['webview/checkpoint/x.ts', `import { vsCodeButton } from '@vscode/webview-ui-toolkit';`],
   ];
   for (const [rel, text] of cases) assert.ok(importViolations(rel, text).length > 0, `${rel}: ${text}`);
   const fine: [string, string][] = [
     ['webview/dynamics/x.ts', `import { lttbIndices } from '../../extension/shared/view/lttb';\nimport { Chart } from 'chart.js';`],
-    ['webview/dynamics/x.ts', `import { el } from '../shared/dom';`],
+    ['webview/dynamics/x.ts', `import { el } from '../shared/dom';\nimport { fmt } from './views';`],
+    ['webview/shared/toolkit.ts', `import { vsCodeButton } from '@vscode/webview-ui-toolkit';`],
     ['extension/engine/x.ts', `import type { MetricsRecord } from '../shared/protocol';\nimport * as fs from 'node:fs';`],
     ['extension/shared/view/x.ts', `import type { Histogram } from '../protocol';\nconst o = { window: 3 }; o.window;`],
     ['extension/host/x.ts', `import * as vscode from 'vscode';`],
