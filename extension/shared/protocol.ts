@@ -6,7 +6,7 @@
  * Pure module: imports neither `vscode` nor the DOM (the webview imports it for types and guards).
  */
 import type { TrainingConfig } from './configTypes';
-import { isNum, isObj, isStr, type Obj } from './guards';
+import { isNum, isNumOrNull, isObj, isStr, type Obj } from './guards';
 
 // ---------------------------------------------------------------------------------------------------------
 // Metrics records: one JSON object a line in metrics.jsonl, and the payload of `record` messages.
@@ -364,7 +364,6 @@ export type WebviewToHost =
 // Guards. Structural checks of the fields every consumer relies on; unknown extra fields are tolerated.
 // ---------------------------------------------------------------------------------------------------------
 
-const isNumOrNull = (x: unknown): boolean => x === null || typeof x === 'number';
 const isNumMap = (x: unknown): boolean => isObj(x) && Object.values(x).every(isNum);
 const isNumArr = (x: unknown): boolean => Array.isArray(x) && x.every(isNum);
 

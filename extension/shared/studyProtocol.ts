@@ -3,7 +3,7 @@
  * panel draws them (the host fills them from extension/engine/study/, whose results are assignable to these),
  * the panel's selection, and the guards both sides validate with.
  */
-import { isNum, isObj, isStr } from './guards';
+import { isNum, isObj, isStr, isStrOrNull } from './guards';
 import { isSaveExport, type SaveExportMessage } from './protocol';
 
 /** A metric over the runs of one point: mean, sample standard deviation (n − 1), min, max over the runs that have a value. */
@@ -136,7 +136,6 @@ export interface StudyDrawnState {
 
 export type StudyToHost = StudyReadyMessage | StudySelectMessage | StudyOpenRunMessage | StudyStateMessage | SaveExportMessage;
 
-const isStrOrNull = (x: unknown) => x === null || isStr(x);
 
 export function isStudySelection(x: unknown): x is StudySelection {
   return (
