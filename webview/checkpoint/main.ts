@@ -21,6 +21,7 @@ import type { Histogram } from '../../extension/shared/protocol';
 import type { XY } from '../../extension/shared/view/xy';
 import { readTheme, withAlpha, type Theme } from '../shared/theme';
 import { vscodeApi } from '../shared/vscodeApi';
+import { median } from '../../extension/shared/median';
 import { spectrumChartData } from '../shared/spectrumChart';
 import { fmt, fmtPercent, groupRows, humanBytes, humanCount, metricRows, shapeText, totals, type SortKey, type SortSpec } from './table';
 
@@ -441,11 +442,6 @@ function renderCompare(r: CompareResult): void {
     h('div', { class: 'table-wrap' }, h('table', { id: 'compare-table', class: 'tensor-table' }, h('thead', {}, compareHead()), h('tbody', {}))),
   );
   renderCompareBody();
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 function compareHead(): HTMLTableRowElement {

@@ -21,6 +21,7 @@
  */
 import type { ChangePointSettings } from '../../shared/configTypes';
 import type { TransitionKind } from '../../shared/protocol';
+import { median } from '../../shared/median';
 
 export interface ChangePoint {
   epoch: number;
@@ -85,12 +86,6 @@ export function noiseScale(y: ArrayLike<number>): number {
   const med = median(d);
   const mad = median(d.map((v) => Math.abs(v - med)));
   return mad / 0.6745 / Math.SQRT2;
-}
-
-function median(a: number[]): number {
-  const s = [...a].sort((p, q) => p - q);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Block means so at most MAX_POINTS remain; returns the reduced series and the block size. */

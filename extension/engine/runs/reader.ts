@@ -69,8 +69,14 @@ export async function readRun(runDir: string): Promise<{ run: RunJson; records: 
   return { run, records: parseMetrics(text).records };
 }
 
+/** What newestFirst orders by: a run entry, or anything naming a run directory and its start. */
+export interface DatedRun {
+  runDir: string;
+  run: Pick<RunJson, 'startedAt'>;
+}
+
 /** Newest first: by startedAt, then by directory name. */
-export function newestFirst(a: RunEntry, b: RunEntry): number {
+export function newestFirst(a: DatedRun, b: DatedRun): number {
   return b.run.startedAt.localeCompare(a.run.startedAt) || b.runDir.localeCompare(a.runDir);
 }
 

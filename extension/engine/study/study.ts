@@ -15,6 +15,7 @@
  */
 import type { RunStatus } from '../../shared/protocol';
 import { didYouMean } from '../config/validate';
+import { newestFirst } from '../runs/reader';
 import { metricColumns, parseMetricName, runMetrics, type StudyRunInput } from './metrics';
 import { aggregate, type Aggregate } from './stats';
 
@@ -134,10 +135,6 @@ export function sortAxisValues(values: readonly unknown[], order: readonly unkno
     return i < 0 ? order.length : i;
   };
   return unique.map((v, i) => ({ v, i })).sort((a, b) => rank(a.v) - rank(b.v) || a.i - b.i).map((x) => x.v);
-}
-
-function newestFirst(a: StudyRunInput, b: StudyRunInput): number {
-  return b.run.startedAt.localeCompare(a.run.startedAt) || b.runDir.localeCompare(a.runDir);
 }
 
 /** The study's axes: the given sweep axes (or the runs' sweepValues keys) without the seed, plus `config` when several configs ran. */
