@@ -3,7 +3,7 @@
  * without reaching into the UI. Pure of `vscode`.
  */
 import type { RunJson, RunStatus } from '../shared/protocol';
-import type { StudyDrawnState } from '../shared/studyProtocol';
+import type { StudyDrawnState, StudyDriveAction } from '../shared/studyProtocol';
 import type { RunManager } from './runManager';
 import type { RunsIndex } from './runsIndex';
 import { withLiveRuns } from './runsModel';
@@ -14,6 +14,7 @@ export interface PanelStateSource {
 
 export interface StudyStateSource {
   getState(): { file: string | null; experiment: string | null; runs: number; drawn: StudyDrawnState | null } | undefined;
+  drive(action: StudyDriveAction): Promise<void>;
 }
 
 export interface TrainingDynamicsApi {
@@ -29,6 +30,8 @@ export interface TrainingDynamicsApi {
   panelState(): { runDirs: string[]; charts: Record<string, number> } | undefined;
   /** The Study panel's experiment and what it draws (curve means, heatmap cells), if one is open. */
   studyState(): ReturnType<StudyStateSource['getState']>;
+  /** Acts on the open Study panel as a user does: a picker's option, a click on a run's point or cell. */
+  studyDrive(action: StudyDriveAction): Promise<void>;
 }
 
 const FINAL: RunStatus[] = ['completed', 'failed', 'stopped'];
@@ -76,5 +79,6 @@ export function createApi(manager: RunManager, index: RunsIndex, panels: PanelSt
     },
     panelState: () => panels.getState(),
     studyState: () => study.getState(),
+    studyDrive: (action) => study.drive(action),
   };
 }

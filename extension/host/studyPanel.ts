@@ -14,7 +14,7 @@ import { parseExperiment, type ParsedExperiment } from '../engine/config';
 import { axisLabel, parseMetricName, predict, studyCurves, studyFromRuns, studyGrids, type Study, type StudyRunInput } from '../engine/study';
 import { errorLine } from '../shared/errors';
 import type { MetricsRecord, RunJson } from '../shared/protocol';
-import { isStudySelection, isStudyToHost, type StudyDrawnState, type StudySelection, type StudyToHost, type StudyViewMessage, type WireGrids } from '../shared/studyProtocol';
+import { isStudySelection, isStudyToHost, type HostToStudy, type StudyDrawnState, type StudyDriveAction, type StudySelection, type StudyToHost, type StudyViewMessage, type WireGrids } from '../shared/studyProtocol';
 import type { DynamicsPanelManager } from './dynamicsPanel';
 import type { Experiments } from './experiments';
 import { exportBytes, saveExport } from './exportFile';
@@ -53,6 +53,9 @@ export class StudyPanelManager implements vscode.Disposable {
   private drawn: StudyDrawnState | null = null;
   /** Run snapshots are being read (the index's change events do not start another read meanwhile). */
   private loading = false;
+  /** `drive` actions posted to the webview, waiting for its answer. */
+  private readonly drives = new Map<number, (error: string | null) => void>();
+  private driveId = 0;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -106,6 +109,29 @@ export class StudyPanelManager implements vscode.Disposable {
   getState(): { file: string | null; experiment: string | null; runs: number; drawn: StudyDrawnState | null } | undefined {
     if (!this.panel) return undefined;
     return { file: this.file, experiment: this.parsed?.name ?? null, runs: this.study?.runs.length ?? 0, drawn: this.drawn };
+  }
+
+  /**
+   * For tests: has the webview act as a user would (choose a picker's option, click a run's point or cell);
+   * resolves once it has, rejects with the webview's reason when it cannot (no such option, nothing drawn there).
+   */
+  drive(action: StudyDriveAction, timeoutMs = 10_000): Promise<void> {
+    const panel = this.panel;
+    if (!panel || !this.ready) return Promise.reject(new Error('no Study panel is open and ready'));
+    const id = ++this.driveId;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.drives.delete(id);
+        reject(new Error(`the Study panel did not answer ${JSON.stringify(action)} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.drives.set(id, (error) => {
+        clearTimeout(timer);
+        this.drives.delete(id);
+        if (error) reject(new Error(error));
+        else resolve();
+      });
+      this.postView({ type: 'drive', id, action });
+    });
   }
 
   dispose(): void {
@@ -279,7 +305,7 @@ export class StudyPanelManager implements vscode.Disposable {
     this.postView({ ...base, selection: sel, curves, grids, prediction, message });
   }
 
-  private postView(msg: StudyViewMessage): void {
+  private postView(msg: HostToStudy): void {
     void this.panel?.webview.postMessage(msg);
   }
 
@@ -323,6 +349,9 @@ export class StudyPanelManager implements vscode.Disposable {
           return;
         case 'state':
           this.drawn = msg.state;
+          return;
+        case 'driven':
+          this.drives.get(msg.id)?.(msg.error);
           return;
         case 'saveExport':
           await saveExport({

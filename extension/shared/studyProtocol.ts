@@ -108,7 +108,36 @@ export interface StudyViewMessage {
   message: string | null;
 }
 
-export type HostToStudy = StudyViewMessage;
+/**
+ * Acting on the panel as a user does, for the extension-host tests (which cannot reach the webview's DOM):
+ * choose a picker's option (the dropdown's own change event), or click where the point or cell of a run is
+ * drawn (a mouse event at its position on the canvas, through the same handlers a real click goes through).
+ */
+export type StudyDriveAction =
+  | { kind: 'pick'; picker: keyof StudySelection; value: string }
+  | { kind: 'click'; chart: StudyChartName; runDir: string };
+
+export type StudyChartName = 'studyCurve' | 'studyHeatmap' | 'studyScatter';
+
+export interface StudyDriveMessage {
+  type: 'drive';
+  id: number;
+  action: StudyDriveAction;
+}
+
+export type HostToStudy = StudyViewMessage | StudyDriveMessage;
+
+/**
+ * Where a click opens runs, in CSS pixels of the chart's canvas (a card's `data-targets`): a point of the mean
+ * (the runs of that point), a single run's dot, or a heatmap cell.
+ */
+export interface StudyClickTarget {
+  x: number;
+  y: number;
+  kind: 'mean' | 'run' | 'cell';
+  runDirs: string[];
+  runNames: string[];
+}
 
 export interface StudyReadyMessage {
   type: 'ready';
@@ -134,7 +163,14 @@ export interface StudyDrawnState {
   scatter: { n: number; rho: number | null } | null;
 }
 
-export type StudyToHost = StudyReadyMessage | StudySelectMessage | StudyOpenRunMessage | StudyStateMessage | SaveExportMessage;
+/** The answer to a `drive`: null, or why the action could not be done. */
+export interface StudyDrivenMessage {
+  type: 'driven';
+  id: number;
+  error: string | null;
+}
+
+export type StudyToHost = StudyReadyMessage | StudySelectMessage | StudyOpenRunMessage | StudyStateMessage | StudyDrivenMessage | SaveExportMessage;
 
 
 export function isStudySelection(x: unknown): x is StudySelection {
@@ -144,7 +180,18 @@ export function isStudySelection(x: unknown): x is StudySelection {
   );
 }
 
-export function isHostToStudy(x: unknown): x is HostToStudy {
+const PICKERS = new Set<string>(['metric', 'xAxis', 'yAxis', 'split', 'band', 'feature', 'outcome']);
+const CHARTS = new Set<string>(['studyCurve', 'studyHeatmap', 'studyScatter']);
+
+export function isStudyDrive(x: unknown): x is StudyDriveMessage {
+  if (!isObj(x) || x.type !== 'drive' || !isNum(x.id) || !isObj(x.action)) return false;
+  const a = x.action;
+  if (a.kind === 'pick') return isStr(a.picker) && PICKERS.has(a.picker) && isStr(a.value);
+  if (a.kind === 'click') return isStr(a.chart) && CHARTS.has(a.chart) && isStr(a.runDir);
+  return false;
+}
+
+export function isStudyView(x: unknown): x is StudyViewMessage {
   return (
     isObj(x) && x.type === 'study' && isStr(x.experiment) && isNum(x.runs) && Array.isArray(x.axes) && x.axes.every(isStr) &&
     Array.isArray(x.metrics) && x.metrics.every(isStr) && isStudySelection(x.selection) &&
@@ -153,6 +200,10 @@ export function isHostToStudy(x: unknown): x is HostToStudy {
     (x.prediction === null || (isObj(x.prediction) && Array.isArray(x.prediction.points))) &&
     isStrOrNull(x.message)
   );
+}
+
+export function isHostToStudy(x: unknown): x is HostToStudy {
+  return isStudyView(x) || isStudyDrive(x);
 }
 
 export function isStudyToHost(x: unknown): x is StudyToHost {
@@ -166,6 +217,8 @@ export function isStudyToHost(x: unknown): x is StudyToHost {
       return Array.isArray(x.runDirs) && x.runDirs.length > 0 && x.runDirs.every(isStr);
     case 'state':
       return isObj(x.state) && isStr(x.state.metric) && Array.isArray(x.state.curve);
+    case 'driven':
+      return isNum(x.id) && isStrOrNull(x.error);
     case 'saveExport':
       return isSaveExport(x);
     default:

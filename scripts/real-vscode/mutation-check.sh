@@ -8,12 +8,13 @@
 #   trainer     the trainer process exits before sending metrics
 #   webview     the Dynamics webview never receives data
 #   editor      the checkpoint custom editor is not registered
+#   study       the Study panel builds its study from no runs (the study data is empty)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 export REAL_VSCODE_DIR=${REAL_VSCODE_DIR:-$ROOT/.real-vscode}
 bash scripts/real-vscode/install.sh >/dev/null || exit 1
-NAMES=("$@"); [ ${#NAMES[@]} -gt 0 ] || NAMES=(codelens trainer webview editor)
+NAMES=("$@"); [ ${#NAMES[@]} -gt 0 ] || NAMES=(codelens trainer webview editor study)
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/td-mutation-XXXXXX")
 cleanup() {
   for d in "$SCRATCH"/*/; do [ -d "$d" ] && git worktree remove --force "$d" >/dev/null 2>&1; done
@@ -37,6 +38,8 @@ edits = {
                'private post(message: HostToWebview): void {\n    return;'),
   'editor':   ('extension/host/checkpointEditor.ts', 'const reg = vscode.window.registerCustomEditorProvider(CHECKPOINT_VIEW_TYPE,',
                'const reg = new vscode.Disposable(() => {}); void (CHECKPOINT_VIEW_TYPE,'),
+  'study':    ('extension/host/studyPanel.ts', 'this.study = studyFromRuns(parsed.name, [...this.inputs.values()], {',
+               'this.study = studyFromRuns(parsed.name, [], {'),
 }
 f, old, new = edits[name]
 p = f'{d}/{f}'

@@ -4,7 +4,7 @@
  * opens and every chart holds data (read from the webview DOM's data-points attributes, not from pixels),
  * a .safetensors checkpoint opens in the checkpoint editor and its tensor table lists the tensors; then the steps of
  * panels.ts (the quickstart groks, its chart controls and exports, the Runs view follows the CLI, 60 runs compared, a
- * quick fix).
+ * quick fix) and of study.ts (the Study panel).
  * Screenshots on failure and of the panel in dark and light themes go to test-results/ (the README's pictures are
  * made from a finished grokking run by scripts/real-vscode/readme-shots.sh).
  *
@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { chartsWithData, launchBrowser, palette, quickOpen, quickOpenFind, setTheme, webview } from './workbench';
 import { panelSteps } from './panels';
 import { errorLine } from '../../extension/shared/errors';
+import { studySteps } from './study';
 
 const url = process.argv[2];
 if (!url) {
@@ -148,6 +149,9 @@ async function main(): Promise<number> {
   // The quickstart groks, chart controls and exports, the Runs view follows the CLI, 60 runs compared at once, a
   // "did you mean" quick fix (test/e2e/panels.ts).
   await panelSteps(page, url, step, log, trainTimeout);
+
+  // The Study panel on a sweep of seconds: from its CodeLens, data, metric, clicks, reload (test/e2e/study.ts).
+  await studySteps(page, url, step, log);
 
   await close();
   console.log(`${passed} passed, ${failed} failed`);

@@ -11,7 +11,8 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { parse as parseJsonc } from 'jsonc-parser';
 import type { MetricsRecord, RunJson } from '../../extension/shared/protocol';
-import type { StudyDrawnState } from '../../extension/shared/studyProtocol';
+import type { StudyDrawnState, StudyDriveAction } from '../../extension/shared/studyProtocol';
+import miniStudy from '../fixtures/mini-study.experiment.json';
 import { test, until } from './harness';
 
 const EXTENSION_ID = 'training-dynamics.training-dynamics';
@@ -19,6 +20,7 @@ const CHECKPOINT_VIEW_TYPE = 'trainingDynamics.checkpoint';
 
 /** The API `activate()` returns (extension/host/api.ts), as the tests use it. */
 interface Api {
+  studyDrive(action: StudyDriveAction): Promise<void>;
   listRuns(): Promise<{ runDir: string; run: RunJson }[]>;
   activeRuns(): string[];
   lastStartedRunDir(): string | undefined;
@@ -27,7 +29,7 @@ interface Api {
   studyState(): { file: string | null; experiment: string | null; runs: number; drawn: StudyDrawnState | null } | undefined;
 }
 
-const state: { api?: Api; tinyRunDir?: string } = {};
+const state: { api?: Api; tinyRunDir?: string; studyRunDirs?: string[] } = {};
 
 function workspaceRoot(): string {
   const f = vscode.workspace.workspaceFolders?.[0];
@@ -313,25 +315,12 @@ test('killing the trainer process by hand marks the run failed and keeps its met
   assert.ok(readRecords(runDir).filter((r) => r.type === 'epoch').length >= 3, 'the metrics written before the kill were lost');
 });
 
-/** A small sweep for the Study panel: 2 widths × 2 weight decays × 2 seeds of a few-second task. */
-const MINI_STUDY = {
-  name: 'mini-study',
-  defaults: {
-    task: { kind: 'modular', op: 'add', p: 11, trainFraction: 0.6 },
-    model: { hidden: [16] },
-    optimizer: { name: 'adamw', lr: 1e-2, weightDecay: 0.5 },
-    training: { epochs: 40 },
-    probes: { activationsEvery: 0, spectrumEvery: 0, benfordEvery: 0 },
-    checkpoints: { every: 0, atEnd: false },
-  },
-  configs: [{ name: 'm' }],
-  sweep: { grid: { 'model.hidden': [[8], [32]], 'optimizer.weightDecay': [0, 1], 'training.seed': [1, 2] } },
-  study: { metric: 'finalTrainLoss', by: ['model.hidden', 'optimizer.weightDecay'] },
-};
+/** The Study panel's sweep (test/fixtures/mini-study.experiment.json): 2 widths × 2 weight decays × 2 seeds, seconds each. */
+const MINI_STUDY = miniStudy;
 
-const lastTrainLoss = (runDir: string) => {
+const lastEpoch = (runDir: string) => {
   const epochs = readRecords(runDir).filter((r): r is Extract<MetricsRecord, { type: 'epoch' }> => r.type === 'epoch');
-  return epochs[epochs.length - 1].trainLoss;
+  return epochs[epochs.length - 1];
 };
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const close = (a: number | null | undefined, b: number, what: string) => assert.ok(typeof a === 'number' && Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b)), `${what}: drawn ${a}, expected ${b}`);
@@ -348,6 +337,7 @@ test('the Study panel opens from its CodeLens and draws the sweep: curve means a
     dirs = (await vscode.commands.executeCommand<string[]>('trainingDynamics.runSweep', uri)) ?? [];
     assert.equal(dirs.length, 8, `the sweep started ${dirs.length} runs`);
     for (const d of dirs) assert.equal((await api().waitForRun(d, ['completed', 'failed', 'stopped'], 180_000)).status, 'completed');
+    state.studyRunDirs = dirs;
   } finally {
     await settings.update('maxConcurrentRuns', undefined, vscode.ConfigurationTarget.Workspace);
   }
@@ -364,8 +354,13 @@ test('the Study panel opens from its CodeLens and draws the sweep: curve means a
   });
   assert.equal(api().studyState()?.experiment, 'mini-study');
   assert.equal(drawn.metric, 'finalTrainLoss', 'the study block sets the metric');
-  // Independently: group the runs' last train loss by width (seeds and weight decays pooled) and by cell.
-  const runs = dirs!.map((d) => ({ d, run: readRunJson(d), loss: lastTrainLoss(d) }));
+  checkStudyDrawn(drawn, dirs!, (d) => lastEpoch(d).trainLoss);
+});
+
+/** The drawn curve and heatmap hold the means of `value` over the runs of each width and of each cell, computed here from the run folders. */
+function checkStudyDrawn(drawn: StudyDrawnState, dirs: string[], value: (runDir: string) => number): void {
+  // Independently: group the runs' values by width (seeds and weight decays pooled) and by cell.
+  const runs = dirs.map((d) => ({ d, run: readRunJson(d), loss: value(d) }));
   const hidden = (r: RunJson) => JSON.stringify(r.config.model.hidden);
   const wd = (r: RunJson) => r.config.optimizer.weightDecay;
   const curve = drawn.curve[0];
@@ -385,6 +380,43 @@ test('the Study panel opens from its CodeLens and draws the sweep: curve means a
       close(heat.cells[yi][xi] as number, mean(members.map((m) => m.loss)), `heatmap cell (${x}, ${y})`);
     }),
   );
+}
+
+test('the Study panel switches the metric, and a click on a run\'s point or a heatmap cell opens that run\'s Dynamics', 120_000, async () => {
+  const dirs = state.studyRunDirs;
+  assert.ok(dirs && dirs.length === 8 && api().studyState(), 'needs the Study panel and the sweep of the previous test');
+  // the metric picker, as a user chooses in it
+  await api().studyDrive({ kind: 'pick', picker: 'metric', value: 'finalTestLoss' });
+  const drawn = await until('the Study panel to draw finalTestLoss', 30_000, () => {
+    const s = api().studyState()?.drawn;
+    return s?.metric === 'finalTestLoss' && s.heatmap ? s : undefined;
+  });
+  checkStudyDrawn(drawn, dirs, (d) => lastEpoch(d).testLoss);
+  // a click on one run's dot of the curve: that run in the Dynamics panel
+  const first = dirs[5];
+  await api().studyDrive({ kind: 'click', chart: 'studyCurve', runDir: first });
+  await until(`the Dynamics panel to show ${path.basename(first)}`, 30_000, () => {
+    const p = api().panelState();
+    return p && p.runDirs.length === 1 && p.runDirs[0] === first ? true : undefined;
+  }).catch((err: Error) => {
+    throw new Error(`${err.message}; panel state ${JSON.stringify(api().panelState())}`);
+  });
+  // a click on a heatmap cell of two runs (not holding the one shown): the host asks which; the first is taken
+  const other = readRunJson(first);
+  const cellRun = dirs.find((d) => {
+    const r = readRunJson(d);
+    return JSON.stringify(r.config.model.hidden) !== JSON.stringify(other.config.model.hidden) && r.config.optimizer.weightDecay !== other.config.optimizer.weightDecay;
+  })!;
+  await api().studyDrive({ kind: 'click', chart: 'studyHeatmap', runDir: cellRun });
+  const shown = await until('a run of the clicked cell in the Dynamics panel', 30_000, async () => {
+    const p = api().panelState();
+    if (p && p.runDirs.length === 1 && p.runDirs[0] !== first) return p.runDirs[0];
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    return undefined;
+  }, 500);
+  const a = readRunJson(shown);
+  const b = readRunJson(cellRun);
+  assert.deepEqual([a.config.model.hidden, a.config.optimizer.weightDecay], [b.config.model.hidden, b.config.optimizer.weightDecay], `the Dynamics panel shows ${path.basename(shown)}, not a run of the clicked cell`);
 });
 
 /** A two-point sweep trained by the CLI (another process) while the panels are open. */
@@ -461,7 +493,7 @@ test('the Dynamics and Study panels follow runs the CLI writes as they grow, and
     cli.kill('SIGINT');
     assert.equal(await exited, 130, `the CLI exited otherwise: ${cliErr.slice(-500)}`);
     for (const d of dirs) assert.equal(readRunJson(d).status, 'stopped');
-    const byWd = (wd: number) => lastTrainLoss(dirs.find((d) => readRunJson(d).config.optimizer.weightDecay === wd)!);
+    const byWd = (wd: number) => lastEpoch(dirs.find((d) => readRunJson(d).config.optimizer.weightDecay === wd)!).trainLoss;
     await until('the Study panel to show the stopped runs’ last train loss', 30_000, () => {
       const m = means();
       return m && Math.abs(m[0] - byWd(0)) <= 1e-9 && Math.abs(m[1] - byWd(1)) <= 1e-9 ? true : undefined;

@@ -25,6 +25,15 @@ test('study protocol: selections and messages are validated both ways', () => {
   assert.ok(!isHostToStudy({ ...view, curves: { curves: 'x' } }));
   assert.ok(!isHostToStudy({ ...view, axes: [1] }));
   assert.ok(!isHostToStudy({ ...view, type: 'show' }));
+  // the tests' drive messages, and the panel's answer
+  assert.ok(isHostToStudy({ type: 'drive', id: 1, action: { kind: 'pick', picker: 'metric', value: 'finalTestLoss' } }));
+  assert.ok(isHostToStudy({ type: 'drive', id: 2, action: { kind: 'click', chart: 'studyHeatmap', runDir: '/r/a' } }));
+  assert.ok(!isHostToStudy({ type: 'drive', id: 3, action: { kind: 'pick', picker: 'colour', value: 'x' } }));
+  assert.ok(!isHostToStudy({ type: 'drive', id: 4, action: { kind: 'click', chart: 'loss', runDir: '/r/a' } }));
+  assert.ok(!isHostToStudy({ type: 'drive', action: { kind: 'click', chart: 'studyCurve', runDir: '/r/a' } }));
+  assert.ok(isStudyToHost({ type: 'driven', id: 1, error: null }));
+  assert.ok(isStudyToHost({ type: 'driven', id: 1, error: 'no point of /r/a drawn' }));
+  assert.ok(!isStudyToHost({ type: 'driven', id: '1', error: null }));
 });
 
 test('heatmap colour scale: viridis ends, clamping, log positions, readable labels', () => {

@@ -4,13 +4,18 @@
  * and draws the line chart (seeds' mean, min–max or ±std band, every run as a point), the heatmap (canvas, colour
  * bar, cell labels) and the prediction scatter with ρ and its interval. Pickers post `select`; a click on a point
  * or a cell posts `openRun`. Log toggles and exports are the shared chart controls (webview/shared/chartControls.ts).
- * After each draw the panel reports what it drew (`state`, and data-* attributes) for tests. The file and the
- * selection survive a reload through setState.
+ * After each draw the panel reports what it drew (`state`, and data-* attributes: the values, and in
+ * `data-targets` where each clickable point or cell is) for tests, and acts on `drive` messages as a user's
+ * pick or click would. The file and the selection survive a reload through setState.
  */
-import type { ChartConfiguration } from 'chart.js';
+import type { ChartConfiguration, Plugin } from 'chart.js';
 import {
-  isHostToStudy,
+  isStudyDrive,
+  isStudyView,
+  type StudyChartName,
+  type StudyClickTarget,
   type StudyDrawnState,
+  type StudyDriveAction,
   type StudySelection,
   type StudyToHost,
   type StudyViewMessage,
@@ -18,7 +23,7 @@ import {
   type WireGrids,
   type WireRunPoint,
 } from '../../extension/shared/studyProtocol';
-import { labelColor, scalePosition, viridis } from '../../extension/shared/view/colorScale';
+import { heatmapLayout, heatmapSvg, scaleStops, type HeatCell, type HeatmapColors, type HeatmapLayout } from '../../extension/shared/view/heatmap';
 import { seriesColor } from '../../extension/shared/view/palette';
 import { csvRow } from '../../extension/shared/csv';
 import { ChartControls, restoreChartSettings, type ChartSettings, type ControlledChart } from '../shared/chartControls';
@@ -64,11 +69,16 @@ export function fmt(x: number | null | undefined): string {
   return String(Number(x.toPrecision(3)));
 }
 
+/** A value as it is (the shortest text that reads back as the same number), for hover texts. */
+export function exact(x: number | null | undefined): string {
+  return x === null || x === undefined ? '—' : String(x);
+}
+
 function aggText(a: WireAggregate | null): string {
   if (!a) return 'no runs';
-  const parts = [a.n ? `mean ${fmt(a.mean)}` : 'no value'];
-  if (a.std !== null) parts.push(`± ${fmt(a.std)} (std)`);
-  if (a.n) parts.push(`min ${fmt(a.min)}, max ${fmt(a.max)}`);
+  const parts = [a.n ? `mean ${exact(a.mean)}` : 'no value'];
+  if (a.std !== null) parts.push(`± ${exact(a.std)} (std)`);
+  if (a.n) parts.push(`min ${exact(a.min)}, max ${exact(a.max)}`);
   parts.push(`n ${a.n}`);
   if (a.never) parts.push(`${a.never} never / n.a. (mean over the others)`);
   if (a.pending) parts.push(`${a.pending} still going`);
@@ -117,8 +127,39 @@ const grid = el('div', 'charts');
 grid.append(curveCard.el, heatCard.el, scatterCard.el);
 app.replaceChildren(header, notice, pickers, controls.toolbar({ smoothing: false, zoom: false }), grid);
 
+/** Point objects carry what the tooltip and a click need. */
+type StudyPoint = { x: number; y: number | null; meta?: PointMeta };
+
+const round1 = (v: number) => Math.round(v * 10) / 10;
+
+/**
+ * After every update (data, scales, a resize) the chart's card lists where its clickable points are drawn
+ * (`data-targets`): the means (key `mean…`) and the single runs (key `runs…`) inside the plot area.
+ */
+function targetsPlugin(card: Card): Plugin {
+  return {
+    id: 'tdTargets',
+    afterUpdate(chart: Chart) {
+      const area = chart.chartArea;
+      const out: StudyClickTarget[] = [];
+      chart.data.datasets.forEach((d, i) => {
+        const key = (d as { tdKey?: string }).tdKey ?? '';
+        const kind = key.startsWith('mean') ? 'mean' : key.startsWith('runs') ? 'run' : null;
+        if (!kind || !chart.isDatasetVisible(i)) return;
+        chart.getDatasetMeta(i).data.forEach((e, j) => {
+          const p = (d.data as StudyPoint[])[j];
+          const { x, y } = e as unknown as { x: number; y: number };
+          if (!p?.meta || !Number.isFinite(x) || !Number.isFinite(y) || !area || x < area.left || x > area.right || y < area.top || y > area.bottom) return;
+          out.push({ x: round1(x), y: round1(y), kind, runDirs: p.meta.runDirs, runNames: p.meta.runNames });
+        });
+      });
+      card.el.dataset.targets = JSON.stringify(out);
+    },
+  };
+}
+
 // the curve chart: per curve a band (two datasets, the upper filled to the lower), the mean, the runs
-const curveChart = new Chart(curveCard.canvas, lineConfig({ yType: 'linear', yTitle: 'metric', xTitle: 'axis' }) as ChartConfiguration);
+const curveChart = new Chart(curveCard.canvas, { ...lineConfig({ yType: 'linear', yTitle: 'metric', xTitle: 'axis' }), plugins: [targetsPlugin(curveCard)] } as ChartConfiguration);
 applyTheme(curveChart, theme);
 const curveControl: ControlledChart = controls.attach(curveChart, curveCard.el.querySelector('.card-head')!, curveCard.canvas.parentElement!, {
   name: 'studyCurve',
@@ -126,9 +167,13 @@ const curveControl: ControlledChart = controls.attach(curveChart, curveCard.el.q
   epochX: false,
   logY: false,
   logX: false,
-  redraw: () => drawCurve(),
+  // the heatmap's colour scale follows the curve's log y
+  redraw: () => {
+    drawCurve();
+    drawHeatmap();
+  },
 });
-const scatterChart = new Chart(scatterCard.canvas, lineConfig({ yType: 'linear', yTitle: 'outcome', xTitle: 'feature' }) as ChartConfiguration);
+const scatterChart = new Chart(scatterCard.canvas, { ...lineConfig({ yType: 'linear', yTitle: 'outcome', xTitle: 'feature' }), plugins: [targetsPlugin(scatterCard)] } as ChartConfiguration);
 applyTheme(scatterChart, theme);
 const scatterControl: ControlledChart = controls.attach(scatterChart, scatterCard.el.querySelector('.card-head')!, scatterCard.canvas.parentElement!, {
   name: 'studyScatter',
@@ -138,23 +183,26 @@ const scatterControl: ControlledChart = controls.attach(scatterChart, scatterCar
   logX: false,
   redraw: () => drawScatter(),
 });
-const heatCsv = button('CSV', { title: 'Save the heatmap cells as CSV', className: 'chart-toggle export-csv', onClick: () => exportHeatmapCsv() });
-heatCard.el.querySelector('.card-head')!.insertBefore(heatCsv, heatCard.el.querySelector('.png'));
+// the heatmap's own exports beside its PNG button: SVG (vector, from the same layout) and the cells as CSV
+const heatHead = heatCard.el.querySelector('.card-head')!;
+for (const [format, save] of [['svg', () => exportHeatmapSvg()], ['csv', () => exportHeatmapCsv()]] as const) {
+  const label = format.toUpperCase();
+  heatHead.insertBefore(button(label, { title: format === 'csv' ? 'Save the heatmap cells as CSV' : 'Save the heatmap as SVG', className: `chart-toggle export-${format}`, onClick: save }), heatCard.el.querySelector('.png'));
+}
 
 interface PointMeta {
   runDirs: string[];
+  runNames: string[];
   text: string;
 }
 
-/** Point objects carry what the tooltip and a click need. */
-type StudyPoint = { x: number; y: number | null; meta?: PointMeta };
-
 function onChartClick(chart: Chart, evt: unknown): void {
-  const els = chart.getElementsAtEventForMode(evt as Event, 'nearest', { intersect: true }, false);
-  const e = els[0];
-  if (!e) return;
-  const p = (chart.data.datasets[e.datasetIndex].data as StudyPoint[])[e.index];
-  if (p?.meta?.runDirs.length) vscode.postMessage({ type: 'openRun', runDirs: p.meta.runDirs });
+  // the band's edges lie on the extreme runs' dots: take the element under the pointer that carries runs
+  const hit = chart
+    .getElementsAtEventForMode(evt as Event, 'nearest', { intersect: true }, false)
+    .map((e) => (chart.data.datasets[e.datasetIndex].data as StudyPoint[])[e.index])
+    .find((p) => p?.meta?.runDirs.length);
+  if (hit?.meta) vscode.postMessage({ type: 'openRun', runDirs: hit.meta.runDirs });
 }
 
 for (const chart of [curveChart, scatterChart]) {
@@ -200,11 +248,11 @@ function drawCurve(): void {
       const mean: StudyPoint[] = curve.points.map((p, i) => ({
         x: xs[i],
         y: p.stats.mean,
-        meta: { runDirs: p.runs.map((r) => r.runDir), text: `${c.xAxis} = ${p.label}: ${aggText(p.stats)}` },
+        meta: { runDirs: p.runs.map((r) => r.runDir), runNames: p.runs.map((r) => r.runName), text: `${c.xAxis} = ${p.label}: ${aggText(p.stats)}` },
       }));
       datasets.push({ tdKey: `mean${ci}`, label: c.split ? curve.label : `mean of ${c.metric}`, data: mean, borderColor: color, backgroundColor: color, borderWidth: 2, pointRadius: 4, pointHoverRadius: 6 });
       const runs: StudyPoint[] = curve.points.flatMap((p, i) =>
-        p.runs.filter((r) => r.value !== null).map((r) => ({ x: xs[i], y: r.value, meta: { runDirs: [r.runDir], text: `${r.runName}: ${fmt(r.value)}${r.running ? ' (running)' : ''}` } })),
+        p.runs.filter((r) => r.value !== null).map((r) => ({ x: xs[i], y: r.value, meta: { runDirs: [r.runDir], runNames: [r.runName], text: `${r.runName}: ${exact(r.value)}${r.running ? ' (running)' : ''}` } })),
       );
       datasets.push({ tdKey: `runs${ci}`, label: c.split ? `${curve.label} runs` : 'runs', data: runs, borderColor: withAlpha(color, 0.7), backgroundColor: withAlpha(color, 0.55), showLine: false, pointRadius: 3, pointHoverRadius: 5 });
       points += runs.length;
@@ -244,131 +292,62 @@ function drawCurve(): void {
 // Heatmap (canvas): one grid per split value, colour bar, cell labels, hover and click
 // -----------------------------------------------------------------------------------------------------------
 
-interface CellBox {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-  runs: WireRunPoint[];
-  text: string;
-}
-let cellBoxes: CellBox[] = [];
+let cellBoxes: HeatCell[] = [];
 const tip = el('div', 'study-tip hidden');
 heatCard.canvas.parentElement!.append(tip);
 
-function cellLabel(state: string, stats: WireAggregate | null): string {
-  if (state === 'value' && stats) return fmt(stats.mean);
-  if (state === 'never') return 'never';
-  if (state === 'pending') return 'running…';
-  return '';
+/** The hover text of a cell: where it is, its aggregate, and each run by name with its exact value. */
+function cellText(c: HeatCell): string {
+  const g = view?.grids;
+  if (!g) return '';
+  const grid = g.grids[c.grid];
+  const cell = grid.cells[c.yi][c.xi];
+  const where = `${g.xAxis} = ${g.xLabels[c.xi]}, ${g.yAxis} = ${g.yLabels[c.yi]}${g.grids.length > 1 ? `, ${grid.label}` : ''}`;
+  return `${where}\n${aggText(cell.stats)}\n${cell.runs.map((r) => `${r.runName}: ${exact(r.value)}${r.running ? ' (running)' : ''}`).join('\n')}`;
 }
 
-function paintHeatmap(canvas: HTMLCanvasElement, w: number, h: number, scale: number, colors: { bg: string | null; fg: string; muted: string; empty: string }, withTitle: string | null): CellBox[] {
-  const g = v2grids();
-  canvas.width = Math.round(w * scale);
-  canvas.height = Math.round(h * scale);
+/** The heatmap's layout for a canvas of w × h CSS pixels (on screen: theme colours; exports: paper colours). */
+function heatLayout(w: number, h: number, paper: boolean, title: string | null): HeatmapLayout {
+  const colors: HeatmapColors = paper
+    ? { background: controls.settings.exportBackground === 'white' ? '#ffffff' : null, foreground: '#1a1a1a', muted: '#555555', empty: 'rgba(0, 0, 0, 0.06)', never: withAlpha(theme.red, 0.3), pending: withAlpha(theme.yellow, 0.25) }
+    : { background: theme.background, foreground: theme.foreground, muted: theme.muted, empty: withAlpha(theme.muted, 0.1), never: withAlpha(theme.red, 0.3), pending: withAlpha(theme.yellow, 0.25) };
+  return heatmapLayout(view?.grids ?? null, { width: w, height: h, title, log: curveControl.logY, colors, format: fmt });
+}
+
+/** Draws a layout on `canvas` at `scale` device pixels per CSS pixel. */
+function paintLayout(canvas: HTMLCanvasElement, layout: HeatmapLayout, scale: number): void {
+  canvas.width = Math.round(layout.width * scale);
+  canvas.height = Math.round(layout.height * scale);
   const ctx = canvas.getContext('2d');
-  const boxes: CellBox[] = [];
-  if (!ctx) return boxes;
+  if (!ctx) return;
   ctx.setTransform(scale, 0, 0, scale, 0, 0);
-  ctx.clearRect(0, 0, w, h);
-  if (colors.bg) {
-    ctx.fillStyle = colors.bg;
-    ctx.fillRect(0, 0, w, h);
-  }
-  if (!g || g.grids.length === 0) return boxes;
-  const font = theme.fontFamily;
-  const top0 = withTitle ? 26 : 6;
-  if (withTitle) {
-    ctx.fillStyle = colors.fg;
-    ctx.font = `bold 14px ${font}`;
-    ctx.textAlign = 'center';
-    ctx.fillText(withTitle, w / 2, 16);
-  }
-  const left = 100;
-  const right = 70;
-  const gap = 34;
-  const n = g.grids.length;
-  const each = (h - top0 - n * gap) / n;
-  const min = Math.min(...g.grids.map((x) => x.min ?? Infinity));
-  const max = Math.max(...g.grids.map((x) => x.max ?? -Infinity));
-  const log = curveControl.logY;
-  g.grids.forEach((grid, gi) => {
-    const top = top0 + gi * (each + gap) + (n > 1 ? 14 : 0);
-    const ch = (each - (n > 1 ? 14 : 0)) / g.yLabels.length;
-    const cw = (w - left - right) / g.xLabels.length;
-    ctx.font = `11px ${font}`;
-    ctx.textBaseline = 'middle';
-    if (n > 1) {
-      ctx.fillStyle = colors.fg;
-      ctx.textAlign = 'left';
-      ctx.fillText(grid.label, left, top - 8);
+  ctx.clearRect(0, 0, layout.width, layout.height);
+  ctx.textBaseline = 'middle';
+  for (const s of layout.shapes) {
+    if (s.kind === 'rect') {
+      ctx.fillStyle = s.fill;
+      ctx.fillRect(s.x, s.y, s.w, s.h);
+    } else if (s.kind === 'scale') {
+      const grad = ctx.createLinearGradient(0, s.y, 0, s.y + s.h);
+      for (const stop of scaleStops()) grad.addColorStop(stop.offset, stop.color);
+      ctx.fillStyle = grad;
+      ctx.fillRect(s.x, s.y, s.w, s.h);
+    } else {
+      ctx.fillStyle = s.color;
+      ctx.font = `${s.bold ? 'bold ' : ''}${s.size}px ${theme.fontFamily}`;
+      ctx.textAlign = s.align;
+      ctx.save();
+      ctx.translate(s.x, s.y);
+      if (s.rotate) ctx.rotate((s.rotate * Math.PI) / 180);
+      if (s.maxWidth !== undefined) ctx.fillText(s.text, 0, 0, Math.max(1, s.maxWidth));
+      else ctx.fillText(s.text, 0, 0);
+      ctx.restore();
     }
-    grid.cells.forEach((row, yi) => {
-      row.forEach((cell, xi) => {
-        const x0 = left + xi * cw;
-        const y0 = top + (g.yLabels.length - 1 - yi) * ch;
-        let fill = colors.empty;
-        if (cell.state === 'value' && cell.stats?.mean !== null && cell.stats?.mean !== undefined && Number.isFinite(min)) fill = viridis(scalePosition(cell.stats.mean, min, max, log));
-        else if (cell.state === 'never') fill = withAlpha(theme.red, 0.3);
-        else if (cell.state === 'pending') fill = withAlpha(theme.yellow, 0.25);
-        ctx.fillStyle = fill;
-        ctx.fillRect(x0 + 1, y0 + 1, cw - 2, ch - 2);
-        const label = cellLabel(cell.state, cell.stats);
-        if (label) {
-          ctx.fillStyle = cell.state === 'value' ? labelColor(fill) : colors.fg;
-          ctx.textAlign = 'center';
-          const sub = cell.stats && cell.stats.n + cell.stats.never + cell.stats.pending > 1 && ch > 34 ? ` (n ${cell.stats.n})` : '';
-          ctx.fillText(label + sub, x0 + cw / 2, y0 + ch / 2, cw - 4);
-        }
-        boxes.push({ x: x0, y: y0, w: cw, h: ch, runs: cell.runs, text: `${g.xAxis} = ${g.xLabels[xi]}, ${g.yAxis} = ${g.yLabels[yi]}${n > 1 ? `, ${grid.label}` : ''}\n${aggText(cell.stats)}\n${cell.runs.map((r) => `${r.runName}: ${fmt(r.value)}${r.running ? ' (running)' : ''}`).join('\n')}` });
-      });
-    });
-    ctx.fillStyle = colors.muted;
-    ctx.textAlign = 'center';
-    g.xLabels.forEach((lab, xi) => ctx.fillText(lab, left + (xi + 0.5) * cw, top + each - (n > 1 ? 14 : 0) + 10, cw));
-    ctx.textAlign = 'right';
-    g.yLabels.forEach((lab, yi) => ctx.fillText(lab, left - 6, top + (g.yLabels.length - 1 - yi + 0.5) * ch, left - 24));
-    ctx.save();
-    ctx.translate(12, top + (each - (n > 1 ? 14 : 0)) / 2);
-    ctx.rotate(-Math.PI / 2);
-    ctx.textAlign = 'center';
-    ctx.fillStyle = colors.fg;
-    ctx.fillText(g.yAxis, 0, 0);
-    ctx.restore();
-  });
-  ctx.fillStyle = colors.fg;
-  ctx.textAlign = 'center';
-  ctx.fillText(g.xAxis, left + (w - left - right) / 2, h - 8);
-  // colour bar
-  if (Number.isFinite(min) && Number.isFinite(max)) {
-    const bx = w - right + 14;
-    const by = top0 + 4;
-    const bh = h - top0 - 40;
-    for (let i = 0; i < bh; i++) {
-      ctx.fillStyle = viridis(1 - i / bh);
-      ctx.fillRect(bx, by + i, 12, 1.5);
-    }
-    ctx.fillStyle = colors.muted;
-    ctx.textAlign = 'left';
-    ctx.fillText(fmt(max), bx + 16, by + 4);
-    ctx.fillText(fmt(min), bx + 16, by + bh - 4);
-    ctx.save();
-    ctx.translate(bx + 44, by + bh / 2);
-    ctx.rotate(Math.PI / 2);
-    ctx.textAlign = 'center';
-    ctx.fillText(`${g.metric}${log ? ' (log)' : ''}`, 0, 0);
-    ctx.restore();
   }
-  return boxes;
-}
-
-function v2grids(): WireGrids | null {
-  return view?.grids ?? null;
 }
 
 function drawHeatmap(): void {
-  const g = v2grids();
+  const g = view?.grids ?? null;
   const canvas = heatCard.canvas;
   const wrap = canvas.parentElement!;
   const rows = g ? g.grids.length * Math.max(1, g.yLabels.length) : 0;
@@ -377,7 +356,12 @@ function drawHeatmap(): void {
   const h = Math.max(200, wrap.clientHeight);
   canvas.style.width = `${w}px`;
   canvas.style.height = `${h}px`;
-  cellBoxes = paintHeatmap(canvas, w, h, window.devicePixelRatio || 1, { bg: theme.background, fg: theme.foreground, muted: theme.muted, empty: withAlpha(theme.muted, 0.1) }, null);
+  const layout = heatLayout(w, h, false, null);
+  paintLayout(canvas, layout, window.devicePixelRatio || 1);
+  cellBoxes = layout.cells;
+  heatCard.el.dataset.targets = JSON.stringify(
+    cellBoxes.filter((b) => b.runs.length).map((b): StudyClickTarget => ({ x: round1(b.x + b.w / 2), y: round1(b.y + b.h / 2), kind: 'cell', runDirs: b.runs.map((r) => r.runDir), runNames: b.runs.map((r) => r.runName) })),
+  );
   const cells = g?.grids[0]?.cells.map((row) => row.map((c) => (c.state === 'value' ? c.stats?.mean ?? null : c.state === 'empty' ? null : c.state))) ?? [];
   report.heatmap = g ? { xLabels: g.xLabels, yLabels: g.yLabels, cells } : null;
   heatCard.el.dataset.cells = JSON.stringify(report.heatmap);
@@ -387,7 +371,7 @@ function drawHeatmap(): void {
   heatCard.setPoints(placed, view?.selection.yAxis ? 'No cell has runs yet.' : 'Choose a second axis ("Heatmap by") to draw the metric over two axes.');
 }
 
-function boxAt(e: MouseEvent): CellBox | undefined {
+function boxAt(e: MouseEvent): HeatCell | undefined {
   const r = heatCard.canvas.getBoundingClientRect();
   const x = e.clientX - r.left;
   const y = e.clientY - r.top;
@@ -398,7 +382,7 @@ heatCard.canvas.addEventListener('mousemove', (e) => {
   tip.classList.toggle('hidden', !b);
   heatCard.canvas.style.cursor = b && b.runs.length ? 'pointer' : 'default';
   if (!b) return;
-  tip.textContent = b.text;
+  tip.textContent = cellText(b);
   tip.style.left = `${Math.min(b.x + b.w / 2, heatCard.canvas.clientWidth - 220)}px`;
   tip.style.top = `${b.y + b.h}px`;
 });
@@ -412,14 +396,24 @@ function exportHeatmapPng(): void {
   const w = Math.max(300, heatCard.canvas.clientWidth);
   const h = Math.max(200, heatCard.canvas.clientHeight) + 26;
   const c = document.createElement('canvas');
-  const bg = controls.settings.exportBackground === 'white' ? '#ffffff' : null;
-  paintHeatmap(c, w, h, controls.settings.exportScale, { bg, fg: '#1a1a1a', muted: '#555555', empty: 'rgba(0, 0, 0, 0.06)' }, heatCard.el.querySelector('.card-title')?.textContent ?? 'Heatmap');
+  paintLayout(c, heatLayout(w, h, true, heatTitle()), controls.settings.exportScale);
   heatCard.el.dataset.lastExport = `${c.width}x${c.height}`;
   vscode.postMessage({ type: 'saveExport', chart: 'studyHeatmap', format: 'png', data: c.toDataURL('image/png') });
 }
 
+function exportHeatmapSvg(): void {
+  if (!view?.grids) return;
+  const w = Math.max(300, heatCard.canvas.clientWidth);
+  const h = Math.max(200, heatCard.canvas.clientHeight) + 26;
+  vscode.postMessage({ type: 'saveExport', chart: 'studyHeatmap', format: 'svg', data: heatmapSvg(heatLayout(w, h, true, heatTitle()), theme.fontFamily) });
+}
+
+function heatTitle(): string {
+  return heatCard.el.querySelector('.card-title')?.textContent ?? 'Heatmap';
+}
+
 function exportHeatmapCsv(): void {
-  const g = v2grids();
+  const g = view?.grids;
   if (!g) return;
   const lines = [csvRow([...(g.split ? [g.split] : []), g.xAxis, g.yAxis, `${g.metric} mean`, 'std', 'min', 'max', 'n', 'never', 'pending', 'runs'])];
   for (const grid of g.grids)
@@ -443,7 +437,7 @@ function drawScatter(): void {
   const p = view?.prediction ?? null;
   const o = rawOptions(scatterChart);
   const color = seriesColor(theme.palette, theme.background, 0);
-  const data: StudyPoint[] = (p?.points ?? []).map((q) => ({ x: q.x, y: q.y, meta: { runDirs: [q.runDir], text: `${q.runName}: ${p!.feature} ${fmt(q.x)}, ${p!.outcome} ${fmt(q.y)}` } }));
+  const data: StudyPoint[] = (p?.points ?? []).map((q) => ({ x: q.x, y: q.y, meta: { runDirs: [q.runDir], runNames: [q.runName], text: `${q.runName}: ${p!.feature} ${exact(q.x)}, ${p!.outcome} ${exact(q.y)}` } }));
   scatterChart.data.datasets = [{ tdKey: 'runs', label: 'runs', data, borderColor: color, backgroundColor: withAlpha(color, 0.7), showLine: false, pointRadius: 4, pointHoverRadius: 6 } as never];
   if (p) {
     o.scales.x.title.text = p.feature;
@@ -515,8 +509,32 @@ function onView(v: StudyViewMessage): void {
   vscode.postMessage({ type: 'state', state: { ...report } });
 }
 
+const cards: Record<StudyChartName, Card> = { studyCurve: curveCard, studyHeatmap: heatCard, studyScatter: scatterCard };
+
+/** A `drive` action done as the user would do it; returns why it cannot be, or null. */
+function drive(a: StudyDriveAction): string | null {
+  if (a.kind === 'pick') {
+    const dd = pickers.querySelector<HTMLElement & { value: string }>(`[data-picker="${a.picker}"] vscode-dropdown`);
+    if (!dd) return `the Study panel has no ${a.picker} picker`;
+    const values = [...dd.querySelectorAll('vscode-option')].map((o) => o.getAttribute('value'));
+    if (!values.includes(a.value)) return `the ${a.picker} picker offers no "${a.value}" (it offers ${values.join(', ')})`;
+    dd.value = a.value;
+    dd.dispatchEvent(new Event('change'));
+    return null;
+  }
+  const card = cards[a.chart];
+  const targets = JSON.parse(card.el.dataset.targets ?? '[]') as StudyClickTarget[];
+  // on the curve a run's own dot (a mean point opens every run of its point)
+  const t = targets.find((x) => x.runDirs.includes(a.runDir) && (x.kind !== 'mean' || a.chart !== 'studyCurve'));
+  if (!t) return `${a.runDir} is not drawn on ${a.chart} (${targets.length} points there)`;
+  const r = card.canvas.getBoundingClientRect();
+  card.canvas.dispatchEvent(new MouseEvent('click', { clientX: r.left + t.x, clientY: r.top + t.y, bubbles: true }));
+  return null;
+}
+
 window.addEventListener('message', (e: MessageEvent<unknown>) => {
-  if (isHostToStudy(e.data)) onView(e.data);
+  if (isStudyView(e.data)) onView(e.data);
+  else if (isStudyDrive(e.data)) vscode.postMessage({ type: 'driven', id: e.data.id, error: drive(e.data.action) });
 });
 
 watchTheme(() => {
