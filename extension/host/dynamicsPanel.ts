@@ -36,6 +36,8 @@ function isSavedState(x: unknown): x is SavedState {
 export interface ShowOptions {
   sweepAxes?: string[] | null;
   preserveFocus?: boolean;
+  /** The column of the panel asking (the Study panel): an open Dynamics panel there moves beside it, not over it. */
+  besideOf?: vscode.ViewColumn;
 }
 
 export class DynamicsPanelManager implements vscode.Disposable {
@@ -92,7 +94,8 @@ export class DynamicsPanelManager implements vscode.Disposable {
       );
       this.adopt(panel);
     } else {
-      this.panel.reveal(undefined, preserveFocus);
+      const over = options.besideOf !== undefined && this.panel.viewColumn === options.besideOf;
+      this.panel.reveal(over ? vscode.ViewColumn.Beside : undefined, preserveFocus);
     }
     this.runDirs = [...runDirs];
     this.sweepAxes = options.sweepAxes ?? null;

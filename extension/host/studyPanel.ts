@@ -383,7 +383,8 @@ export class StudyPanelManager implements vscode.Disposable {
       if (!pick) return;
       runDir = pick.runDir;
     }
-    await this.dynamics.show([runDir], { preserveFocus: false });
+    // beside the study, so the next point can be clicked without bringing the study back
+    await this.dynamics.show([runDir], { preserveFocus: false, besideOf: this.panel?.viewColumn });
   }
 }
 
