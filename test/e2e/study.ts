@@ -163,7 +163,7 @@ export async function studySteps(page: Page, url: string, step: Step, log: (...a
   await step('study-switch-metric', async () => {
     const f = await study();
     await f.locator('[data-picker="metric"] vscode-dropdown').click();
-    await f.locator('[data-picker="metric"] vscode-option', { hasText: /^finalTestLoss$/ }).click();
+    await f.locator('[data-picker="metric"] vscode-option[value="finalTestLoss"]').click();
     await f.locator(`${curveSel} .card-title`, { hasText: /^finalTestLoss over model\.hidden/ }).waitFor({ timeout: 30_000 });
     await f.locator(`${heatSel} .card-title`, { hasText: /^finalTestLoss over model\.hidden × optimizer\.weightDecay/ }).waitFor({ timeout: 30_000 });
     checkDrawn(runs, await attr<DrawnCurve[]>(f, curveSel, 'data-values'), await attr<DrawnHeatmap>(f, heatSel, 'data-cells'), (r) => r.last.testLoss, 'finalTestLoss');
