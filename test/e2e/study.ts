@@ -127,6 +127,8 @@ function checkDrawn(runs: RunFacts[], curve: DrawnCurve[], heat: DrawnHeatmap | 
 export async function studySteps(page: Page, url: string, step: Step, log: (...a: unknown[]) => void): Promise<void> {
   const ws = workspaceOf(url);
   let runs: RunFacts[] = [];
+  /** The run the curve click opened (the cell clicked next holds other runs, so the panel must change). */
+  let opened = '';
   const curveSel = '[data-chart="studyCurve"]';
   const heatSel = '[data-chart="studyHeatmap"]';
   const study = () => frameWith(page, curveSel, 60_000);
@@ -183,14 +185,15 @@ export async function studySteps(page: Page, url: string, step: Step, log: (...a
       const n = await dynamicsRunName();
       return n === target.runNames[0] ? n : undefined;
     });
+    opened = target.runDirs[0];
     log('curve dot opened', name);
   });
 
   await step('study-heatmap-hover-and-click', async () => {
     const f = await study();
     const cells = await attr<Target[]>(f, heatSel, 'data-targets');
-    const cell = cells.find((c) => c.kind === 'cell' && c.runDirs.length === 2);
-    if (!cell) throw new Error(`no heatmap cell with two runs among ${cells.length} targets`);
+    const cell = cells.find((c) => c.kind === 'cell' && c.runDirs.length === 2 && !c.runDirs.includes(opened));
+    if (!cell) throw new Error(`no heatmap cell with two runs other than ${opened} among ${cells.length} targets`);
     const canvas = f.locator(`${heatSel} canvas`);
     await canvas.hover({ position: { x: cell.x, y: cell.y } });
     const tip = f.locator('.study-tip:not(.hidden)');
