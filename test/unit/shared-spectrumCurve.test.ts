@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { benfordExpected, histogramDensity, mpCurvePoints } from '../../extension/shared/view/spectrumCurve';
+import { benfordExpected, histogramDensity, mpCurvePoints, spectrumYMax } from '../../extension/shared/view/spectrumCurve';
 import { mpEdges } from '../../extension/shared/marchenkoPastur';
 import { histogram } from '../../extension/engine/probes/stats';
 import { Rng } from '../../extension/engine/tasks/rng';
@@ -46,4 +46,12 @@ test('Benford reference: log10(1 + 1/d), decreasing, sums to 1', () => {
   assert.ok(Math.abs(b.reduce((a, x) => a + x, 0) - 1) < 1e-12);
   for (let d = 1; d < 9; d++) assert.ok(b[d] < b[d - 1]);
   assert.ok(Math.abs(b[0] - Math.log10(2)) < 1e-15);
+});
+
+test('spectrum y range: above the histogram and the MP curve, not pulled up by the curve at its edges', () => {
+  const density = [{ x: 0, y: 2 }, { x: 1, y: 3 }, { x: 2, y: 3 }];
+  const curve = [{ x: 0, y: 1000 }, { x: 0.5, y: 4 }, { x: 1.5, y: 1 }, { x: 2, y: 0 }];
+  assert.equal(spectrumYMax(density, curve, 0, 2), 1.15 * 4);
+  assert.equal(spectrumYMax(density, [], 0, 2), 1.15 * 3);
+  assert.equal(spectrumYMax([], [], 0, 1), 1.15e-12);
 });

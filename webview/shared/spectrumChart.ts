@@ -5,7 +5,7 @@
  * density readable when the MP curve's square-root edges shoot up. Each panel puts these lines into its chart.
  */
 import type { Histogram } from '../../extension/shared/protocol';
-import { histogramDensity, mpCurvePoints } from '../../extension/shared/view/spectrumCurve';
+import { histogramDensity, mpCurvePoints, spectrumYMax } from '../../extension/shared/view/spectrumCurve';
 import type { XY } from '../../extension/shared/view/xy';
 import { withAlpha, type Theme } from './theme';
 
@@ -60,9 +60,7 @@ export function spectrumChartData(s: SpectrumSource, t: Theme, fmt: (x: number) 
   }
   const lo = s.lambdaMinus;
   const hi = s.lambdaPlus;
-  // The MP density is infinite at λ− when q = 1: the y range comes from the histogram and the curve's interior.
-  const interior = fit.filter((p) => p.x >= lo + 0.03 * (hi - lo) && p.x <= hi - 0.03 * (hi - lo)).map((p) => p.y);
-  const yMax = 1.15 * Math.max(0, ...hist.map((p) => p.y), ...interior, 1e-12);
+  const yMax = spectrumYMax(hist, fit, lo, hi);
   const edges: SpectrumEdge[] = [
     { key: 'lminus', x: lo, label: `λ− ${fmt(lo)}`, color: t.red },
     { key: 'lplus', x: hi, label: `λ+ ${fmt(hi)}`, color: t.red },

@@ -42,6 +42,17 @@ export function mpCurvePoints(sigma2: number, q: number, points = 200): XY[] {
   return pts;
 }
 
+/**
+ * Top of a spectrum chart's linear y axis: 15 % above the histogram's density and the MP curve away from its
+ * edges (within 3 % of λ− or λ+ the square-root edge shoots up; at q = 1 the density is infinite at λ− = 0).
+ */
+export function spectrumYMax(density: readonly XY[], curve: readonly XY[], lambdaMinus: number, lambdaPlus: number): number {
+  const lo = lambdaMinus + 0.03 * (lambdaPlus - lambdaMinus);
+  const hi = lambdaPlus - 0.03 * (lambdaPlus - lambdaMinus);
+  const interior = curve.filter((p) => p.x >= lo && p.x <= hi).map((p) => p.y);
+  return 1.15 * Math.max(0, ...density.map((p) => p.y), ...interior, 1e-12);
+}
+
 /** Benford's law: P(first digit = d) = log10(1 + 1/d), d = 1..9. */
 export function benfordExpected(): number[] {
   return Array.from({ length: 9 }, (_, i) => Math.log10(1 + 1 / (i + 1)));
