@@ -12,7 +12,7 @@ import type { Experiments } from './experiments';
 import type { Launcher } from './launcher';
 import type { ActiveRun, RunManager } from './runManager';
 import { checkpointNear, describeRun, withLiveRuns, latestRunOf, runTreeLabels, sharedSweepAxes, shortDescription, sweepRunsOf } from './runsModel';
-import { CHECKPOINTS_DIR, checkpointFiles, type RunEntry } from '../engine/runs';
+import { CHECKPOINTS_DIR, checkpointFiles, newestFirst, type RunEntry } from '../engine/runs';
 import type { RunsIndex } from './runsIndex';
 import { runDirOf, type RunsNode } from './runsView';
 import { errorText } from '../shared/errors';
@@ -204,7 +204,7 @@ class Commands {
 
   private async allEntries(): Promise<RunEntry[]> {
     await this.d.index.refresh();
-    return withLiveRuns(this.d.index.all, this.d.manager.activeRuns()).sort((a, b) => b.run.startedAt.localeCompare(a.run.startedAt));
+    return withLiveRuns(this.d.index.all, this.d.manager.activeRuns()).sort(newestFirst);
   }
 
   private runItem(e: RunEntry): RunPickItem {
