@@ -115,7 +115,7 @@ async function sweepShots(page: Page): Promise<void> {
   await pickRow(page, /quickstart sweep$/, 30_000);
   await page.keyboard.press('Enter');
   await page.locator('.tab', { hasText: /Sweep lr × weightDecay/ }).first().waitFor({ timeout: 60_000 });
-  await palette(page, 'View: Toggle Maximize Editor Group');
+  // The comparison is the only editor (one group, nothing to maximize): a taller page shows the charts too.
   await page.setViewportSize({ width: 1600, height: 1250 });
   log('compare charts', JSON.stringify(await chartsWithData(webview(page), 60_000, 4)));
   for (const theme of ['dark', 'light'] as const) {
@@ -124,8 +124,6 @@ async function sweepShots(page: Page): Promise<void> {
     await chartsWithData(webview(page), 30_000, 4);
     await shoot(page, `compare-${theme}.png`);
   }
-  await page.locator('.tab.active').first().click();
-  await palette(page, 'View: Toggle Maximize Editor Group');
 }
 
 /** Compare Checkpoints…: the run first (typing filters by its name), then two of its epochs. */
