@@ -213,6 +213,13 @@ function thresholdMarkers(ctx: ViewContext): Record<string, AnnotationOptions> {
     if (mem !== null && !compare) out[`mem${i}`] = vline(mem, color, 'memorization', [2, 3], 'end', t);
     if (gen !== null) out[`gen${i}`] = vline(gen, compare ? color : t.green, compare ? (manyRuns(ctx) ? '' : `gen ${ctx.label(i)}`) : 'generalization', [6, 3], 'end', t);
   });
+  // Compared runs' labels, in epoch order, step down in three rows so neighbouring ones do not cover each other.
+  if (isCompare(ctx)) {
+    Object.values(out)
+      .map((a) => a as AnnotationOptions & { xMin: number; label: { yAdjust: number } })
+      .sort((a, b) => a.xMin - b.xMin)
+      .forEach((a, k) => (a.label.yAdjust = 16 * (k % 3)));
+  }
   return out;
 }
 
