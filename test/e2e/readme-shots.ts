@@ -136,6 +136,7 @@ async function checkpointCompareShots(page: Page): Promise<void> {
   for (const epoch of ['epoch 250', 'epoch 1000']) await pickRow(page, epoch, 30_000);
   await page.keyboard.press('Enter');
   await webview(page).locator('#compare-table tbody tr').first().waitFor({ timeout: 120_000 });
+  await page.setViewportSize({ width: 1600, height: 520 }); // the comparison is one table: no empty page below it
   for (const theme of ['dark', 'light'] as const) {
     await page.locator('.tab.active').first().click();
     await setTheme(page, theme);
