@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunJson, StartRunRequest } from '../shared/protocol';
-import { listRuns, markInterrupted, readRun } from '../engine/runs';
+import { listRuns, markInterrupted, readRun, readRunJson } from '../engine/runs';
 import { SweepTracker, durationText, planResume, sweepProgressText, utilisation, type PointIdentity } from '../engine/sweep';
 import { RunManager } from '../host/runManager';
 import { jsonResult, summaryText, trainLossPoints } from './progress';
@@ -163,7 +163,7 @@ export async function runConcurrent(requests: StartRunRequest[], jobs: number, j
     trainerPath: trainerPath(),
     execPath: process.execPath,
     maxConcurrent: () => jobs,
-    store: { readRun, markEnded: (runDir, status, reason) => markInterrupted(runDir, reason, status) },
+    store: { readRun, readRunJson, markEnded: (runDir, status, reason) => markInterrupted(runDir, reason, status) },
     log: (line) => {
       // The trainer's own stderr (a crash's stack) and warnings go to the terminal; routine lines do not.
       if (/\] (warn|error): |\] process error|could not/.test(line)) above(io.stderr, `  ${line}\n`);

@@ -25,7 +25,7 @@ import { matrixSpectrum } from './probes/spectra';
 import { benford } from './probes/benford';
 import { ChangePointDetector } from './probes/changepoint';
 import { SummaryTracker } from '../shared/summary';
-import { fitLossCurve } from './probes/curvefit';
+import { FULL_FIT, QUICK_FIT, fitLossCurve } from './probes/curvefit';
 import { hostRead } from './model/hostio';
 import { FastMlp } from './fast/fastMlp';
 import type { NativeAddon } from './fast/native';
@@ -404,7 +404,9 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
       profile = { epochs: done - profileFrom + 1, phases: Object.fromEntries(prof.phases.map((name, i) => [name, prof.ms[i]])), processCpuMs: processCpuMs() - profileCpu0 };
     }
     if (status === 'stopped' && done > 0 && config.checkpoints.atEnd) await checkpoint(done);
-    return { status, epochsCompleted: done, summary: tracker.summary(done, Date.now() - started, fitLossCurve), evaluation: evaluator.mode, engine: fast ? 'native' : 'tfjs', profile };
+    // A stop should arrive at once (the full fits take seconds on a busy machine): a stopped run gets quick fits.
+    const fit = (e: number[], l: number[]) => fitLossCurve(e, l, status === 'stopped' ? QUICK_FIT : FULL_FIT);
+    return { status, epochsCompleted: done, summary: tracker.summary(done, Date.now() - started, fit), evaluation: evaluator.mode, engine: fast ? 'native' : 'tfjs', profile };
   } finally {
     await evaluator.dispose();
     fast?.dispose();

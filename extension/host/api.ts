@@ -2,6 +2,7 @@
  * What `activate` returns: a small API for the integration tests (and other extensions) to observe runs
  * without reaching into the UI. Pure of `vscode`.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { RunJson, RunStatus } from '../shared/protocol';
 import type { StudyDrawnState, StudyDriveAction } from '../shared/studyProtocol';
 import type { RunManager } from './runManager';
@@ -9,7 +10,21 @@ import type { RunsIndex } from './runsIndex';
 import { withLiveRuns } from './runsModel';
 
 export interface PanelStateSource {
-  getState(): { runDirs: string[]; charts: Record<string, number> } | undefined;
+  getState(): { runDirs: string[]; charts: Record<string, number>; latest: Record<string, number> } | undefined;
+}
+
+/** The extension host's event-loop delay over a measured stretch (perf_hooks.monitorEventLoopDelay). */
+export interface EventLoopDelay {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** Number of delay samples taken (one per ~10 ms of an idle loop). */
+  samples: number;
+}
+
+export interface EventLoopMeter {
+  read(): EventLoopDelay;
+  stop(): EventLoopDelay;
 }
 
 export interface StudyStateSource {
@@ -26,8 +41,10 @@ export interface TrainingDynamicsApi {
   lastStartedRunDir(): string | undefined;
   /** Resolves with run.json once the run has one of `statuses` (default: any final status); rejects on timeout. */
   waitForRun(runDir: string, statuses?: RunStatus[], timeoutMs?: number): Promise<RunJson>;
-  /** The Dynamics panel's runs and the number of data points each chart holds, if a panel is open. */
-  panelState(): { runDirs: string[]; charts: Record<string, number> } | undefined;
+  /** The Dynamics panel's runs, the number of data points each chart holds and the last epoch drawn per run, if a panel is open. */
+  panelState(): ReturnType<PanelStateSource['getState']>;
+  /** Starts measuring the extension host's event-loop delay (until `stop()`). */
+  measureEventLoop(): EventLoopMeter;
   /** The Study panel's experiment and what it draws (curve means, heatmap cells), if one is open. */
   studyState(): ReturnType<StudyStateSource['getState']>;
   /** Acts on the open Study panel as a user does: a picker's option, a click on a run's point or cell. */
@@ -39,7 +56,7 @@ const FINAL: RunStatus[] = ['completed', 'failed', 'stopped'];
 export function createApi(manager: RunManager, index: RunsIndex, panels: PanelStateSource, study: StudyStateSource, pollMs = 250): TrainingDynamicsApi {
   const current = async (runDir: string): Promise<RunJson | undefined> => {
     try {
-      return (await manager.readRun(runDir)).run;
+      return await manager.runJson(runDir);
     } catch {
       return undefined; // run.json not written yet
     }
@@ -78,6 +95,18 @@ export function createApi(manager: RunManager, index: RunsIndex, panels: PanelSt
       });
     },
     panelState: () => panels.getState(),
+    measureEventLoop() {
+      const h = monitorEventLoopDelay({ resolution: 10 });
+      h.enable();
+      const read = (): EventLoopDelay => ({ p50Ms: h.percentile(50) / 1e6, p99Ms: h.percentile(99) / 1e6, maxMs: h.max / 1e6, samples: h.count });
+      return {
+        read,
+        stop() {
+          h.disable();
+          return read();
+        },
+      };
+    },
     studyState: () => study.getState(),
     studyDrive: (action) => study.drive(action),
   };

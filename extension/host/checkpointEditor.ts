@@ -12,9 +12,10 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as vscode from 'vscode';
 import { escapeHtml, scriptedPage } from './webviewPage';
-import { isCheckpointWebviewToHost, type CheckpointHostToWebview, type CompareResult, type HeaderView, type TensorDetail } from '../shared/checkpointProtocol';
+import { isCheckpointWebviewToHost, type CheckpointHostToWebview, type CompareResult, type HeaderView, type OurCheckpoint, type TensorDetail } from '../shared/checkpointProtocol';
 import { isWorkerToHost, type HostToWorker, type WorkerToHost } from './checkpointWorkerProtocol';
 import { errorText } from '../shared/errors';
+import { trustExperimentFile, trustRunDir, type TrustedPlaces, type TrustVerdict } from '../engine/runs/trust';
 
 export const CHECKPOINT_VIEW_TYPE = 'trainingDynamics.checkpoint';
 export const CHECKPOINT_COMPARE_VIEW_TYPE = 'trainingDynamics.checkpointCompare';
@@ -22,7 +23,19 @@ export const CHECKPOINT_COMPARE_VIEW_TYPE = 'trainingDynamics.checkpointCompare'
 export interface CheckpointEditorHooks {
   openRunDynamics(runDir: string): void;
   openExperimentFile(path: string): void;
+  /** Where a path named by a checkpoint's metadata may point (the workspace, the runs folders, the runs the host knows). */
+  trustedPlaces(): TrustedPlaces;
 }
+
+/** What the metadata names, checked against the trusted places: the path to open, or why not. */
+function metadataTargets(ours: OurCheckpoint | null, places: TrustedPlaces): { dynamics: TrustVerdict | null; experiment: TrustVerdict | null } {
+  return {
+    dynamics: ours?.runDir ? trustRunDir(ours.runDir, places) : null,
+    experiment: ours?.experimentFile ? trustExperimentFile(ours.experimentFile, places) : null,
+  };
+}
+
+const reasonOf = (v: TrustVerdict | null): string | null => (v && !v.ok ? v.reason : null);
 
 /** A failure reported by the worker (code from SafetensorsError, or WORKER for a crashed worker). */
 class WorkerFailure extends Error {
@@ -264,7 +277,9 @@ class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProvider<Ch
             return;
           }
           try {
-            post({ type: 'header', header: await doc.headerView() });
+            const header = await doc.headerView();
+            const t = metadataTargets(header.ours, hooks.trustedPlaces());
+            post({ type: 'header', header, links: { dynamics: reasonOf(t.dynamics), experiment: reasonOf(t.experiment) } });
           } catch (err) {
             post({ type: 'fatal', file: doc.uri.fsPath, ...failureOf(err) });
           }
@@ -283,14 +298,20 @@ class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProvider<Ch
         }
         case 'openDynamics':
         case 'openExperiment': {
-          const ours = (await doc.headerView().catch(() => null))?.ours;
-          const target = msg.type === 'openDynamics' ? ours?.runDir : ours?.experimentFile;
+          const ours = (await doc.headerView().catch(() => null))?.ours ?? null;
+          const t = metadataTargets(ours, hooks.trustedPlaces());
+          const target = msg.type === 'openDynamics' ? t.dynamics : t.experiment;
           if (!target) {
             void vscode.window.showInformationMessage(`This checkpoint does not name ${msg.type === 'openDynamics' ? 'its run folder' : 'an experiment file'}.`);
             return;
           }
-          if (msg.type === 'openDynamics') hooks.openRunDynamics(target);
-          else hooks.openExperimentFile(target);
+          // Checked again here: the webview's button is only a request.
+          if (!target.ok) {
+            void vscode.window.showWarningMessage(`Not opened: ${target.reason}.`);
+            return;
+          }
+          if (msg.type === 'openDynamics') hooks.openRunDynamics(target.path);
+          else hooks.openExperimentFile(target.path);
           return;
         }
         case 'compare': {

@@ -15,6 +15,7 @@ import type { RunSource } from './runSource';
 import { errorText } from '../shared/errors';
 import { folderRunName, panelTitle } from '../shared/runLabels';
 import { confirmSaved, exportBytes, safeFileName, saveExport } from './exportFile';
+import { trustedRunDirs, type TrustedPlaces } from '../engine/runs/trust';
 
 export const DYNAMICS_VIEW_TYPE = 'trainingDynamics.dynamics';
 
@@ -47,6 +48,7 @@ export class DynamicsPanelManager implements vscode.Disposable {
   private runDirs: string[] = [];
   private sweepAxes: string[] | null = null;
   private charts: Record<string, number> = {};
+  private latest: Record<string, number> = {};
   /** The webview has posted `ready` since its content was (re)loaded. */
   private webviewReady = false;
   /** Incremented on every (re)load of what is shown; stale snapshot reads are dropped. */
@@ -56,6 +58,7 @@ export class DynamicsPanelManager implements vscode.Disposable {
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly source: RunSource,
+    private readonly trustedPlaces: () => TrustedPlaces,
   ) {
     this.batcher = new RecordBatcher((messages) => this.sendBatch(messages), {
       now: () => Date.now(),
@@ -64,16 +67,23 @@ export class DynamicsPanelManager implements vscode.Disposable {
     });
     this.disposables.push(
       source.onDidRecord((e) => {
-        if (this.panel && this.runDirs.includes(e.runDir)) this.batcher.addRecord(e.runDir, e.record);
+        if (this.panel && this.runDirs.includes(e.runDir)) this.batcher.addRecords(e.runDir, e.records);
       }),
       source.onDidChangeRun((e) => {
-        if (this.panel && this.runDirs.includes(e.runDir)) this.batcher.setStatus(e.runDir, e.run);
+        if (!this.panel || !this.runDirs.includes(e.runDir)) return;
+        // A run whose live records were thinned is read again from disk (every record) once it has ended.
+        if (e.run.status !== 'running' && this.batcher.thinned(e.runDir)) void this.load().catch((err: unknown) => this.reportError('Could not show the run', err));
+        else this.batcher.setStatus(e.runDir, e.run);
       }),
       vscode.window.registerWebviewPanelSerializer(DYNAMICS_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
           this.adopt(panel);
           const saved = isSavedState(state) ? state : { runDirs: [], sweepAxes: null };
-          this.runDirs = saved.runDirs;
+          // The saved state comes from the webview: only run folders inside the workspace, a runs folder or known
+          // to the host are read again.
+          const { dirs, refused } = trustedRunDirs(saved.runDirs, this.trustedPlaces());
+          if (refused.length) void vscode.window.showWarningMessage(`The restored Dynamics panel leaves out ${refused.length === 1 ? 'a run' : `${refused.length} runs`}: ${refused.join('; ')}.`);
+          this.runDirs = dirs;
           this.sweepAxes = saved.sweepAxes ?? null;
           panel.title = this.titleFor([]);
           // The content is loaded by `ready` (the webview posts it as soon as its script runs).
@@ -112,9 +122,9 @@ export class DynamicsPanelManager implements vscode.Disposable {
   }
 
   /** What the panel shows and how many points each chart holds (from the webview's last `state`). */
-  getState(): { runDirs: string[]; charts: Record<string, number> } | undefined {
+  getState(): { runDirs: string[]; charts: Record<string, number>; latest: Record<string, number> } | undefined {
     if (!this.panel) return undefined;
-    return { runDirs: [...this.runDirs], charts: { ...this.charts } };
+    return { runDirs: [...this.runDirs], charts: { ...this.charts }, latest: { ...this.latest } };
   }
 
   dispose(): void {
@@ -131,6 +141,7 @@ export class DynamicsPanelManager implements vscode.Disposable {
     this.panel = panel;
     this.webviewReady = false;
     this.charts = {};
+    this.latest = {};
     setUpPanel(panel, this.context.extensionUri, {
       script: 'dynamics',
       style: 'dynamics',
@@ -164,9 +175,12 @@ export class DynamicsPanelManager implements vscode.Disposable {
     const runDirs = [...this.runDirs];
     panel.title = this.titleFor([]);
     this.charts = {};
+    this.latest = {};
     if (!this.webviewReady) return; // `ready` triggers the load
     this.batcher.pause();
     this.batcher.clear();
+    this.batcher.forgetThinned();
+    this.batcher.resetFlow();
     const results = await Promise.all(
       runDirs.map(async (d) => {
         try {
@@ -222,8 +236,12 @@ export class DynamicsPanelManager implements vscode.Disposable {
           this.webviewReady = true;
           await this.load();
           return;
+        case 'received':
+          this.batcher.acknowledge(msg.seq);
+          return;
         case 'state':
           this.charts = { ...msg.charts };
+          this.latest = { ...(msg.latest ?? {}) };
           return;
         case 'exportCsv':
           await this.exportCsv(msg.runDir);

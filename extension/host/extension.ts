@@ -11,7 +11,7 @@ import { registerDiagnostics } from './diagnostics';
 import { registerExperimentEditing } from './experimentEditing';
 import { DynamicsPanelManager } from './dynamicsPanel';
 import { registerShowStudy, StudyPanelManager } from './studyPanel';
-import { listRuns, markInterrupted, readRun } from '../engine/runs';
+import { listRuns, markInterrupted, readRun, readRunJson } from '../engine/runs';
 import { EXPERIMENT_SELECTOR, Experiments } from './experiments';
 import { registerFollowCursor } from './followCursor';
 import { Launcher } from './launcher';
@@ -24,6 +24,7 @@ import { RunsTreeProvider } from './runsView';
 import * as settings from './settings';
 import { disposeAll } from './dispose';
 import { Log } from './log';
+import type { TrustedPlaces } from '../engine/runs/trust';
 
 let manager: RunManager | undefined;
 
@@ -35,15 +36,21 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
     trainerPath: context.asAbsolutePath('dist/trainer.js'),
     execPath: process.execPath,
     maxConcurrent: settings.maxConcurrentRuns,
-    store: { readRun, markEnded: (runDir, status, reason) => markInterrupted(runDir, reason, status) },
+    store: { readRun, readRunJson, markEnded: (runDir, status, reason) => markInterrupted(runDir, reason, status) },
     log: info,
   });
   manager = runManager;
   const index = new RunsIndex({ roots: settings.allRunsRoots, listRuns, isOurs: (d) => runManager.isActive(d), markInterrupted, log: info });
+  // Where paths from outside (a checkpoint's metadata, a webview's saved state) may point: engine/runs/trust.ts.
+  const trustedPlaces = (): TrustedPlaces => ({
+    workspaceFolders: (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file').map((f) => f.uri.fsPath),
+    runsRoots: settings.allRunsRoots(),
+    isKnownRunDir: (d) => runManager.isActive(d) || index.all.some((e) => e.runDir === d),
+  });
   const experiments = new Experiments();
   // The panels follow runs of other processes (CLI, other machines) on disk as they grow, this window's over IPC.
   const runSource = new FollowingRunSource(runManager);
-  const panels = new DynamicsPanelManager(context, runSource);
+  const panels = new DynamicsPanelManager(context, runSource, trustedPlaces);
   const study = new StudyPanelManager(context, runSource, index, panels);
   const launcher = new Launcher(runManager, experiments, panels, log);
   const tree = new RunsTreeProvider(index, runManager);
@@ -71,6 +78,7 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
     registerCheckpointEditor(context, {
       openRunDynamics: (runDir: string) => void panels.show([runDir], { preserveFocus: false }),
       openExperimentFile: (file: string) => void vscode.window.showTextDocument(vscode.Uri.file(file), { preview: false }),
+      trustedPlaces,
     }),
     runManager.onDidFinish(refreshSoon),
     runManager.onDidStart(refreshSoon),

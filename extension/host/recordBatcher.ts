@@ -1,16 +1,25 @@
 /**
  * Rate-limited batching of live records for the Dynamics panel. Records arrive at whatever rate the trainer
  * runs (hundreds of epochs a second on a small model); the panel must receive at most ~`maxPerSecond`
- * messages a second. Records are accumulated per run and flushed on a timer; after a flush that posted k
+ * messages a second. Records are coalesced per run and flushed on a timer; after a flush that posted k
  * messages, the next flush waits k / maxPerSecond seconds, so the message rate stays bounded however many
- * runs are shown at once. Status updates keep only the latest per run and are sent after that run's records.
+ * runs are shown at once. Status updates keep only the latest per run and go first (the latest state before
+ * the history that led to it). A batch is bounded: past `maxRecords` records of one run, its epoch records are
+ * thinned to an even subset that keeps the newest (the other records — probes, events, checkpoints — are few
+ * and all kept); the run is then marked `thinned` and the panel re-reads it from disk (which holds every
+ * record) once it has ended.
+ *
+ * Flow control: records go only when the webview has acknowledged the previous batch (`acknowledge(seq)`; the
+ * webview answers every append carrying a `seq`), so a webview or a channel that cannot keep up receives fewer,
+ * thinned batches instead of a growing queue; statuses (control) never wait for an acknowledgement. A batch
+ * not acknowledged within `ackTimeoutMs` no longer holds the next one back.
  *
  * Pure: time and timers are injected (the host passes Date.now / setTimeout; tests pass a fake clock).
  */
 import type { MetricsRecord, RunJson } from '../shared/protocol';
 
 export type BatchMessage =
-  | { type: 'append'; runDir: string; records: MetricsRecord[] }
+  | { type: 'append'; runDir: string; records: MetricsRecord[]; seq?: number }
   | { type: 'status'; runDir: string; run: RunJson };
 
 export interface BatcherClock {
@@ -24,22 +33,79 @@ interface Pending {
   status: RunJson | null;
 }
 
+/**
+ * At most `max` records, in order: every non-epoch record, and an even subset of the epoch records that keeps
+ * the newest (when the non-epoch records alone exceed `max`: those and the newest epoch record).
+ */
+export function thinRecords(records: readonly MetricsRecord[], max: number): MetricsRecord[] {
+  if (records.length <= max) return [...records];
+  let epochs = 0;
+  for (const r of records) if (r.type === 'epoch') epochs++;
+  const others = records.length - epochs;
+  const keepEpochs = Math.max(1, max - others);
+  if (keepEpochs >= epochs) return [...records];
+  const out: MetricsRecord[] = [];
+  let j = 0;
+  for (const r of records) {
+    if (r.type !== 'epoch') out.push(r);
+    // Epoch record j is kept when it ends one of keepEpochs equal windows (the last one always does).
+    else if (Math.floor(((j + 1) * keepEpochs) / epochs) > Math.floor((j++ * keepEpochs) / epochs)) out.push(r);
+  }
+  return out;
+}
+
 export class RecordBatcher {
   private readonly pending = new Map<string, Pending>();
   private timer: unknown = null;
+  private timerAt = 0;
   private nextAllowed = 0;
   private disposed = false;
   private paused = false;
+  private readonly thinnedRuns = new Set<string>();
+  private seq = 0;
+  private inFlight: { seq: number; at: number } | null = null;
 
   constructor(
     private readonly send: (messages: BatchMessage[]) => void,
     private readonly clock: BatcherClock,
     private readonly maxPerSecond = 10,
+    private readonly maxRecords = 1000,
+    private readonly ackTimeoutMs = 5000,
   ) {}
+
+  /** The webview has taken the batch `seq`: the next one may go. */
+  acknowledge(seq: number): void {
+    if (this.inFlight?.seq !== seq) return;
+    this.inFlight = null;
+    if (this.pending.size) this.schedule();
+  }
+
+  /** Forget the batch in flight (the webview was reloaded: it will never answer). */
+  resetFlow(): void {
+    this.inFlight = null;
+    if (this.pending.size) this.schedule();
+  }
 
   addRecord(runDir: string, record: MetricsRecord): void {
     this.slot(runDir).records.push(record);
     this.schedule();
+  }
+
+  addRecords(runDir: string, records: readonly MetricsRecord[]): void {
+    const slot = this.slot(runDir).records;
+    for (const r of records) slot.push(r);
+    this.schedule();
+  }
+
+  /** Whether some of this run's epoch records were left out of the live path (it is then worth re-reading from disk). */
+  thinned(runDir: string): boolean {
+    return this.thinnedRuns.has(runDir);
+  }
+
+  /** Forget that a run was thinned (after it was re-read). */
+  forgetThinned(runDir?: string): void {
+    if (runDir === undefined) this.thinnedRuns.clear();
+    else this.thinnedRuns.delete(runDir);
   }
 
   setStatus(runDir: string, run: RunJson): void {
@@ -92,23 +158,51 @@ export class RecordBatcher {
   }
 
   private schedule(): void {
-    if (this.disposed || this.paused || this.timer !== null) return;
-    const wait = Math.max(0, this.nextAllowed - this.clock.now());
+    if (this.disposed || this.paused) return;
+    const now = this.clock.now();
+    let wait = Math.max(0, this.nextAllowed - now);
+    // Only records are waiting, behind a batch in flight: look again when its acknowledgement times out.
+    const statuses = [...this.pending.values()].some((p) => p.status);
+    if (!statuses && this.inFlight) wait = Math.max(wait, this.inFlight.at + this.ackTimeoutMs - now);
+    // A timer already due as soon (or sooner) stays; one due later (an acknowledgement's timeout) is replaced.
+    if (this.timer !== null) {
+      if (this.timerAt <= now + wait) return;
+      this.clock.clearTimer(this.timer);
+    }
+    this.timerAt = now + wait;
     this.timer = this.clock.setTimer(() => this.flush(), wait);
   }
 
   private flush(): void {
     this.timer = null;
     if (this.disposed || this.paused) return;
+    const now = this.clock.now();
+    if (this.inFlight && now - this.inFlight.at >= this.ackTimeoutMs) this.inFlight = null;
+    const sendRecords = this.inFlight === null;
+    const seq = this.seq + 1;
     const messages: BatchMessage[] = [];
     for (const [runDir, p] of this.pending) {
-      if (p.records.length) messages.push({ type: 'append', runDir, records: p.records });
       if (p.status) messages.push({ type: 'status', runDir, run: p.status });
+      p.status = null;
+      if (sendRecords && p.records.length) {
+        const records = p.records.length > this.maxRecords ? thinRecords(p.records, this.maxRecords) : p.records;
+        if (records.length < p.records.length) this.thinnedRuns.add(runDir);
+        messages.push({ type: 'append', runDir, records, seq });
+        p.records = [];
+      }
+      if (!p.records.length) this.pending.delete(runDir);
     }
-    this.pending.clear();
-    if (messages.length === 0) return;
-    this.nextAllowed = this.clock.now() + (messages.length * 1000) / this.maxPerSecond;
+    if (sendRecords && messages.some((m) => m.type === 'append')) {
+      this.seq = seq;
+      this.inFlight = { seq, at: now };
+    }
+    if (messages.length === 0) {
+      if (this.pending.size) this.schedule();
+      return;
+    }
+    this.nextAllowed = now + (messages.length * 1000) / this.maxPerSecond;
     this.send(messages);
+    if (this.pending.size) this.schedule();
   }
 }
 

@@ -166,7 +166,7 @@ export class FollowingRunSource implements RunSource {
   }
 
   private emitRecords(runDir: string, records: MetricsRecord[]): void {
-    for (const record of records) this.records.fire({ runDir, record });
+    if (records.length) this.records.fire({ runDir, records });
   }
 
   private emitRun(runDir: string, run: RunJson): void {

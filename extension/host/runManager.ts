@@ -24,6 +24,8 @@ import { errorText } from '../shared/errors';
 /** What the manager needs from the run store on disk (engine/runs). */
 export interface RunStore {
   readRun(runDir: string): Promise<{ run: RunJson; records: MetricsRecord[] }>;
+  /** run.json alone (cheap: the metrics of a long run can be tens of megabytes). */
+  readRunJson(runDir: string): Promise<RunJson>;
   /** Marks a run whose process is gone as ended with `status` and `reason`; returns the updated run.json. */
   markEnded(runDir: string, status: 'failed' | 'stopped', reason: string): Promise<RunJson | undefined>;
 }
@@ -68,7 +70,6 @@ export interface RunFinishedEvent {
 
 interface Live extends ActiveRun {
   child: ChildProcess | null;
-  records: MetricsRecord[];
   done: RunJson | null;
   errorMessage: string | null;
   spawnError: string | null;
@@ -84,14 +85,14 @@ export class RunManager {
   private lastStarted: string | undefined;
   private disposed = false;
 
-  private readonly recordEmitter = new Emitter<{ runDir: string; record: MetricsRecord }>();
+  private readonly recordEmitter = new Emitter<{ runDir: string; records: MetricsRecord[] }>();
   private readonly runEmitter = new Emitter<{ runDir: string; run: RunJson }>();
   private readonly activeEmitter = new Emitter<void>();
   private readonly progressEmitter = new Emitter<ActiveRun>();
   private readonly startedEmitter = new Emitter<ActiveRun>();
   private readonly finishedEmitter = new Emitter<RunFinishedEvent>();
 
-  /** A live run produced a metrics record. */
+  /** A live run produced metrics records (coalesced by the trainer: one event per batch, in order). */
   readonly onDidRecord = this.recordEmitter.event;
   /** A run's run.json changed (started, ended). */
   readonly onDidChangeRun = this.runEmitter.event;
@@ -123,7 +124,6 @@ export class RunManager {
       epoch: null,
       totalEpochs: request.config.training.epochs,
       child: null,
-      records: [],
       done: null,
       errorMessage: null,
       spawnError: null,
@@ -158,12 +158,22 @@ export class RunManager {
     return this.findByDir(runDir) !== undefined;
   }
 
-  /** Snapshot of a run: for a live run the in-memory state (every record came over IPC), else the disk. */
+  /**
+   * Snapshot of a run: its records from metrics.jsonl (the trainer writes each record there before sending it,
+   * so the file holds at least what came over IPC; nothing is kept in memory), and for a live run its latest
+   * run.json from IPC.
+   */
   async readRun(runDir: string): Promise<RunSnapshot> {
-    const live = this.findByDir(runDir);
-    if (live && live.run) return { runDir, run: live.run, records: [...live.records] };
     const { run, records } = await this.options.store.readRun(runDir);
-    return { runDir, run, records };
+    const live = this.findByDir(runDir);
+    return { runDir, run: live?.run ?? run, records };
+  }
+
+  /** run.json of a run: the live one from IPC, else the file. */
+  async runJson(runDir: string): Promise<RunJson> {
+    const live = this.findByDir(runDir);
+    if (live?.run) return live.run;
+    return this.options.store.readRunJson(runDir);
   }
 
   /** Stops a run given its run directory or its id: a queued run is removed, a live one asked to stop. */
@@ -320,14 +330,19 @@ export class RunManager {
         this.fireActive();
         break;
       case 'record':
-        live.records.push(msg.record);
-        if (msg.record.type === 'epoch') {
-          live.epoch = msg.record.epoch;
-          if (live.run) live.run = { ...live.run, epochsCompleted: Math.max(live.run.epochsCompleted, msg.record.epoch) };
+      case 'records': {
+        // One batch, one event of each kind, however many records it holds.
+        const records = msg.type === 'record' ? [msg.record] : msg.records;
+        let epoch: number | null = null;
+        for (const r of records) if (r.type === 'epoch') epoch = epoch === null ? r.epoch : Math.max(epoch, r.epoch);
+        if (epoch !== null) {
+          live.epoch = epoch;
+          if (live.run && epoch > live.run.epochsCompleted) live.run = { ...live.run, epochsCompleted: epoch };
           this.progressEmitter.fire(this.view(live), this.reportListenerError);
         }
-        if (live.runDir) this.recordEmitter.fire({ runDir: live.runDir, record: msg.record }, this.reportListenerError);
+        if (live.runDir && records.length) this.recordEmitter.fire({ runDir: live.runDir, records }, this.reportListenerError);
         break;
+      }
       case 'log':
         this.options.log(`[${live.request.runName}] ${msg.level === 'info' ? '' : msg.level + ': '}${msg.message}`);
         break;
@@ -387,7 +402,7 @@ export class RunManager {
     let run = live.run;
     if (live.runDir) {
       try {
-        const onDisk = (await this.options.store.readRun(live.runDir)).run;
+        const onDisk = await this.options.store.readRunJson(live.runDir);
         run = onDisk;
         if (outcome.repairRunJson && onDisk.status === 'running') {
           const status = outcome.status === 'stopped' ? 'stopped' : 'failed';

@@ -8,7 +8,8 @@ import type { MetricsRecord, RunJson, RunSnapshot } from '../shared/protocol';
 
 export interface RunRecordEvent {
   runDir: string;
-  record: MetricsRecord;
+  /** In order; several at once (the trainer coalesces them). */
+  records: MetricsRecord[];
 }
 
 export interface RunChangeEvent {
@@ -19,7 +20,7 @@ export interface RunChangeEvent {
 export interface RunSource {
   /** The run's run.json and every record so far (for a live run: what is on disk plus what arrived since). */
   readRun(runDir: string): Promise<RunSnapshot>;
-  /** A live run produced a metrics record. */
+  /** A live run produced metrics records. */
   readonly onDidRecord: vscode.Event<RunRecordEvent>;
   /** A run's run.json changed (started, epoch progress, completed, failed, stopped). */
   readonly onDidChangeRun: vscode.Event<RunChangeEvent>;

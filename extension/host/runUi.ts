@@ -14,6 +14,7 @@ export class RunUi extends Disposable {
   private readonly item = this.register(vscode.window.createStatusBarItem('trainingDynamics.runs', vscode.StatusBarAlignment.Left, 50));
   private readonly progress = new Map<number, { report: (fraction: number, message: string) => void; done: () => void }>();
   private statusTimer: NodeJS.Timeout | undefined;
+  private hasActive: boolean | undefined;
 
   constructor(private readonly manager: RunManager, private readonly log: Log) {
     super();
@@ -41,7 +42,11 @@ export class RunUi extends Disposable {
 
   private updateStatus(): void {
     const active = this.manager.activeRuns();
-    void vscode.commands.executeCommand('setContext', 'trainingDynamics.hasActiveRuns', active.length > 0);
+    // A round trip to the workbench: only when the value changes, not with every progress update.
+    if (this.hasActive !== active.length > 0) {
+      this.hasActive = active.length > 0;
+      void vscode.commands.executeCommand('setContext', 'trainingDynamics.hasActiveRuns', this.hasActive);
+    }
     if (active.length === 0) {
       this.item.hide();
       return;

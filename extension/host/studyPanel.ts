@@ -67,7 +67,7 @@ export class StudyPanelManager implements vscode.Disposable {
       source.onDidRecord((e) => {
         const input = this.inputs.get(e.runDir);
         if (!this.panel || !input) return;
-        (input.records as MetricsRecord[]).push(e.record);
+        for (const r of e.records) (input.records as MetricsRecord[]).push(r);
         this.rebuildSoon();
       }),
       source.onDidChangeRun((e) => {

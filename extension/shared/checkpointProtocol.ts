@@ -110,8 +110,17 @@ export interface CompareResult {
 
 // --- host ↔ webview -------------------------------------------------------------------------------------------
 
+/**
+ * Why the host will not open what a checkpoint's metadata names (null: it will). A downloaded checkpoint can name
+ * any folder or file; only those inside the workspace or a runs folder the host uses are opened (engine/runs/trust.ts).
+ */
+export interface CheckpointLinks {
+  dynamics: string | null;
+  experiment: string | null;
+}
+
 export type CheckpointHostToWebview =
-  | { type: 'header'; header: HeaderView }
+  | { type: 'header'; header: HeaderView; links?: CheckpointLinks }
   | { type: 'fatal'; file: string; code: string; message: string }
   | { type: 'progress'; name: string; fraction: number; label: string }
   | { type: 'tensor'; detail: TensorDetail }
@@ -197,7 +206,7 @@ export function isCheckpointHostToWebview(x: unknown): x is CheckpointHostToWebv
   if (!isObj(x)) return false;
   switch (x.type) {
     case 'header':
-      return isHeaderView(x.header);
+      return isHeaderView(x.header) && (x.links === undefined || (isObj(x.links) && isStrOrNull(x.links.dynamics) && isStrOrNull(x.links.experiment)));
     case 'fatal':
       return isStr(x.file) && isStr(x.code) && isStr(x.message);
     case 'progress':

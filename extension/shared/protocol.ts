@@ -266,6 +266,12 @@ export interface RecordMessage {
   record: MetricsRecord;
 }
 
+/** Records coalesced by the trainer child (trainer/outbox.ts): what goes over IPC instead of one message each. */
+export interface RecordsMessage {
+  type: 'records';
+  records: MetricsRecord[];
+}
+
 export interface LogMessage {
   type: 'log';
   level: 'info' | 'warn' | 'error';
@@ -284,7 +290,7 @@ export interface ErrorMessage {
   runDir: string | null;
 }
 
-export type TrainerToHost = StartedMessage | RecordMessage | LogMessage | DoneMessage | ErrorMessage;
+export type TrainerToHost = StartedMessage | RecordMessage | RecordsMessage | LogMessage | DoneMessage | ErrorMessage;
 
 // ---------------------------------------------------------------------------------------------------------
 // Host ↔ Dynamics webview (postMessage).
@@ -309,6 +315,8 @@ export interface AppendRecordsMessage {
   type: 'append';
   runDir: string;
   records: MetricsRecord[];
+  /** When present, the webview answers `received` with it once the records are taken (flow control). */
+  seq?: number;
 }
 
 export interface RunStatusMessage {
@@ -346,10 +354,17 @@ export interface StopRunMessage {
   type: 'stopRun';
   runDir: string;
 }
+/** The webview has taken the records of the append message `seq` (the host may send the next batch). */
+export interface ReceivedMessage {
+  type: 'received';
+  seq: number;
+}
 /** The webview reports what it holds (used by tests and state restore). */
 export interface WebviewStateMessage {
   type: 'state';
   charts: Record<string, number>;
+  /** The last epoch drawn per run directory (how far behind the trainer the panel is). */
+  latest?: Record<string, number>;
 }
 
 export type WebviewToHost =
@@ -358,6 +373,7 @@ export type WebviewToHost =
   | SaveExportMessage
   | OpenCheckpointMessage
   | StopRunMessage
+  | ReceivedMessage
   | WebviewStateMessage;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -417,6 +433,8 @@ export function isTrainerToHost(x: unknown): x is TrainerToHost {
       return isStr(x.runDir) && isRunJson(x.run);
     case 'record':
       return isMetricsRecord(x.record);
+    case 'records':
+      return Array.isArray(x.records) && x.records.every(isMetricsRecord);
     case 'log':
       return isStr(x.message) && isStr(x.level);
     case 'done':
@@ -434,7 +452,7 @@ export function isHostToWebview(x: unknown): x is HostToWebview {
     case 'show':
       return Array.isArray(x.runs) && x.runs.every((r) => isObj(r) && isStr(r.runDir) && isRunJson(r.run) && Array.isArray(r.records));
     case 'append':
-      return isStr(x.runDir) && Array.isArray(x.records) && x.records.every(isMetricsRecord);
+      return isStr(x.runDir) && Array.isArray(x.records) && x.records.every(isMetricsRecord) && (x.seq === undefined || isNum(x.seq));
     case 'status':
       return isStr(x.runDir) && isRunJson(x.run);
     default:
@@ -455,7 +473,9 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
     case 'openCheckpoint':
       return isStr(x.runDir) && isNumOrNull(x.epoch);
     case 'state':
-      return isNumMap(x.charts);
+      return isNumMap(x.charts) && (x.latest === undefined || isNumMap(x.latest));
+    case 'received':
+      return isNum(x.seq);
     default:
       return false;
   }

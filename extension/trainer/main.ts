@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { isHostToTrainer, type TrainerToHost } from '../shared/protocol';
 import type { RunWriter } from '../engine/runs';
 import { RunDirError, runSession, type SessionControl } from './session';
+import { Outbox } from './outbox';
 import { errorLine } from '../shared/errors';
 
 const control: SessionControl = { stopRequested: false };
@@ -17,7 +18,7 @@ let writer: RunWriter | null = null;
 let started = false;
 let exiting = false;
 
-function send(msg: TrainerToHost): void {
+function sendNow(msg: TrainerToHost): void {
   if (!process.send || !process.connected) return;
   try {
     // With a callback, a failed send (the parent is gone: EPIPE) is reported here instead of as an
@@ -28,11 +29,16 @@ function send(msg: TrainerToHost): void {
   }
 }
 
+/** Records go coalesced (a few messages a second however fast the run); control messages at once. */
+const outbox = new Outbox(sendNow, { setTimer: (fn, ms) => setTimeout(fn, ms), clearTimer: (h) => clearTimeout(h as NodeJS.Timeout) });
+const send = (msg: TrainerToHost): void => outbox.post(msg);
+
 /** Exits once every message queued before this call has been handed to the parent. */
 function exitAfterFlush(code: number): void {
   if (exiting) return;
   exiting = true;
   process.exitCode = code;
+  outbox.flush();
   if (process.send && process.connected) {
     try {
       process.send({ type: 'log', level: 'info', message: 'trainer exiting' } satisfies TrainerToHost, () => process.exit(code));

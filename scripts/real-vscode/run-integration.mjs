@@ -4,6 +4,9 @@
 // code comes back through window.codeAutomationExit. The extension must NOT also be installed in the server's
 // extensions folder. Usage: node run-integration.mjs PORT EXT_DEV_PATH TESTS_JS WORKSPACE
 // Env: TEST_TIMEOUT_MS (whole run, default 600000), CONSOLE_LOG (browser console copy), SHOTS (failure screenshot dir).
+// UI requests: a test that needs a user's hand in the workbench (a palette command, a quick-pick row, a button in
+// a webview) writes WORKSPACE/.td-ui/req-N.json ({ steps }); this runner performs the steps in the browser and
+// answers in res-N.json ({ ok, error, clickedAt }: the wall-clock ms of the last click, same machine).
 import { chromium } from 'playwright-core';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -60,6 +63,7 @@ try {
     if (/^\d+ passed, \d+ failed$/.test(line)) summary = line;
   });
   page.on('pageerror', (e) => consoleLog.write(`[pageerror] ${e.message}\n`));
+  const stopUi = serveUiRequests(page, path.join(path.resolve(ws), '.td-ui'));
   await page.goto(url);
   const code = await Promise.race([finished, new Promise((r) => setTimeout(() => r('timeout'), timeoutMs))]);
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
@@ -77,6 +81,7 @@ try {
     console.error(`run-integration: the suite printed no summary line (did the extension host start the tests? see ${consoleLog.path})`);
   }
   process.exitCode = code === 0 && summary ? 0 : 1;
+  stopUi();
 } catch (err) {
   console.error(`run-integration: ${err instanceof Error ? err.message.split('\n')[0] : err}`);
   process.exitCode = 1;
@@ -89,4 +94,74 @@ try {
   fs.rmSync(udd, { recursive: true, force: true });
   consoleLog.end();
   process.exit(process.exitCode ?? 1);
+}
+
+/** Performs the UI requests the suite writes into `dir` (see the header). Returns a function that stops serving. */
+function serveUiRequests(page, dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  const done = new Set();
+  let busy = false;
+  const webviewFrame = () => page.frameLocator('iframe.webview.ready >> visible=true').frameLocator('#active-frame');
+  const row = (label) =>
+    page.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
+  const perform = async (step) => {
+    const timeout = step.timeoutMs ?? 20_000;
+    switch (step.do) {
+      case 'palette': {
+        await page.keyboard.press('F1');
+        const input = page.locator('.quick-input-widget input');
+        await input.waitFor({ state: 'visible', timeout });
+        await input.fill('>' + step.title);
+        const r = row(step.title);
+        await r.waitFor({ timeout });
+        const at = Date.now();
+        await r.click();
+        return at;
+      }
+      case 'pick': {
+        const r = row(step.label);
+        await r.waitFor({ timeout });
+        const at = Date.now();
+        await r.click();
+        return at;
+      }
+      case 'click': {
+        const target = (step.webview ? webviewFrame() : page).locator(step.selector).first();
+        await target.waitFor({ state: 'visible', timeout });
+        const at = Date.now();
+        await target.click({ timeout });
+        return at;
+      }
+      default:
+        throw new Error(`unknown UI step ${JSON.stringify(step)}`);
+    }
+  };
+  const timer = setInterval(async () => {
+    if (busy) return;
+    let names;
+    try {
+      names = fs.readdirSync(dir).filter((f) => /^req-\d+\.json$/.test(f) && !done.has(f));
+    } catch {
+      return;
+    }
+    if (!names.length) return;
+    busy = true;
+    for (const name of names) {
+      done.add(name);
+      const res = path.join(dir, name.replace(/^req-/, 'res-'));
+      let answer;
+      try {
+        const { steps } = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8'));
+        let clickedAt = null;
+        for (const step of steps) clickedAt = await perform(step);
+        answer = { ok: true, clickedAt };
+      } catch (err) {
+        answer = { ok: false, error: err instanceof Error ? err.message.split('\n')[0] : String(err) };
+      }
+      fs.writeFileSync(res + '.tmp', JSON.stringify(answer));
+      fs.renameSync(res + '.tmp', res);
+    }
+    busy = false;
+  }, 100);
+  return () => clearInterval(timer);
 }

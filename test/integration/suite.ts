@@ -25,8 +25,16 @@ interface Api {
   activeRuns(): string[];
   lastStartedRunDir(): string | undefined;
   waitForRun(runDir: string, statuses?: RunJson['status'][], timeoutMs?: number): Promise<RunJson>;
-  panelState(): { runDirs: string[]; charts: Record<string, number> } | undefined;
+  panelState(): { runDirs: string[]; charts: Record<string, number>; latest: Record<string, number> } | undefined;
+  measureEventLoop(): { read(): EventLoopDelay; stop(): EventLoopDelay };
   studyState(): { file: string | null; experiment: string | null; runs: number; drawn: StudyDrawnState | null } | undefined;
+}
+
+interface EventLoopDelay {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  samples: number;
 }
 
 const state: { api?: Api; tinyRunDir?: string; studyRunDirs?: string[] } = {};
@@ -503,5 +511,139 @@ test('the Dynamics and Study panels follow runs the CLI writes as they grow, and
   } finally {
     if (cli.exitCode === null) cli.kill('SIGKILL');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  }
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Backpressure: a run at full speed never floods the extension host, and Stop always arrives.
+// ---------------------------------------------------------------------------------------------------------
+
+/** Asks the runner (scripts/real-vscode/run-integration.mjs) to do something in the workbench as a user would. */
+let uiRequests = 0;
+async function ui(steps: Record<string, unknown>[], timeoutMs = 60_000): Promise<number> {
+  const dir = path.join(workspaceRoot(), '.td-ui');
+  fs.mkdirSync(dir, { recursive: true });
+  const n = ++uiRequests;
+  const req = path.join(dir, `req-${n}.json`);
+  fs.writeFileSync(req + '.tmp', JSON.stringify({ steps }));
+  fs.renameSync(req + '.tmp', req);
+  const res = await until(`the UI steps ${JSON.stringify(steps)}`, timeoutMs, () => {
+    const f = path.join(dir, `res-${n}.json`);
+    return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')) as { ok: boolean; error?: string; clickedAt: number | null }) : undefined;
+  }, 50);
+  if (!res.ok) throw new Error(`UI steps failed: ${res.error}`);
+  if (res.clickedAt === null) throw new Error('the UI steps clicked nothing');
+  return res.clickedAt;
+}
+
+/** The trainer's last epoch on disk (metrics.jsonl is written before anything is sent to the host). */
+function diskEpoch(runDir: string): number {
+  const file = path.join(runDir, 'metrics.jsonl');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const len = Math.min(size, 256 * 1024);
+    const buf = Buffer.alloc(len);
+    fs.readSync(fd, buf, 0, len, size - len);
+    const lines = buf.toString('utf8').split('\n');
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const m = /^\{"type":"epoch","epoch":(\d+),/.exec(lines[i]);
+      if (m) return Number(m[1]);
+    }
+    return 0;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The full-speed config: the quickstart's probes and checkpoints on a model small enough for ≥ 500 epochs/s. */
+const FLOOD = {
+  name: 'flood',
+  defaults: {
+    task: { kind: 'modular', op: 'add', p: 17, trainFraction: 0.7 },
+    model: { hidden: [32], activation: 'quadratic' },
+    optimizer: { name: 'adamw', lr: 3e-3, weightDecay: 1.0, beta2: 0.98 },
+    training: { epochs: 1000000 },
+    probes: { activationsEvery: 50, spectrumEvery: 50, benfordEvery: 50 },
+    checkpoints: { every: 250, atEnd: true },
+  },
+  configs: [{ name: 'flood' }],
+};
+
+test('a run at ≥ 500 epochs/s for 60 s: host event-loop p99 < 100 ms, panel ≤ 2 s behind, Stop from the palette and the panel within 2 s', 300_000, async () => {
+  const log = (line: string) => console.log(`[td-test]   ${line}`);
+  const file = path.join(workspaceRoot(), 'samples', 'flood.experiment.json');
+  fs.writeFileSync(file, JSON.stringify(FLOOD, null, 2));
+  const uri = vscode.Uri.file(file);
+  await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+  try {
+    // The Launcher opens the Dynamics panel beside the editor as the run starts.
+    const runDir = await train(uri, 'flood');
+    await api().waitForRun(runDir, ['running'], 60_000);
+    await until('the panel to draw the run', 60_000, () => (api().panelState()?.latest[runDir] !== undefined ? true : undefined));
+    const meter = api().measureEventLoop();
+    const seconds = Number(process.env.TD_FLOOD_SECONDS || 60);
+    const t0 = Date.now();
+    const e0 = diskEpoch(runDir);
+    const disk: { t: number; e: number }[] = [{ t: t0, e: e0 }];
+    let worstLag = 0;
+    let worstAt = 0;
+    const lags: number[] = [];
+    while (Date.now() - t0 < seconds * 1000) {
+      await new Promise((r) => setTimeout(r, 250));
+      const t = Date.now();
+      disk.push({ t, e: diskEpoch(runDir) });
+      const shown = api().panelState()?.latest[runDir];
+      if (shown === undefined) throw new Error('the panel stopped showing the run');
+      // When did the trainer reach the epoch the panel shows? Interpolated between the disk samples around it.
+      const i = disk.findIndex((d) => d.e >= shown);
+      let reached = t;
+      if (i > 0) {
+        const a = disk[i - 1];
+        const b = disk[i];
+        reached = a.t + ((shown - a.e) / Math.max(1, b.e - a.e)) * (b.t - a.t);
+      } else if (i === 0) reached = disk[0].t;
+      const lag = Math.max(0, t - reached);
+      lags.push(lag);
+      if (lag > worstLag) {
+        worstLag = lag;
+        worstAt = (t - t0) / 1000;
+      }
+    }
+    const loop = meter.stop();
+    const last = disk[disk.length - 1];
+    const rate = (last.e - e0) / ((last.t - t0) / 1000);
+    lags.sort((a, b) => a - b);
+    log(`flood: ${rate.toFixed(0)} epochs/s over ${((last.t - t0) / 1000).toFixed(1)} s (epoch ${e0} → ${last.e})`);
+    log(`flood: host event-loop delay p50 ${loop.p50Ms.toFixed(1)} ms, p99 ${loop.p99Ms.toFixed(1)} ms, max ${loop.maxMs.toFixed(1)} ms (${loop.samples} samples)`);
+    log(`flood: panel behind the trainer: median ${(lags[lags.length >> 1] / 1000).toFixed(2)} s, worst ${(worstLag / 1000).toFixed(2)} s (at ${worstAt.toFixed(1)} s)`);
+
+    // Stop from the command palette: Training Dynamics: Stop Run, then the run in its quick pick.
+    const clicked = await ui([{ do: 'palette', title: 'Training Dynamics: Stop Run' }, { do: 'pick', label: 'flood' }]);
+    const stopped = await api().waitForRun(runDir, ['completed', 'failed', 'stopped'], 60_000);
+    const paletteMs = Date.now() - clicked;
+    log(`flood: Stop from the palette → stopped in ${paletteMs} ms`);
+    assert.equal(stopped.status, 'stopped', `the run ended ${stopped.status}: ${stopped.reason ?? ''}`);
+
+    // Stop from the panel's own button, on a second run that has been going for a while.
+    const second = await train(uri, 'flood');
+    await api().waitForRun(second, ['running'], 60_000);
+    await until('the panel to draw the second run', 60_000, () => (api().panelState()?.latest[second] !== undefined ? true : undefined));
+    await new Promise((r) => setTimeout(r, 10_000));
+    const pressed = await ui([{ do: 'click', webview: true, selector: 'vscode-button[title^="Stop this run"]' }]);
+    const stopped2 = await api().waitForRun(second, ['completed', 'failed', 'stopped'], 60_000);
+    const panelMs = Date.now() - pressed;
+    log(`flood: Stop from the panel's button → stopped in ${panelMs} ms`);
+    assert.equal(stopped2.status, 'stopped', `the second run ended ${stopped2.status}: ${stopped2.reason ?? ''}`);
+
+    assert.ok(rate >= 500, `the run trained ${rate.toFixed(0)} epochs/s, not ≥ 500: no flood to measure`);
+    assert.ok(loop.p99Ms < 100, `host event-loop delay p99 ${loop.p99Ms.toFixed(1)} ms ≥ 100 ms`);
+    assert.ok(worstLag <= 2000, `the panel fell ${(worstLag / 1000).toFixed(2)} s behind the trainer`);
+    assert.ok(paletteMs < 2000, `Stop from the palette took ${paletteMs} ms`);
+    assert.ok(panelMs < 2000, `Stop from the panel took ${panelMs} ms`);
+  } finally {
+    await vscode.commands.executeCommand('trainingDynamics.stopAllRuns');
+    await until('no trainer process left', 30_000, () => (trainerPids().length === 0 ? true : undefined));
+    fs.rmSync(file, { force: true });
   }
 });

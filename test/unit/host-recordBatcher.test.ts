@@ -1,13 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecordBatcher, recordKey, recordsNotIn, type BatchMessage } from '../../extension/host/recordBatcher';
+import { RecordBatcher, recordKey, recordsNotIn, thinRecords, type BatchMessage } from '../../extension/host/recordBatcher';
 import type { MetricsRecord } from '../../extension/shared/protocol';
 import { epochRecord, fakeRun, FakeClock } from './export-fixture';
 
-function setup(max = 10) {
+/** A batcher whose webview takes every batch at once (acknowledges it), unless `ack` is false. */
+function setup(max = 10, opts: { ack?: boolean; maxRecords?: number } = {}) {
   const clock = new FakeClock();
   const sent: { t: number; messages: BatchMessage[] }[] = [];
-  const b = new RecordBatcher((m) => sent.push({ t: clock.t, messages: m }), clock, max);
+  const b: RecordBatcher = new RecordBatcher(
+    (m) => {
+      sent.push({ t: clock.t, messages: m });
+      if (opts.ack !== false) for (const x of m) if (x.type === 'append' && x.seq !== undefined) b.acknowledge(x.seq);
+    },
+    clock,
+    max,
+    opts.maxRecords,
+  );
   return { clock, sent, b };
 }
 
@@ -58,7 +67,7 @@ test('batcher: several runs share the budget (k messages → next flush k/10 s l
   for (const d of dirs) assert.equal(appended(sent, d).length, 1000);
 });
 
-test('batcher: only the latest status per run, sent after that run\'s records', () => {
+test('batcher: only the latest status per run, sent before that run\'s records (latest state first)', () => {
   const { clock, sent, b } = setup();
   b.addRecord('/a', epochRecord(1));
   b.setStatus('/a', fakeRun({ status: 'running', epochsCompleted: 1 }));
@@ -66,8 +75,8 @@ test('batcher: only the latest status per run, sent after that run\'s records', 
   b.setStatus('/a', fakeRun({ status: 'completed', epochsCompleted: 2 }));
   clock.advance(0);
   const msgs = sent[0].messages;
-  assert.deepEqual(msgs.map((m) => m.type), ['append', 'status']);
-  assert.equal(msgs[1].type === 'status' && msgs[1].run.status, 'completed');
+  assert.deepEqual(msgs.map((m) => m.type), ['status', 'append']);
+  assert.equal(msgs[0].type === 'status' && msgs[0].run.status, 'completed');
 });
 
 test('batcher: pause holds records back, resume delivers them; clear and dispose drop them', () => {
@@ -121,4 +130,65 @@ test('recordsNotIn: live records already in the snapshot are dropped, the rest k
   assert.deepEqual(recordsNotIn(snapshot, live), [live[2], live[3], live[4]]);
   assert.deepEqual(recordsNotIn([], live), live);
   assert.deepEqual(recordsNotIn(snapshot, []), []);
+});
+
+test('batcher: a webview that does not answer gets no second batch until it acknowledges (or 5 s pass); statuses still go', () => {
+  const { clock, sent, b } = setup(10, { ack: false });
+  b.addRecord('/a', epochRecord(1));
+  clock.advance(0);
+  const first = sent[0].messages.find((m) => m.type === 'append');
+  assert.ok(first && first.type === 'append' && first.seq !== undefined);
+  for (let e = 2; e <= 300; e++) {
+    b.addRecord('/a', epochRecord(e));
+    clock.advance(10);
+  }
+  b.setStatus('/a', fakeRun({ status: 'running', epochsCompleted: 300 }));
+  clock.advance(200);
+  assert.equal(appended(sent, '/a').length, 1, 'records went out behind a batch in flight');
+  assert.ok(sent.flatMap((s) => s.messages).some((m) => m.type === 'status'), 'the status waited for the data');
+  // The acknowledgement releases everything that piled up, as one batch.
+  b.acknowledge(first.seq!);
+  clock.advance(200);
+  assert.equal(appended(sent, '/a').length, 300);
+  assert.equal(sent.filter((s) => s.messages.some((m) => m.type === 'append')).length, 2);
+  // A batch that is never acknowledged holds the next one back for at most 5 s.
+  b.addRecord('/a', epochRecord(301));
+  clock.advance(4000);
+  assert.equal(appended(sent, '/a').length, 300);
+  clock.advance(1100);
+  assert.equal(appended(sent, '/a').length, 301);
+});
+
+test('batcher: a backlog beyond the bound is thinned to the newest and an even subset; every other record stays; the run is marked thinned', () => {
+  const { clock, sent, b } = setup(10, { ack: false, maxRecords: 100 });
+  b.addRecord('/a', epochRecord(1));
+  clock.advance(0);
+  const first = sent[0].messages.find((m) => m.type === 'append')!;
+  const event: MetricsRecord = { type: 'event', epoch: 500, event: { kind: 'memorization', epoch: 500 } };
+  for (let e = 2; e <= 1001; e++) {
+    b.addRecord('/a', epochRecord(e));
+    if (e === 500) b.addRecord('/a', event);
+  }
+  assert.equal(b.thinned('/a'), false);
+  b.acknowledge(first.type === 'append' ? first.seq! : -1);
+  clock.advance(200);
+  const batch = sent[sent.length - 1].messages.find((m) => m.type === 'append')!;
+  assert.ok(batch.type === 'append');
+  assert.equal(batch.records.length, 100);
+  assert.ok(batch.records.includes(event), 'the event was thinned away');
+  const epochs = batch.records.filter((r) => r.type === 'epoch').map((r) => r.epoch);
+  assert.equal(epochs[epochs.length - 1], 1001, 'the newest epoch record was dropped');
+  assert.deepEqual(epochs, [...epochs].sort((x, y) => x - y), 'out of order');
+  assert.equal(b.thinned('/a'), true);
+  b.forgetThinned('/a');
+  assert.equal(b.thinned('/a'), false);
+});
+
+test('thinRecords keeps order, the last epoch record and every non-epoch record', () => {
+  const recs: MetricsRecord[] = Array.from({ length: 1000 }, (_, i) => epochRecord(i + 1));
+  const t = thinRecords(recs, 10);
+  assert.equal(t.length, 10);
+  assert.equal(t[t.length - 1], recs[999]);
+  assert.deepEqual(t.map((r) => r.epoch), [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
+  assert.deepEqual(thinRecords(recs.slice(0, 5), 10), recs.slice(0, 5));
 });

@@ -48,7 +48,7 @@ test('a run written by another process: snapshot, then each new complete line on
     w.append(epoch(2));
     const got: MetricsRecord[] = [];
     const changes: RunJson[] = [];
-    src.onDidRecord((e) => e.runDir === w.runDir && got.push(e.record));
+    src.onDidRecord((e) => e.runDir === w.runDir && got.push(...e.records));
     src.onDidChangeRun((e) => e.runDir === w.runDir && changes.push(e.run));
 
     const snap = await src.readRun(w.runDir);
@@ -103,7 +103,7 @@ test('runs of this window come from the run manager; a followed run whose folder
     assert.deepEqual(snap.records.map((r) => (r as EpochRecord).epoch), [99]);
     const got: string[] = [];
     src.onDidRecord((e) => got.push(e.runDir));
-    records.fire({ runDir: mine, record: epoch(1) });
+    records.fire({ runDir: mine, records: [epoch(1)] });
     assert.deepEqual(got, [mine], 'the manager’s events pass through');
     src.stop(mine);
     assert.deepEqual(stopped, [mine]);

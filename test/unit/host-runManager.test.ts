@@ -1,10 +1,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, mkdtempSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs';
+import { rmSync, mkdtempSync, writeFileSync, readFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunManager, type RunFinishedEvent, type RunStore } from '../../extension/host/runManager';
-import type { RunJson, StartRunRequest } from '../../extension/shared/protocol';
+import type { MetricsRecord, RunJson, StartRunRequest } from '../../extension/shared/protocol';
 
 /**
  * A fake trainer speaking the real protocol. Behaviour comes from the run name:
@@ -26,8 +26,13 @@ process.on('message', (m) => {
     startedAt: new Date().toISOString(), endedAt: null, epochsCompleted: 0, totalEpochs: m.config.training.epochs, summary: null };
   const write = () => fs.writeFileSync(path.join(runDir, 'run.json'), JSON.stringify(run));
   write();
-  const rec = (epoch) => ({ type: 'record', record: { type: 'epoch', epoch, t: epoch, lr: 0.1, trainLoss: 1 / epoch, testLoss: 1, trainAcc: 0.5, testAcc: 0.1,
-    trainR2: null, testR2: null, gradNorms: { 'layers.0.kernel': 1 }, weightNorms: {}, updateRatios: {} } });
+  // Like the real trainer, each record is in metrics.jsonl before it is sent.
+  const rec = (epoch) => {
+    const record = { type: 'epoch', epoch, t: epoch, lr: 0.1, trainLoss: 1 / epoch, testLoss: 1, trainAcc: 0.5, testAcc: 0.1,
+      trainR2: null, testR2: null, gradNorms: { 'layers.0.kernel': 1 }, weightNorms: {}, updateRatios: {} };
+    fs.appendFileSync(path.join(runDir, 'metrics.jsonl'), JSON.stringify(record) + '\n');
+    return { type: 'record', record };
+  };
   if (name.startsWith('garbage')) { process.send({ type: 'record', record: { type: 'nope' } }); process.send(42); }
   process.send({ type: 'started', runDir, run });
   const finish = (status) => { run.status = status; run.endedAt = new Date().toISOString(); write(); process.send({ type: 'done', run }, () => process.exit(0)); };
@@ -53,7 +58,12 @@ writeFileSync(trainerPath, FAKE);
 const store: RunStore & { marked: string[] } = {
   marked: [],
   async readRun(runDir) {
-    return { run: JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunJson, records: [] };
+    const metrics = join(runDir, 'metrics.jsonl');
+    const records = existsSync(metrics) ? readFileSync(metrics, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as MetricsRecord) : [];
+    return { run: JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunJson, records };
+  },
+  async readRunJson(runDir) {
+    return JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunJson;
   },
   async markEnded(runDir, status, reason) {
     this.marked.push(runDir);
@@ -84,7 +94,7 @@ function manager(maxConcurrent = 2, stopGraceMs = 200) {
 test('a completed run streams its records, reports completed and leaves run.json alone', async () => {
   const { m, finished } = manager();
   const records: number[] = [];
-  m.onDidRecord((e) => records.push(e.record.epoch));
+  m.onDidRecord((e) => records.push(...e.records.map((r) => r.epoch)));
   const r = m.enqueue(request('complete-a'));
   await m.whenEnded(r.id);
   assert.deepEqual(records, [1, 2, 3]);
@@ -132,7 +142,8 @@ test('stop asks the trainer to stop; the run ends stopped and others keep runnin
   assert.equal(finished[0].outcome.status, 'stopped');
   assert.deepEqual(m.activeRuns().map((r) => r.id), [b.id]);
   const snap = await m.readRun(m.activeRunDirs()[0]);
-  assert.ok(snap.records.length > 0, 'a live run snapshot holds the records received so far');
+  assert.ok(snap.records.length > 0, 'a live run snapshot holds the records written so far');
+  assert.equal(snap.run.status, 'running', 'a live run snapshot carries the live run.json');
   m.stop(b.id);
   await m.whenEnded(b.id);
   assert.equal(finished[1].outcome.status, 'stopped');

@@ -75,7 +75,9 @@ function request(outDir: string, configName: 'tiny' | 'long', epochs = 20): Star
   };
 }
 
-const epochAtLeast = (n: number) => (m: TrainerToHost) => m.type === 'record' && m.record.type === 'epoch' && m.record.epoch >= n;
+/** The records of a message (the child coalesces them into `records` messages). */
+const recordsOf = (m: TrainerToHost) => (m.type === 'record' ? [m.record] : m.type === 'records' ? m.records : []);
+const epochAtLeast = (n: number) => (m: TrainerToHost) => recordsOf(m).some((r) => r.type === 'epoch' && r.epoch >= n);
 
 test('trainer child: start → started, every record, done(completed), exit 0; the directory matches the messages', async () => {
   const { dir, cleanup } = tempDir('child-ok');
@@ -98,7 +100,10 @@ test('trainer child: start → started, every record, done(completed), exit 0; t
 
     const disk = await readRun(started.runDir);
     assert.deepEqual(disk.run, done.run);
-    const sent = c.messages.filter((m) => m.type === 'record').map((m) => (m as Extract<TrainerToHost, { type: 'record' }>).record);
+    const sent = c.messages.flatMap(recordsOf);
+    // Coalesced: far fewer messages than records, and every record before done.
+    assert.ok(c.messages.filter((m) => m.type === 'records').length < sent.length / 2, 'records were not coalesced');
+    assert.ok(types.lastIndexOf('records') < types.indexOf('done'), `records after done: ${types.join(' ')}`);
     assert.deepEqual(disk.records, sent);
     assert.deepEqual(disk.records.filter((r) => r.type === 'epoch').map((r) => r.epoch), Array.from({ length: 12 }, (_, i) => i + 1));
     const ckpts = disk.records.filter((r) => r.type === 'checkpoint');

@@ -45,3 +45,24 @@ test('redraw throttle: one redraw gets the union of dirty keys; nothing marked, 
   clock.advance(200);
   assert.deepEqual(draws[1].keys, ['c']);
 });
+
+test('redraw throttle: slow redraws (300 ms) take at most half of the thread', () => {
+  const clock = new FakeClock();
+  const spans: { start: number; end: number }[] = [];
+  const th = new RedrawThrottle<string>(
+    () => {
+      const start = clock.t;
+      clock.t += 300; // the redraw itself takes 300 ms of this thread
+      spans.push({ start, end: clock.t });
+    },
+    { now: clock.now, setTimer: (fn, ms) => void clock.setTimer(fn, ms), requestFrame: (fn) => void clock.setTimer(fn, 16) },
+  );
+  for (let ms = 0; ms < 10_000; ms += 5) {
+    th.mark(['loss']);
+    clock.advance(5);
+  }
+  const busy = spans.reduce((a, s) => a + (s.end - s.start), 0);
+  assert.ok(spans.length >= 5, `${spans.length} redraws in 10 s`);
+  assert.ok(busy / clock.t <= 0.52, `redraws took ${((100 * busy) / clock.t).toFixed(0)} % of the time`);
+  for (let i = 1; i < spans.length; i++) assert.ok(spans[i].start - spans[i - 1].end >= 300 - 1e-9, 'less than the redraw time between redraws');
+});

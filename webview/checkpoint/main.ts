@@ -9,6 +9,7 @@ import { BarController, BarElement, Chart, Filler, Legend, LinearScale, LineCont
 import {
   isCheckpointHostToWebview,
   type CheckpointHostToWebview,
+  type CheckpointLinks,
   type CheckpointWebviewToHost,
   type CompareResult,
   type CompareRow,
@@ -103,7 +104,7 @@ function renderFatal(file: string, code: string, message: string): void {
 
 // --- inspect mode: header, totals, table ----------------------------------------------------------------------
 
-function renderInspect(hv: HeaderView): void {
+function renderInspect(hv: HeaderView, links: CheckpointLinks | undefined): void {
   header = hv;
   const t = totals(hv.tensors);
   const name = hv.file.split(/[\\/]/).pop() ?? hv.file;
@@ -119,7 +120,7 @@ function renderInspect(hv: HeaderView): void {
       h('span', {}, h('b', {}, humanBytes(hv.fileSize)), ' on disk'),
       h('span', { class: 'muted' }, `header ${humanBytes(hv.headerLength)}`),
     ),
-    h('div', { class: 'actions' }, ...topButtons(hv)),
+    h('div', { class: 'actions' }, ...topButtons(hv, links)),
   );
   const filter = h('input', { type: 'search', id: 'filter', placeholder: 'Filter tensors (e.g. "layers.3 weight")', value: state.filter, 'aria-label': 'Filter tensors' });
   filter.addEventListener('input', () => {
@@ -136,10 +137,17 @@ function renderInspect(hv: HeaderView): void {
   if (state.selected && hv.tensors.some((r) => r.name === state.selected)) select(state.selected, false);
 }
 
-function topButtons(hv: HeaderView): HTMLElement[] {
+/** A button for what the metadata names: enabled, or disabled with the host's reason beside it. */
+function linkButton(label: string, reason: string | null, onClick: () => void, attrs: Attrs): HTMLElement[] {
+  if (reason === null) return [button(label, onClick, attrs)];
+  const why = `${label} is unavailable: ${reason}.`;
+  return [button(label, () => {}, { ...attrs, disabled: true, title: why, 'aria-disabled': 'true' }), h('span', { class: 'muted link-reason', id: `${String(attrs.id)}-reason` }, why)];
+}
+
+function topButtons(hv: HeaderView, links: CheckpointLinks | undefined): HTMLElement[] {
   const out: HTMLElement[] = [];
-  if (hv.ours?.runDir) out.push(button('Open Dynamics', () => post({ type: 'openDynamics' }), { id: 'open-dynamics' }));
-  if (hv.ours?.experimentFile) out.push(button('Open experiment file', () => post({ type: 'openExperiment' }), { id: 'open-experiment', class: 'secondary' }));
+  if (hv.ours?.runDir) out.push(...linkButton('Open Dynamics', links?.dynamics ?? null, () => post({ type: 'openDynamics' }), { id: 'open-dynamics' }));
+  if (hv.ours?.experimentFile) out.push(...linkButton('Open experiment file', links?.experiment ?? null, () => post({ type: 'openExperiment' }), { id: 'open-experiment', class: 'secondary' }));
   out.push(button('Compare…', () => post({ type: 'compare' }), { id: 'compare', class: 'secondary', title: 'Compare with another checkpoint' }));
   return out;
 }
@@ -511,7 +519,7 @@ function renderCompareBody(): void {
 function onMessage(m: CheckpointHostToWebview): void {
   switch (m.type) {
     case 'header':
-      if (mode === 'inspect') renderInspect(m.header);
+      if (mode === 'inspect') renderInspect(m.header, m.links);
       return;
     case 'fatal':
       renderFatal(m.file, m.code, m.message);

@@ -111,7 +111,9 @@ function draw(dirty: Set<DirtyKey>): void {
   if (dirty.has('header')) renderHeader();
   const charts: Record<string, number> = {};
   for (const v of views) charts[v.name] = v.points;
-  vscode.postMessage({ type: 'state', charts });
+  const latest: Record<string, number> = {};
+  for (const r of runs) if (r.lastEpoch !== null) latest[r.runDir] = r.lastEpoch;
+  vscode.postMessage({ type: 'state', charts, latest });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -327,6 +329,8 @@ function onMessage(msg: HostToWebview): void {
       show(msg.runs.map((r) => ({ ...r, records: r.records.filter(isMetricsRecord) })), msg.sweepAxes);
       return;
     case 'append': {
+      // Flow control: the host sends the next batch once this one is taken.
+      if (msg.seq !== undefined) vscode.postMessage({ type: 'received', seq: msg.seq });
       const m = runs.find((r) => r.runDir === msg.runDir);
       if (!m) return;
       const checkpoints = m.checkpoints.length;

@@ -1,7 +1,9 @@
 /**
  * Redraw throttling for live charts: dirty flags accumulate, and one redraw runs per animation frame, never
- * sooner than `minIntervalMs` after the previous one (100 ms → at most ~10 redraws a second whatever the
- * message rate). Pure: the clock, timer and frame callbacks are injected.
+ * sooner than `minIntervalMs` after the previous one started (100 ms → at most ~10 redraws a second whatever
+ * the message rate), and never sooner than its own duration after it ended: when redraws get slow (many
+ * points, a busy machine) they take at most half of the thread, which the page shares with the workbench in a
+ * browser. Pure: the clock, timer and frame callbacks are injected.
  */
 export interface FrameScheduler {
   now(): number;
@@ -13,6 +15,7 @@ export class RedrawThrottle<K> {
   private readonly dirty = new Set<K>();
   private scheduled = false;
   private last = -Infinity;
+  private nextAt = -Infinity;
 
   constructor(
     private readonly draw: (dirty: Set<K>) => void,
@@ -32,7 +35,7 @@ export class RedrawThrottle<K> {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    const wait = Math.max(0, this.last + this.minIntervalMs - this.scheduler.now());
+    const wait = Math.max(0, this.last + this.minIntervalMs - this.scheduler.now(), this.nextAt - this.scheduler.now());
     this.scheduler.setTimer(() => this.scheduler.requestFrame(() => this.run()), wait);
   }
 
@@ -42,5 +45,7 @@ export class RedrawThrottle<K> {
     const keys = new Set(this.dirty);
     this.dirty.clear();
     this.draw(keys);
+    const end = this.scheduler.now();
+    this.nextAt = end + (end - this.last);
   }
 }

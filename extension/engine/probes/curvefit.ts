@@ -101,7 +101,17 @@ const exponential: Model = (t, [a, tau, c]) => a * Math.exp(-t / tau) + c;
 const stretched: Model = (t, [a, tau, beta, c]) => a * Math.exp(-Math.pow(t / tau, beta)) + c;
 
 /** Fits the three forms to (epochs, losses); epochs must be > 0. Best (highest R²) first. */
-export function fitLossCurve(epochs: number[], losses: number[]): LossFit[] {
+/** How much work a fit may do: at most `maxPoints` log-spaced points, `iterations` Levenberg–Marquardt steps per form. */
+export interface FitEffort {
+  maxPoints: number;
+  iterations: number;
+}
+
+export const FULL_FIT: FitEffort = { maxPoints: 400, iterations: 200 };
+/** For a run the user stopped, which should end at once: about a twentieth of the work of FULL_FIT. */
+export const QUICK_FIT: FitEffort = { maxPoints: 100, iterations: 40 };
+
+export function fitLossCurve(epochs: number[], losses: number[], effort: FitEffort = FULL_FIT): LossFit[] {
   const t: number[] = [];
   const y: number[] = [];
   for (let i = 0; i < epochs.length; i++) {
@@ -111,8 +121,8 @@ export function fitLossCurve(epochs: number[], losses: number[]): LossFit[] {
     }
   }
   if (t.length < 5) return [];
-  // Keep the fit cheap on long runs: at most 400 points, log-spaced in time (curves change fastest early).
-  const idx = logSpacedIndices(t.length, 400);
+  // Keep the fit cheap on long runs: at most maxPoints points, log-spaced in time (curves change fastest early).
+  const idx = logSpacedIndices(t.length, effort.maxPoints);
   const ts = idx.map((i) => t[i]);
   const ys = idx.map((i) => y[i]);
   const mean = ys.reduce((s, v) => s + v, 0) / ys.length;
@@ -129,7 +139,7 @@ export function fitLossCurve(epochs: number[], losses: number[]): LossFit[] {
   ];
   const fits: LossFit[] = [];
   for (const c of candidates) {
-    const p = levenbergMarquardt(c.model, ts, ys, c.p0);
+    const p = levenbergMarquardt(c.model, ts, ys, c.p0, effort.iterations);
     let sse = 0;
     for (let i = 0; i < ts.length; i++) sse += (ys[i] - c.model(ts[i], p)) ** 2;
     const r2 = sst > 0 ? 1 - sse / sst : sse === 0 ? 1 : 0;
