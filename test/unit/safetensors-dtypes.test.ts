@@ -96,7 +96,30 @@ test('streamed (chunked) statistics equal the whole-tensor ones for every dtype'
     for (const k of ['mean', 'std', 'min', 'max', 'l2'] as const) close(streamed.stats[k], whole[k], `${dtype}.${k}`);
     assert.equal(streamed.stats.zeroFraction, whole.zeroFraction);
     assert.equal(streamed.histogram!.counts.reduce((a, b) => a + b, 0), n - whole.nanCount - whole.infCount);
+    // The one-pass count by code (one- and two-byte dtypes) bins exactly as the element-wise histogram does.
+    const { histogram } = await import('../../extension/engine/probes/stats');
+    const values = decode(bytes.subarray(h.tensors[0].begin, h.tensors[0].end), dtype);
+    const range: [number, number] = whole.max > whole.min ? [whole.min, whole.max] : [whole.min - 0.5, whole.min + 0.5];
+    assert.deepEqual(streamed.histogram!.counts, histogram(values, streamed.histogram!.counts.length, range).counts, `${dtype} histogram`);
   }
+});
+
+test('a two-byte tensor counted by code: NaN, ±Inf, zeros and subnormals as the element-wise statistics count them', async () => {
+  const n = CHUNK_ELEMENTS + 17;
+  // F16 codes: 0x7E00 NaN, 0x7C00 +Inf, 0xFC00 −Inf, 0x0000 / 0x8000 ±0, 0x0001 the smallest subnormal.
+  const special = [0x7e00, 0x7c00, 0xfc00, 0x0000, 0x8000, 0x0001, 0x3c00, 0xbc00];
+  const data = Uint16Array.from({ length: n }, (_, i) => (i % 11 < special.length ? special[i % 11] : 0x3800 + (i % 300)));
+  const bytes = encodeSafetensors([{ name: 'x', dtype: 'F16', shape: [n], data }]);
+  const src = bufferSource(bytes);
+  const h = await readHeader(src);
+  const streamed = await tensorDetail(src, h.tensors[0], 'off', () => undefined);
+  const { decode } = await import('../../extension/engine/safetensors');
+  const { tensorStats } = await import('../../extension/engine/probes/stats');
+  const whole = tensorStats(decode(bytes.subarray(h.tensors[0].begin, h.tensors[0].end), 'F16'));
+  assert.equal(streamed.stats.nanCount, whole.nanCount);
+  assert.equal(streamed.stats.infCount, whole.infCount);
+  assert.equal(streamed.stats.zeroFraction, whole.zeroFraction);
+  for (const k of ['mean', 'std', 'min', 'max', 'l2'] as const) close(streamed.stats[k], whole[k], `F16.${k}`);
 });
 
 test('spectrum of a matrix with extreme finite entries: scaled, or unavailable with the reason; statistics kept', async () => {

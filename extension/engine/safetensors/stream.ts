@@ -190,6 +190,93 @@ export interface TensorInspection extends TensorDetail {
   eigenvalues: number[] | null;
 }
 
+/** Bytes read per chunk when a tensor of a one- or two-byte dtype is counted by code. */
+const CODE_CHUNK_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Statistics and histogram of a tensor of a one- or two-byte dtype (BF16, F16, FP8, 8/16-bit integers, BOOL) in
+ * one pass over its bytes: each element is one of at most 65 536 codes, so counting the codes (no decoding)
+ * and then reading the statistics and the histogram off the table of distinct values gives exactly what the
+ * element-wise passes give, at a fraction of the work.
+ */
+async function statsByCode(src: ByteSource, info: TensorInfo, progress: Progress): Promise<{ stats: TensorStats; hist: { edges: number[]; counts: number[] } }> {
+  const size = DTYPE_SIZE[info.dtype];
+  const codes = 1 << (8 * size);
+  const counts = new Float64Array(codes);
+  const total = info.numel * size;
+  const buf = new Uint8Array(Math.min(CODE_CHUNK_BYTES, total));
+  for (let at = 0; at < total; at += buf.length) {
+    const len = Math.min(buf.length, total - at);
+    const bytes = await src.read(info.begin + at, len, buf);
+    if (size === 1) {
+      for (let i = 0; i < len; i++) counts[bytes[i]]++;
+    } else {
+      // Little-endian codes (the caller checked the machine); an odd byte offset is copied once.
+      const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+      const u = new Uint16Array(aligned.buffer, aligned.byteOffset, len >> 1);
+      for (let i = 0; i < u.length; i++) counts[u[i]]++;
+    }
+    progress((at + len) / total, 'statistics');
+  }
+  const all = new Uint8Array(codes * size);
+  if (size === 1) for (let c = 0; c < codes; c++) all[c] = c;
+  else new Uint16Array(all.buffer).forEach((_, c, a) => (a[c] = c));
+  const values = decode(all, info.dtype);
+  let finite = 0;
+  let nan = 0;
+  let inf = 0;
+  let zeros = 0;
+  let sum = 0;
+  let sumSq = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let c = 0; c < codes; c++) {
+    const k = counts[c];
+    if (k === 0) continue;
+    const x = values[c];
+    if (x !== x) nan += k;
+    else if (x - x !== 0) inf += k;
+    else {
+      finite += k;
+      sum += k * x;
+      sumSq += k * x * x;
+      if (x === 0) zeros += k;
+      if (x < min) min = x;
+      if (x > max) max = x;
+    }
+  }
+  const mean = finite ? sum / finite : NaN;
+  let m2 = 0;
+  if (finite) for (let c = 0; c < codes; c++) if (counts[c] && values[c] - values[c] === 0) m2 += counts[c] * (values[c] - mean) * (values[c] - mean);
+  const n = info.numel;
+  const stats: TensorStats = {
+    numel: n,
+    mean,
+    std: finite ? Math.sqrt(m2 / finite) : NaN,
+    min: finite ? min : NaN,
+    max: finite ? max : NaN,
+    l2: Math.sqrt(sumSq),
+    zeroFraction: n ? zeros / n : 0,
+    nanCount: nan,
+    infCount: inf,
+  };
+  // The histogram of the streaming path (same range and the same binning as probes/stats histogram), weighted.
+  const lo0 = Number.isFinite(stats.min) ? stats.min : 0;
+  const hi0 = Number.isFinite(stats.max) ? stats.max : 1;
+  const [lo, hi] = hi0 > lo0 ? [lo0, hi0] : [lo0 - 0.5, lo0 + 0.5];
+  const width = (hi - lo) / VALUE_BINS;
+  const edges = Array.from({ length: VALUE_BINS + 1 }, (_, i) => lo + i * width);
+  const bins = new Array<number>(VALUE_BINS).fill(0);
+  const perWidth = 1 / width;
+  for (let c = 0; c < codes; c++) {
+    const x = values[c];
+    if (!counts[c] || !(x >= lo && x <= hi)) continue;
+    const k = ((x - lo) * perWidth) | 0;
+    bins[k > VALUE_BINS - 1 ? VALUE_BINS - 1 : k] += counts[c];
+  }
+  return { stats, hist: { edges, counts: bins } };
+}
+
 /** Statistics, histogram and (per `mode`) spectrum of one tensor; memory bounded by the chunk or the cap. */
 export async function tensorDetail(src: ByteSource, info: TensorInfo, mode: SpectrumMode, progress: Progress): Promise<TensorInspection> {
   const t0 = Date.now();
@@ -218,6 +305,8 @@ export async function tensorDetail(src: ByteSource, info: TensorInfo, mode: Spec
         }
       }
     }
+  } else if (DTYPE_SIZE[info.dtype] <= 2 && (LITTLE_ENDIAN || DTYPE_SIZE[info.dtype] === 1)) {
+    ({ stats, hist } = await statsByCode(src, info, progress));
   } else {
     // Two streaming passes: statistics (which give the histogram's range), then the histogram.
     stats = tensorStats([]);
