@@ -10,7 +10,7 @@ import type { RunsIndex } from './runsIndex';
 import { withLiveRuns } from './runsModel';
 
 export interface PanelStateSource {
-  getState(): { runDirs: string[]; charts: Record<string, number>; latest: Record<string, number> } | undefined;
+  getState(): { runDirs: string[]; charts: Record<string, number>; latest: Record<string, number>; drawMs: number | null } | undefined;
 }
 
 /** The extension host's event-loop delay over a measured stretch (perf_hooks.monitorEventLoopDelay). */
@@ -41,7 +41,7 @@ export interface TrainingDynamicsApi {
   lastStartedRunDir(): string | undefined;
   /** Resolves with run.json once the run has one of `statuses` (default: any final status); rejects on timeout. */
   waitForRun(runDir: string, statuses?: RunStatus[], timeoutMs?: number): Promise<RunJson>;
-  /** The Dynamics panel's runs, the number of data points each chart holds and the last epoch drawn per run, if a panel is open. */
+  /** The Dynamics panel's runs, the number of data points each chart holds, the last epoch drawn per run and the last redraw's duration, if a panel is open. */
   panelState(): ReturnType<PanelStateSource['getState']>;
   /** Starts measuring the extension host's event-loop delay (until `stop()`). */
   measureEventLoop(): EventLoopMeter;

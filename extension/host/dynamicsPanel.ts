@@ -49,6 +49,7 @@ export class DynamicsPanelManager implements vscode.Disposable {
   private sweepAxes: string[] | null = null;
   private charts: Record<string, number> = {};
   private latest: Record<string, number> = {};
+  private drawMs: number | null = null;
   /** The webview has posted `ready` since its content was (re)loaded. */
   private webviewReady = false;
   /** Incremented on every (re)load of what is shown; stale snapshot reads are dropped. */
@@ -122,9 +123,9 @@ export class DynamicsPanelManager implements vscode.Disposable {
   }
 
   /** What the panel shows and how many points each chart holds (from the webview's last `state`). */
-  getState(): { runDirs: string[]; charts: Record<string, number>; latest: Record<string, number> } | undefined {
+  getState(): { runDirs: string[]; charts: Record<string, number>; latest: Record<string, number>; drawMs: number | null } | undefined {
     if (!this.panel) return undefined;
-    return { runDirs: [...this.runDirs], charts: { ...this.charts }, latest: { ...this.latest } };
+    return { runDirs: [...this.runDirs], charts: { ...this.charts }, latest: { ...this.latest }, drawMs: this.drawMs };
   }
 
   dispose(): void {
@@ -242,6 +243,7 @@ export class DynamicsPanelManager implements vscode.Disposable {
         case 'state':
           this.charts = { ...msg.charts };
           this.latest = { ...(msg.latest ?? {}) };
+          this.drawMs = msg.drawMs ?? null;
           return;
         case 'exportCsv':
           await this.exportCsv(msg.runDir);

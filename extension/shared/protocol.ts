@@ -365,6 +365,8 @@ export interface WebviewStateMessage {
   charts: Record<string, number>;
   /** The last epoch drawn per run directory (how far behind the trainer the panel is). */
   latest?: Record<string, number>;
+  /** How long the redraw that posted this took (ms). */
+  drawMs?: number;
 }
 
 export type WebviewToHost =
@@ -473,7 +475,7 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
     case 'openCheckpoint':
       return isStr(x.runDir) && isNumOrNull(x.epoch);
     case 'state':
-      return isNumMap(x.charts) && (x.latest === undefined || isNumMap(x.latest));
+      return isNumMap(x.charts) && (x.latest === undefined || isNumMap(x.latest)) && (x.drawMs === undefined || isNum(x.drawMs));
     case 'received':
       return isNum(x.seq);
     default:

@@ -9,12 +9,13 @@
 #   webview     the Dynamics webview never receives data
 #   editor      the checkpoint custom editor is not registered
 #   study       the Study panel builds its study from no runs (the study data is empty)
+#   coalescing  records go one message each, trainer → host and host → webview (no outbox, no batcher)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 export REAL_VSCODE_DIR=${REAL_VSCODE_DIR:-$ROOT/.real-vscode}
 bash scripts/real-vscode/install.sh >/dev/null || exit 1
-NAMES=("$@"); [ ${#NAMES[@]} -gt 0 ] || NAMES=(codelens trainer webview editor study)
+NAMES=("$@"); [ ${#NAMES[@]} -gt 0 ] || NAMES=(codelens trainer webview editor study coalescing)
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/td-mutation-XXXXXX")
 cleanup() {
   for d in "$SCRATCH"/*/; do [ -d "$d" ] && git worktree remove --force "$d" >/dev/null 2>&1; done
@@ -40,12 +41,17 @@ edits = {
                'const reg = new vscode.Disposable(() => {}); void (CHECKPOINT_VIEW_TYPE,'),
   'study':    ('extension/host/studyPanel.ts', 'this.study = studyFromRuns(parsed.name, [...this.inputs.values()], {',
                'this.study = studyFromRuns(parsed.name, [], {'),
+  'coalescing': [
+    ('extension/trainer/outbox.ts', "if (m.type === 'record' || m.type === 'records') {", "if (false) {"),
+    ('extension/host/dynamicsPanel.ts', 'if (this.panel && this.runDirs.includes(e.runDir)) this.batcher.addRecords(e.runDir, e.records);',
+     "if (this.panel && this.runDirs.includes(e.runDir)) for (const r of e.records) this.post({ type: 'append', runDir: e.runDir, records: [r] });"),
+  ],
 }
-f, old, new = edits[name]
-p = f'{d}/{f}'
-s = open(p).read()
-if s.count(old) != 1: sys.exit(f'mutation-check: the code to break for {name} is not in {f} any more')
-open(p, 'w').write(s.replace(old, new))
+for f, old, new in (edits[name] if isinstance(edits[name], list) else [edits[name]]):
+  p = f'{d}/{f}'
+  s = open(p).read()
+  if s.count(old) != 1: sys.exit(f'mutation-check: the code to break for {name} is not in {f} any more')
+  open(p, 'w').write(s.replace(old, new))
 PY
 }
 

@@ -107,13 +107,14 @@ function persist(): void {
 }
 
 function draw(dirty: Set<DirtyKey>): void {
+  const t0 = performance.now();
   for (const v of views) if (dirty.has(v.name)) v.draw();
   if (dirty.has('header')) renderHeader();
   const charts: Record<string, number> = {};
   for (const v of views) charts[v.name] = v.points;
   const latest: Record<string, number> = {};
   for (const r of runs) if (r.lastEpoch !== null) latest[r.runDir] = r.lastEpoch;
-  vscode.postMessage({ type: 'state', charts, latest });
+  vscode.postMessage({ type: 'state', charts, latest, drawMs: performance.now() - t0 });
 }
 
 // ---------------------------------------------------------------------------------------------------------
