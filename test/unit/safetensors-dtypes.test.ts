@@ -168,3 +168,43 @@ test('a matrix over the spectrum cap gets statistics and the cap as the reason',
   assert.match(d.spectrumNote!, /4097×8193; cap: smaller side ≤ 4096, ≤ 33,554,432 entries/);
   assert.equal(d.stats.zeroFraction, 1);
 });
+
+test('a 2 GiB BF16 tensor (a large embedding table) is streamed in bounded reads, never held whole', async () => {
+  // Before, inspect read each tensor whole: a 2 GiB BF16 tensor aborted Node with a native assertion.
+  const numel = 2 ** 30 + 8;
+  const header = new TextEncoder().encode(JSON.stringify({ __metadata__: null, embed: { dtype: 'BF16', shape: [numel / 8, 8], data_offsets: [0, numel * 2] } }));
+  const padded = new Uint8Array(Math.ceil(header.length / 8) * 8).fill(0x20);
+  padded.set(header);
+  const start = 8 + padded.length;
+  let largestRead = 0;
+  // Data: the bf16 codes of 1.0 (0x3F80) and −2.0 (0xC000) alternating; nothing of that size is ever allocated.
+  const head = new Uint8Array(start);
+  new DataView(head.buffer).setBigUint64(0, BigInt(padded.length), true);
+  head.set(padded, 8);
+  const pattern = new Uint8Array(32 * 1024 * 1024 + 4);
+  for (let i = 0; i < pattern.length; i++) pattern[i] = [0x80, 0x3f, 0x00, 0xc0][i % 4];
+  const src = {
+    size: start + numel * 2,
+    async read(offset: number, length: number, into?: Uint8Array) {
+      largestRead = Math.max(largestRead, length);
+      const out = into ? into.subarray(0, length) : new Uint8Array(length);
+      if (offset < start) {
+        out.set(head.subarray(offset, Math.min(start, offset + length)));
+        return out;
+      }
+      const phase = (offset - start) % 4;
+      out.set(pattern.subarray(phase, phase + length));
+      return out;
+    },
+    close: async () => undefined,
+  };
+  const h = await readHeader(src);
+  const t = await tensorDetail(src, h.tensors[0], 'auto', () => undefined);
+  assert.ok(largestRead <= 16 * 1024 * 1024, `a read of ${largestRead} bytes`);
+  assert.equal(t.stats.numel, numel);
+  assert.equal(t.stats.min, -2);
+  assert.equal(t.stats.max, 1);
+  close(t.stats.mean, -0.5, 'mean');
+  close(t.stats.std, 1.5, 'std');
+  assert.match(t.spectrumNote ?? '', /too large/);
+});
