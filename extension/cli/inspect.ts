@@ -8,27 +8,23 @@
  */
 import { fileSource, readHeader, SafetensorsError, type TensorInfo } from '../engine/safetensors';
 import { readAhead, tensorDetail, SPECTRUM_FORCE_MAX_DIM, WHOLE_MAX_ELEMENTS, type TensorInspection } from '../engine/safetensors/stream';
+import type { StatsView } from '../shared/checkpointProtocol';
+import type { Histogram } from '../shared/protocol';
 
 export interface InspectIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
 }
 
-/** One tensor in `inspect --json` (statistics over finite values; null where none is defined). */
-export interface InspectedTensor {
+/**
+ * One tensor in `inspect --json`: the checkpoint editor's statistics (StatsView: over finite values, null where
+ * none is defined) and histogram (the Histogram of the protocol), with the tensor's name, dtype and shape.
+ */
+export interface InspectedTensor extends StatsView {
   name: string;
   dtype: string;
   shape: number[];
-  numel: number;
-  mean: number | null;
-  std: number | null;
-  min: number | null;
-  max: number | null;
-  l2: number | null;
-  zeroFraction: number;
-  nanCount: number;
-  infCount: number;
-  histogram: { edges: number[]; counts: number[] } | null;
+  histogram: Histogram | null;
   spectrum?: {
     eigenvalues: number[];
     mp: { sigma2: number; lambdaMinus: number; lambdaPlus: number; ksDistance: number; fractionAbove: number };
