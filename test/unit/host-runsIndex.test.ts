@@ -75,7 +75,7 @@ test('api.waitForRun resolves on a final status and rejects with the last status
   let status: RunJson['status'] = 'running';
   let active = true;
   const manager = {
-    readRun: async (d: string) => ({ runDir: d, run: run('r', status), records: [] }),
+    runJson: async () => run('r', status),
     onDidChangeRun: changes.event,
     isActive: () => active,
     activeRuns: () => [],
