@@ -149,8 +149,12 @@ export class NativeEvaluator implements TestEvaluator {
   }
 }
 
-/** Where the native path evaluates: a worker thread when there is a second core; `want` forces a mode. */
+/**
+ * Where the native path evaluates: a worker thread when the process may use a second core (its CPU affinity:
+ * a Slurm task given one core evaluates inline); `want` forces a mode.
+ */
 export function pickNativeEvaluation(want: EvaluationMode | 'auto' = 'auto'): EvaluationMode {
   if (want !== 'auto') return want;
-  return os.cpus().length > 1 ? 'thread' : 'inline';
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return cores > 1 ? 'thread' : 'inline';
 }

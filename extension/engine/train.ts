@@ -225,11 +225,11 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
       // take well under a millisecond in JS, versus a dozen tfjs ops and clones); the fast path keeps its own.
       const before = measure && !fast ? model.params.map((_, i) => values(i).slice()) : [];
       if (measure && fast) fast.markWeights();
-      // Running sums (loss·n and sse as tensors, read once at the end of the epoch; correct counts and grad
-      // norms as numbers).
-      let lossSum: tfc.Tensor = tf.scalar(0);
+      // Running sums (loss·n and sse as tensors on the tfjs path, read once at the end of the epoch; correct
+      // counts and grad norms as numbers).
+      let lossSum: tfc.Tensor | null = fast ? null : tf.scalar(0);
       let correctSum = 0;
-      let sseSum: tfc.Tensor = tf.scalar(0);
+      let sseSum: tfc.Tensor | null = fast ? null : tf.scalar(0);
       // The fast path's sums, as numbers.
       let fastLoss = 0;
       let fastSse = 0;
@@ -293,15 +293,15 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
           const correct = correctOf(lo, lb);
           const sse = classification ? tf.scalar(0) : tf.sum(tf.square(tf.sub(lo, yb)));
           const res = {
-            loss: tf.add(lossSum, tf.mul(value, n)),
+            loss: tf.add(lossSum!, tf.mul(value, n)),
             correct: correctSum + correct,
-            sse: tf.add(sseSum, sse),
+            sse: tf.add(sseSum!, sse),
           };
           lo.dispose();
           return res;
         });
-        lossSum.dispose();
-        sseSum.dispose();
+        lossSum?.dispose();
+        sseSum?.dispose();
         lossSum = out.loss;
         correctSum = out.correct;
         sseSum = out.sse;
@@ -323,7 +323,7 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
         let trainLoss = fastLoss / data.train.n;
         let trainSse = fastSse;
         if (!fast) {
-          const packed = tf.tidy(() => tf.stack([tf.div(lossSum, data.train.n), sseSum]));
+          const packed = tf.tidy(() => tf.stack([tf.div(lossSum!, data.train.n), sseSum!]));
           [trainLoss, trainSse] = packed.dataSync();
           packed.dispose();
         }
@@ -368,7 +368,8 @@ export async function train(tf: TF, config: TrainingConfig, hooks: TrainHooks, o
           });
         });
       }
-      for (const t of [lossSum, sseSum]) t.dispose();
+      lossSum?.dispose();
+      sseSum?.dispose();
 
 
       const last = epoch === epochs;

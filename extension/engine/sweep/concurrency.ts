@@ -1,7 +1,8 @@
 /**
  * How many runs to train at once by default, for the CLI (`run --jobs`) and the extension's queue
  * (`trainingDynamics.maxConcurrentRuns` = 0): as many as keep every core busy. A run on the native fast path
- * (fast/native.ts) is one thread, its test evaluation inline on it: one core a run. A run on the wasm or cpu
+ * (fast/native.ts) trains on one thread, its test evaluation on a libuv worker beside it (a third of a step,
+ * inline when the process may use one core only): one run a core, the evaluations oversubscribing a little. A run on the wasm or cpu
  * backend keeps one core busy with training and, on a machine with a second core, part of another with its
  * evaluation thread (testEvaluator.ts): the per-epoch test evaluation is a forward pass over as many rows as
  * training, against training's forward + backward pass, i.e. about a third of an epoch (npm run bench: the
