@@ -8,6 +8,7 @@ import type { StudyDrawnState, StudyDriveAction } from '../shared/studyProtocol'
 import type { RunManager } from './runManager';
 import type { RunsIndex } from './runsIndex';
 import { withLiveRuns } from './runsModel';
+import type { SlurmMonitor } from './slurmMonitor';
 
 export interface PanelStateSource {
   getState(): { runDirs: string[]; charts: Record<string, number>; latest: Record<string, number>; drawMs: number | null } | undefined;
@@ -49,11 +50,13 @@ export interface TrainingDynamicsApi {
   studyState(): ReturnType<StudyStateSource['getState']>;
   /** Acts on the open Study panel as a user does: a picker's option, a click on a run's point or cell. */
   studyDrive(action: StudyDriveAction): Promise<void>;
+  /** The Slurm arrays followed (asks Slurm first): per task its state and run. */
+  slurmArrays(): Promise<{ jobId: string; experiment: string; summary: string; ended: boolean; tasks: { task: number; runName: string; state: string | null; runDir: string | null; status: RunStatus | null; reason: string | null }[] }[]>;
 }
 
 const FINAL: RunStatus[] = ['completed', 'failed', 'stopped'];
 
-export function createApi(manager: RunManager, index: RunsIndex, panels: PanelStateSource, study: StudyStateSource, pollMs = 250): TrainingDynamicsApi {
+export function createApi(manager: RunManager, index: RunsIndex, panels: PanelStateSource, study: StudyStateSource, slurm: Pick<SlurmMonitor, 'poll' | 'arrays'>, pollMs = 250): TrainingDynamicsApi {
   const current = async (runDir: string): Promise<RunJson | undefined> => {
     try {
       return await manager.runJson(runDir);
@@ -109,5 +112,22 @@ export function createApi(manager: RunManager, index: RunsIndex, panels: PanelSt
     },
     studyState: () => study.getState(),
     studyDrive: (action) => study.drive(action),
+    async slurmArrays() {
+      await slurm.poll();
+      return slurm.arrays.map((a) => ({
+        jobId: a.manifest.jobId,
+        experiment: a.manifest.experiment,
+        summary: a.summary,
+        ended: a.ended,
+        tasks: a.tasks.map((t) => ({
+          task: t.task,
+          runName: t.runName,
+          state: t.state?.state ?? null,
+          runDir: t.entry?.runDir ?? null,
+          status: t.entry?.run.status ?? null,
+          reason: t.entry?.run.reason ?? null,
+        })),
+      }));
+    },
   };
 }

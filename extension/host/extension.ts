@@ -20,6 +20,8 @@ import { RunsIndex } from './runsIndex';
 import { RunsFolderPoller } from './runsFolderPoller';
 import { FollowingRunSource } from './runFollower';
 import { RunUi } from './runUi';
+import { SlurmMonitor } from './slurmMonitor';
+import { SlurmUi } from './slurmUi';
 import { RunsTreeProvider } from './runsView';
 import * as settings from './settings';
 import { disposeAll } from './dispose';
@@ -56,6 +58,14 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
   const tree = new RunsTreeProvider(index, runManager);
   const codeLens = new ExperimentCodeLensProvider(experiments, index);
   const refreshSoon = debounce(() => void index.refresh(), 500);
+  // Slurm arrays of the workspace's sweeps (manifests under the runs folders): their states, and dead tasks' runs marked failed.
+  const slurm = new SlurmMonitor({
+    roots: settings.allRunsRoots,
+    entries: () => index.all,
+    refreshIndex: () => index.refresh(),
+    markFailed: (runDir, reason) => markInterrupted(runDir, reason),
+    log: info,
+  });
 
   context.subscriptions.push(
     output,
@@ -69,6 +79,8 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
     study,
     registerShowStudy(study, experiments),
     new RunUi(runManager, log),
+    slurm,
+    new SlurmUi(context.extensionPath, slurm, experiments, launcher, panels, log),
     vscode.window.createTreeView('trainingDynamics.runs', { treeDataProvider: tree, canSelectMany: true, showCollapseAll: true }),
     vscode.languages.registerCodeLensProvider(EXPERIMENT_SELECTOR, codeLens),
     registerDiagnostics(experiments),
@@ -91,11 +103,11 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
     { dispose: () => refreshSoon.cancel() },
   );
   // Restore past runs (and repair stale "running" ones); look again once a stale run's grace time is over.
-  void index.refresh();
+  void index.refresh().then(() => slurm.start());
   const recheck = setTimeout(() => void index.refresh(), 35_000);
   context.subscriptions.push({ dispose: () => clearTimeout(recheck) });
 
-  return createApi(runManager, index, panels, study);
+  return createApi(runManager, index, panels, study, slurm);
 }
 
 export async function deactivate(): Promise<void> {

@@ -59,13 +59,25 @@ export class Launcher extends Disposable {
   /** `resume`: only the points whose newest run is not completed (Resume Sweep). */
   async runSweep(uri: vscode.Uri, opts: { resume?: boolean } = {}): Promise<ActiveRun[]> {
     if (!ensureTrusted()) return [];
+    const sweep = await this.sweepPoints(uri, opts);
+    if (!sweep) return [];
+    const started = this.enqueue(uri, sweep.text, sweep.runs, sweep.axes.length ? sweep.axes : null);
+    if (started.length > 1) this.showSweepProgress(sweep.experiment || path.basename(uri.fsPath), started);
+    return started;
+  }
+
+  /**
+   * The sweep's points (Run Sweep, Resume Sweep, Run Sweep on Slurm…), or null after saying why there are none:
+   * no sweep, problems in the file (shown, the first revealed), or (`resume`) every point completed.
+   */
+  async sweepPoints(uri: vscode.Uri, opts: { resume?: boolean } = {}): Promise<{ text: string; experiment: string; runs: ResolvedRun[]; axes: string[] } | null> {
     const { text, parsed } = await this.experiments.load(uri);
     if (!parsed.sweep) {
       void vscode.window.showErrorMessage(`${path.basename(uri.fsPath)} has no "sweep".`);
-      return [];
+      return null;
     }
     const resolved = resolveRuns(text, { sweep: true });
-    if (!(await this.refuseProblems(uri, 'The sweep', resolved.problems))) return [];
+    if (!(await this.refuseProblems(uri, 'The sweep', resolved.problems))) return null;
     const axes = [...new Set(resolved.runs.flatMap((r) => Object.keys(r.sweepValues ?? {})))];
     let runs = resolved.runs;
     if (opts.resume) {
@@ -73,13 +85,11 @@ export class Launcher extends Disposable {
       this.log.info(`Resume Sweep: ${plan.completed.length} of ${runs.length} points completed, ${plan.pending.length} to run`);
       if (plan.pending.length === 0) {
         void vscode.window.showInformationMessage(`Every point of the sweep in ${path.basename(uri.fsPath)} has completed (${runs.length} runs).`);
-        return [];
+        return null;
       }
       runs = plan.pending;
     }
-    const started = this.enqueue(uri, text, runs, axes.length ? axes : null);
-    if (started.length > 1) this.showSweepProgress(parsed.name || path.basename(uri.fsPath), started);
-    return started;
+    return { text, experiment: parsed.name, runs, axes };
   }
 
   private enqueue(uri: vscode.Uri, text: string, runs: ResolvedRun[], sweepAxes: string[] | null): ActiveRun[] {

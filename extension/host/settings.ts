@@ -54,3 +54,32 @@ export function affectsRuns(e: vscode.ConfigurationChangeEvent): boolean {
 export function affectsConcurrency(e: vscode.ConfigurationChangeEvent): boolean {
   return e.affectsConfiguration(`${SECTION}.maxConcurrentRuns`);
 }
+
+/** Defaults of *Run Sweep on Slurm…* (`trainingDynamics.slurm.*`); unset or 0 = the CLI's default. */
+export interface SlurmDefaults {
+  partition?: string;
+  time?: string;
+  cpusPerTask?: number;
+  maxParallel?: number;
+  sbatchArgs: string[];
+}
+
+export function slurmDefaults(scope?: vscode.Uri): SlurmDefaults {
+  const c = vscode.workspace.getConfiguration(`${SECTION}.slurm`, scope);
+  const str = (k: string) => {
+    const v = c.get<unknown>(k);
+    return typeof v === 'string' && v.trim() ? v.trim() : undefined;
+  };
+  const int = (k: string) => {
+    const v = c.get<unknown>(k);
+    return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : undefined;
+  };
+  const args = c.get<unknown>('sbatchArgs');
+  return {
+    partition: str('partition'),
+    time: str('time'),
+    cpusPerTask: int('cpusPerTask'),
+    maxParallel: int('maxParallel'),
+    sbatchArgs: Array.isArray(args) ? args.filter((a): a is string => typeof a === 'string' && a.trim() !== '').map((a) => a.trim()) : [],
+  };
+}

@@ -43,6 +43,16 @@ export interface SlurmArrayOptions {
   sbatchArgs?: string[];
 }
 
+/** The array's job name, `td-<experiment>` (the `%x` of its log files). */
+export function slurmJobName(experiment: string): string {
+  return `td-${experiment}`.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/** Where array task `task` of job `jobId` writes its output (the script's `--output`). */
+export function slurmTaskLog(logDir: string, experiment: string, jobId: string, task: number): string {
+  return `${logDir}/${slurmJobName(experiment)}-${jobId}_${task}.out`;
+}
+
 /**
  * The job-array script: `#SBATCH` header, the points as a bash array, and one CLI run of point
  * `$SLURM_ARRAY_TASK_ID` into the runs root. `exec` makes the CLI the task's process, so Slurm's SIGTERM
@@ -50,7 +60,7 @@ export interface SlurmArrayOptions {
  */
 export function slurmArrayScript(o: SlurmArrayOptions): string {
   if (o.points.length === 0) throw new Error('no points to submit');
-  const name = `td-${o.experiment}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  const name = slurmJobName(o.experiment);
   const header = [
     `#SBATCH --job-name=${name}`,
     `#SBATCH --array=0-${o.points.length - 1}${o.maxParallel ? `%${o.maxParallel}` : ''}`,
