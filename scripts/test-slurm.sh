@@ -4,7 +4,9 @@
 # starts the three daemons under this script's control (as root) and stops them on exit whatever happens
 # (trap), then runs test/slurm/slurm.test.ts against them: a sweep submitted with `training-dynamics submit
 # --slurm` completes in every array task and every run is readable by the CLI; a task of a second array
-# cancelled mid-run is marked failed, and `submit --resume` submits only that point.
+# cancelled mid-run is marked failed, and `submit --resume` submits only that point; then the extension-host
+# suite's Slurm tests (Run Sweep on Slurm…: a real array followed to its end, a task killed with SIGKILL shown
+# failed with Slurm's reason) in code-server against the same cluster.
 # Needs: root, slurm-wlm (slurmctld, slurmd, sbatch, squeue, scancel, scontrol) and munge; the bundle (npm run build).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -109,7 +111,19 @@ echo "test:slurm: single-node Slurm up ($HOST, $CPUS CPUs, slurmctld :$CTLD_PORT
 
 TD_SLURM_SCRATCH="$S" node --import tsx --test --test-reporter=spec test/slurm/slurm.test.ts 2>&1 | tee "$S/test.log"
 rc=${PIPESTATUS[0]}
-echo "$(grep -E 'ℹ pass [0-9]+$' "$S/test.log" | tail -n1 | grep -oE '[0-9]+' || echo 0) passed, $(grep -E 'ℹ fail [0-9]+$' "$S/test.log" | tail -n1 | grep -oE '[0-9]+' || echo 1) failed"
+passed=$(grep -E 'ℹ pass [0-9]+$' "$S/test.log" | tail -n1 | grep -oE '[0-9]+' || echo 0)
+failed=$(grep -E 'ℹ fail [0-9]+$' "$S/test.log" | tail -n1 | grep -oE '[0-9]+' || echo 1)
+# The extension's Run Sweep on Slurm… against the same cluster: the extension-host suite's Slurm tests in
+# code-server (SLURM_CONF is in their environment). TD_SLURM_VSCODE=0 skips them.
+if [ "${TD_SLURM_VSCODE:-1}" = 1 ]; then
+  TD_TEST_FILTER='^activates|Slurm' SKIP_BUILD=1 bash scripts/real-vscode/test-vscode.sh 2>&1 | tee "$S/vscode.log"
+  vrc=${PIPESTATUS[0]}
+  counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$S/vscode.log" | tail -n1)
+  passed=$(( passed + $(echo "${counts:-0 passed}" | grep -oE '^[0-9]+') ))
+  failed=$(( failed + $(echo "${counts:-0 passed, 1 failed}" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+') ))
+  [ "$vrc" = 0 ] || rc=1
+fi
+echo "$passed passed, $failed failed"
 [ $rc = 0 ] || { echo "--- slurmctld.log"; tail -n 20 "$S/slurmctld.log"; echo "--- slurmd.log"; tail -n 20 "$S/slurmd.log"; }
 # Stop the daemons now and check that nothing of this cluster is left running.
 trap - EXIT

@@ -28,6 +28,7 @@ interface Api {
   panelState(): { runDirs: string[]; charts: Record<string, number>; latest: Record<string, number>; drawMs: number | null } | undefined;
   measureEventLoop(): { read(): EventLoopDelay; stop(): EventLoopDelay };
   studyState(): { file: string | null; experiment: string | null; runs: number; drawn: StudyDrawnState | null } | undefined;
+  slurmArrays(): Promise<{ jobId: string; experiment: string; summary: string; ended: boolean; tasks: { task: number; runName: string; state: string | null; runDir: string | null; status: RunJson['status'] | null; reason: string | null }[] }[]>;
 }
 
 interface EventLoopDelay {
@@ -652,3 +653,99 @@ test('a run at ≥ 500 epochs/s for 60 s: host event-loop p99 < 100 ms, panel �
     fs.rmSync(file, { force: true });
   }
 });
+/** A two-seed sweep of a few-second task, for Run Sweep on Slurm…. */
+const slurmSweep = (name: string, grid: Record<string, unknown[]>) => ({
+  name,
+  defaults: {
+    task: { kind: 'modular', op: 'add', p: 7, trainFraction: 0.6 },
+    model: { hidden: [8] },
+    optimizer: { name: 'adamw', lr: 1e-2, weightDecay: 0.1 },
+    training: { epochs: 20 },
+    probes: { activationsEvery: 0, spectrumEvery: 0, benfordEvery: 0 },
+    checkpoints: { every: 0, atEnd: false },
+  },
+  configs: [{ name: 's' }],
+  sweep: { grid },
+});
+
+function writeExperiment(name: string, body: unknown): vscode.Uri {
+  const file = path.join(workspaceRoot(), 'samples', `${name}.experiment.json`);
+  fs.writeFileSync(file, JSON.stringify(body, null, 2));
+  return vscode.Uri.file(file);
+}
+
+type SlurmRun = { jobId: string; scriptFile: string; tasks: number } | { script: string } | { error: string } | undefined;
+
+test('Run Sweep on Slurm…: the dry run shows the job-array script with the options; without sbatch the message names what is missing', 60_000, async () => {
+  const uri = writeExperiment('slurm-dry', slurmSweep('slurm-dry', { 'training.seed': [0, 1] }));
+  const runsRoot = path.join(workspaceRoot(), '.training-dynamics', 'runs');
+  const dry = await vscode.commands.executeCommand<SlurmRun>('trainingDynamics.runSweepOnSlurm', uri, { dryRun: true, partition: 'td', maxParallel: 1, time: '10', sbatchArgs: ['--mem=100M'] });
+  assert.ok(dry && 'script' in dry, `expected a script, got ${JSON.stringify(dry)}`);
+  const lines = dry.script.split('\n');
+  for (const l of ['#SBATCH --job-name=td-slurm-dry', '#SBATCH --array=0-1%1', '#SBATCH --partition=td', '#SBATCH --time=10', '#SBATCH --mem=100M', '  s_seed=0', '  s_seed=1']) {
+    assert.ok(lines.includes(l), `the script lacks ${l}:\n${dry.script}`);
+  }
+  const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+  const exec = lines.find((l) => l.startsWith('exec '));
+  assert.ok(exec?.includes(path.join(ext.extensionPath, 'bin', 'training-dynamics.js')), `the tasks do not run this extension's CLI: ${exec}`);
+  assert.ok(exec?.includes(`--config "$POINT" --out ${runsRoot}`), exec);
+  assert.equal(vscode.window.activeTextEditor?.document.getText(), dry.script, 'the script is shown in an editor');
+  assert.ok(!fs.existsSync(path.join(runsRoot, 'slurm-dry', '.slurm')), 'a dry run writes nothing');
+
+  const saved = process.env.PATH;
+  process.env.PATH = path.join(workspaceRoot(), 'no-slurm-here');
+  let missing: SlurmRun;
+  try {
+    missing = await vscode.commands.executeCommand<SlurmRun>('trainingDynamics.runSweepOnSlurm', uri, {});
+  } finally {
+    process.env.PATH = saved;
+  }
+  assert.ok(missing && 'error' in missing, `expected an error, got ${JSON.stringify(missing)}`);
+  assert.match(missing.error, /^Run Sweep on Slurm needs Slurm's sbatch command, which is not on PATH \(PATH is .*no-slurm-here\)\..*The script is in /);
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+});
+
+// Against a real Slurm: scripts/test-slurm.sh (npm run test:slurm) starts a single-node cluster and runs these with SLURM_CONF set.
+if (process.env.SLURM_CONF) {
+  type Arrays = Awaited<ReturnType<Api['slurmArrays']>>;
+  const arrayOf = async (jobId: string): Promise<Arrays[number] | undefined> => (await api().slurmArrays()).find((a) => a.jobId === jobId);
+
+  test('Run Sweep on Slurm… on a real Slurm: every task completes, the array’s state is followed, the runs appear', 240_000, async () => {
+    const uri = writeExperiment('slurm-ext', slurmSweep('slurm-ext', { 'training.seed': [0, 1] }));
+    const r = await vscode.commands.executeCommand<SlurmRun>('trainingDynamics.runSweepOnSlurm', uri, { cpusPerTask: 1, time: '10' });
+    assert.ok(r && 'jobId' in r, `expected a job id, got ${JSON.stringify(r)}`);
+    assert.equal(r.tasks, 2);
+    const done = await until('the array to end with both runs completed', 180_000, async () => {
+      const a = await arrayOf(r.jobId);
+      return a && a.ended && a.tasks.every((t) => t.status === 'completed') ? a : undefined;
+    }).catch(async (err: Error) => {
+      throw new Error(`${err.message}; array ${JSON.stringify(await arrayOf(r.jobId))}`);
+    });
+    assert.deepEqual(done.tasks.map((t) => [t.runName, t.state]), [['s_seed=0', 'COMPLETED'], ['s_seed=1', 'COMPLETED']]);
+    assert.match(done.summary, /^0 running · 0 pending · 2 completed$/);
+    const listed = (await api().listRuns()).filter((e) => e.run.experiment === 'slurm-ext');
+    assert.deepEqual(listed.map((e) => e.run.runName).sort(), ['s_seed=0', 's_seed=1']);
+    for (const t of done.tasks) assert.equal(readRunJson(t.runDir!).status, 'completed');
+  });
+
+  test('a Slurm task killed without a word (SIGKILL) has its run shown failed with the reason from Slurm', 240_000, async () => {
+    const uri = writeExperiment('slurm-kill', slurmSweep('slurm-kill', { 'training.epochs': [200000] }));
+    const r = await vscode.commands.executeCommand<SlurmRun>('trainingDynamics.runSweepOnSlurm', uri, { cpusPerTask: 1, time: '10' });
+    assert.ok(r && 'jobId' in r, `expected a job id, got ${JSON.stringify(r)}`);
+    const runDir = await until('the task to train a few epochs', 120_000, async () => {
+      const t = (await arrayOf(r.jobId))?.tasks[0];
+      return t?.runDir && t.state === 'RUNNING' && epochCount(t.runDir) >= 3 ? t.runDir : undefined;
+    });
+    // SIGKILL to the task's processes: the CLI cannot write a final status, run.json stays `running`.
+    execFileSync('scancel', ['--signal=KILL', '--full', `${r.jobId}_0`]);
+    const failed = await until('the run to be marked failed with Slurm’s reason', 90_000, async () => {
+      const t = (await arrayOf(r.jobId))?.tasks[0];
+      return t?.status === 'failed' ? t : undefined;
+    }).catch(async (err: Error) => {
+      throw new Error(`${err.message}; array ${JSON.stringify(await arrayOf(r.jobId))}; run.json ${JSON.stringify(readRunJson(runDir).status)}`);
+    });
+    assert.match(failed.reason ?? '', new RegExp(`^Slurm job ${r.jobId}_0 (FAILED|CANCELLED)`), `reason: ${failed.reason}`);
+    assert.equal(readRunJson(runDir).status, 'failed');
+    assert.ok(epochCount(runDir) >= 3, 'the metrics written before the kill were kept');
+  });
+}
