@@ -32,6 +32,8 @@ export interface SlurmArrayView {
   summary: string;
   /** Every task has ended (or Slurm no longer knows the array): not asked again. */
   ended: boolean;
+  /** The task states Slurm gave last. */
+  states: SlurmTaskState[];
 }
 
 export interface SlurmMonitorOptions {
@@ -122,11 +124,18 @@ export class SlurmMonitor {
       try {
         const m: unknown = JSON.parse(await readFile(file, 'utf8'));
         if (!isSlurmManifest(m) || now - Date.parse(m.submittedAt) > (this.o.maxAgeMs ?? 14 * 86_400_000)) continue;
-        this.views.set(file, { manifest: m, manifestFile: file, tasks: slurmTaskRuns(m, [], this.o.entries()), summary: 'state not asked yet', ended: false });
+        this.views.set(file, { manifest: m, manifestFile: file, tasks: slurmTaskRuns(m, [], this.o.entries()), summary: 'state not asked yet', ended: false, states: [] });
         changed = true;
       } catch {
         // half-written or not ours: looked at again next time
       }
+    }
+    // The runs of arrays Slurm is done with still appear (the runs folder lags behind a task's end).
+    for (const v of this.views.values()) {
+      if (!v.ended) continue;
+      const before = v.tasks.map((t) => `${t.entry?.runDir} ${t.entry?.run.status}`).join();
+      v.tasks = slurmTaskRuns(v.manifest, v.states, this.o.entries());
+      if (v.tasks.map((t) => `${t.entry?.runDir} ${t.entry?.run.status}`).join() !== before) changed = true;
     }
     const open = [...this.views.values()].filter((v) => !v.ended);
     if (open.length) {
@@ -154,11 +163,13 @@ export class SlurmMonitor {
     const job = v.manifest.jobId;
     if (tasks === null) {
       // Slurm no longer knows the array (aged out of squeue / accounting): what the runs say is all there is.
+      v.states = [];
       v.tasks = slurmTaskRuns(v.manifest, [], this.o.entries());
       v.summary = 'no longer known to Slurm';
       v.ended = true;
       return 0;
     }
+    v.states = tasks;
     v.tasks = slurmTaskRuns(v.manifest, tasks, this.o.entries());
     const repairs = slurmRepairs(v.tasks, this.seenEnded.get(job) ?? new Set());
     this.seenEnded.set(job, new Set(v.tasks.filter((t) => t.state && isSlurmEnded(t.state.state)).map((t) => t.task)));

@@ -83,6 +83,11 @@ test('arrays are followed from their manifests until every task ended; a silentl
     await m.poll();
     assert.equal(asked.length, n, 'an ended array is not asked about again');
     assert.equal(marked.length, 1);
+    // A run the index sees only after the array ended (the runs folder lags behind) still joins its task.
+    entries = entries.map((e) => (e.runDir === '/runs/exp/s_seed=0' ? { runDir: '/runs/exp/s_seed=0-later', run: { ...e.run, startedAt: new Date().toISOString() } } : e));
+    await m.poll();
+    assert.equal(m.arrays[0].tasks[0].entry?.runDir, '/runs/exp/s_seed=0-later');
+    assert.equal(asked.length, n);
     m.dispose();
   } finally {
     cleanup();
