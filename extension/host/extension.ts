@@ -2,6 +2,7 @@
  * Entry point: wires the features together. Each feature lives in its own module (run manager, runs view,
  * CodeLens, diagnostics, commands, Dynamics panel, checkpoint editor); nothing here but construction.
  */
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { createApi, type TrainingDynamicsApi } from './api';
 import { registerCheckpointEditor } from './checkpointEditor';
@@ -94,8 +95,10 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
     }),
     runManager.onDidFinish(refreshSoon),
     runManager.onDidStart(refreshSoon),
-    watchRunsRoots(refreshSoon),
-    startPoller(new RunsFolderPoller(settings.allRunsRoots, refreshSoon)),
+    // A live run of this window rewrites its run.json every few seconds; its state comes over IPC, and the index
+    // takes its final run.json when it ends (onDidFinish): those rewrites do not re-list every run.
+    watchRunsRoots(refreshSoon, (runDir) => runManager.isActive(runDir)),
+    startPoller(new RunsFolderPoller(settings.allRunsRoots, refreshSoon, 1000, (runDir) => runManager.isActive(runDir))),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (settings.affectsRuns(e)) refreshSoon();
     }),
@@ -116,13 +119,13 @@ export async function deactivate(): Promise<void> {
 }
 
 /** run.json files appearing or changing under any runs root (runs of the CLI or of another window too). */
-function watchRunsRoots(onChange: () => void): vscode.Disposable {
+function watchRunsRoots(onChange: () => void, isLive: (runDir: string) => boolean): vscode.Disposable {
   const watchers: vscode.Disposable[] = [];
   const rewatch = () => {
     disposeAll(watchers);
     for (const root of settings.allRunsRoots()) {
       const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '**/run.json'));
-      watchers.push(w, w.onDidCreate(onChange), w.onDidChange(onChange), w.onDidDelete(onChange));
+      watchers.push(w, w.onDidCreate(onChange), w.onDidChange((uri) => isLive(path.dirname(uri.fsPath)) || onChange()), w.onDidDelete(onChange));
     }
   };
   rewatch();
