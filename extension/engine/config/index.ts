@@ -379,9 +379,9 @@ export function isFileLevel(p: ConfigProblem): boolean {
 
 /**
  * What keeps a selection from running: the errors (never warnings) of the file as a whole, of each selected
- * config and, for a sweep, of the sweep itself, each once. Empty: every selected config is valid (a config is
- * valid exactly when neither it nor the file has an error). The one answer to "can this run", for the
- * extension's CodeLenses and commands and for the CLI (through resolveRuns).
+ * config and, for a sweep, of the sweep itself, each once. Empty: the selection runs. The one answer to "can
+ * this run" for the extension's commands and the CLI (both through resolveRuns); a config's own `valid` (its
+ * CodeLens) leaves out the file-wide errors other than syntax.
  */
 export function blockingProblems(parsed: ParsedExperiment, configs: ConfigLocation | readonly ConfigLocation[] | null, sweep: SweepLocation | null = null): ConfigProblem[] {
   const own = configs === null ? [] : 'problems' in configs ? configs.problems : configs.flatMap((c) => c.problems);
