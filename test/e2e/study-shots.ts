@@ -62,8 +62,9 @@ async function main(): Promise<void> {
       await page.locator('.monaco-editor .view-lines').first().waitFor({ timeout: 20_000 });
       await palette(page, 'Training Dynamics: Show Study');
       await page.locator('.tab', { hasText: /^Study/ }).first().waitFor({ timeout: 30_000 });
-      await palette(page, 'View: Close Other Editors in Group').catch(() => {});
+      // the study alone, full width: the experiment file's group goes, the study's group is the only one
       await palette(page, 'View: Close All Editors in Other Groups').catch(() => {});
+      await palette(page, 'View: Single Column Editor Layout').catch(() => {});
       await palette(page, 'Notifications: Clear All Notifications').catch(() => {});
       const what = await drawn(page, Number(runsText), 120_000);
       log(`${name}: drawn ${what.slice(0, 160)}`);
