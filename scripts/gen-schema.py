@@ -160,6 +160,11 @@ schema = {
             }, required=["feature", "outcome"]),
             "logX": P("boolean", "Log-scaled x axis (widths, learning rates).", default=False),
             "logY": P("boolean", "Log-scaled y axis (losses).", default=False),
+            "marks": P("array", "Reference lines on the curve, each drawn while its axis is the curve's x axis: e.g. the interpolation threshold `{\"axis\": \"model.hidden\", \"value\": 100, \"label\": \"width = nTrain\"}`.", items=obj("A labelled vertical line at `value` of `axis`.", {
+                "axis": P("string", "The axis (a `sweep.grid` key) the line belongs to."),
+                "value": P("number", "Where on that axis the line stands (a width of `[100]` is the value 100)."),
+                "label": P("string", "The line's label."),
+            }, required=["axis", "value", "label"])),
         }),
     },
 }

@@ -277,6 +277,7 @@ export class StudyPanelManager implements vscode.Disposable {
       metrics: study.metrics,
       logX: parsed.study?.logX ?? false,
       logY: parsed.study?.logY ?? false,
+      marks: parsed.study?.marks ?? [],
     };
     if (!sel) {
       const message = study.runs.length === 0
@@ -320,6 +321,7 @@ export class StudyPanelManager implements vscode.Disposable {
       metrics: [],
       logX: false,
       logY: false,
+      marks: [],
       selection: { metric: '', xAxis: '', yAxis: null, split: null, band: 'minmax', feature: null, outcome: null },
       curves: null,
       grids: null,

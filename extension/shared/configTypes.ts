@@ -168,4 +168,13 @@ export interface StudySettings {
   predict?: { feature: string; outcome: string };
   logX?: boolean;
   logY?: boolean;
+  /** Reference lines on the curve: at `value` of `axis` (e.g. the interpolation threshold at width = nTrain). */
+  marks?: StudyMark[];
+}
+
+/** A labelled reference line of the Study panel's curve, drawn when `axis` is the curve's x axis. */
+export interface StudyMark {
+  axis: string;
+  value: number;
+  label: string;
 }

@@ -4,6 +4,7 @@
  * the panel's selection, and the guards both sides validate with.
  */
 import { isNum, isObj, isStr, isStrOrNull } from './guards';
+import type { StudyMark } from './configTypes';
 import { isSaveExport, type SaveExportMessage } from './protocol';
 
 /** A metric over the runs of one point: mean, sample standard deviation (n − 1), min, max over the runs that have a value. */
@@ -101,6 +102,8 @@ export interface StudyViewMessage {
   /** Defaults of the log toggles (the `study` block's logX / logY). */
   logX: boolean;
   logY: boolean;
+  /** The `study` block's reference lines (each drawn while its axis is the curve's x axis). */
+  marks: StudyMark[];
   curves: WireCurves | null;
   grids: WireGrids | null;
   prediction: WirePrediction | null;
@@ -198,6 +201,7 @@ export function isStudyView(x: unknown): x is StudyViewMessage {
     (x.curves === null || (isObj(x.curves) && Array.isArray(x.curves.curves))) &&
     (x.grids === null || (isObj(x.grids) && Array.isArray(x.grids.grids) && Array.isArray(x.grids.xLabels) && Array.isArray(x.grids.yLabels))) &&
     (x.prediction === null || (isObj(x.prediction) && Array.isArray(x.prediction.points))) &&
+    Array.isArray(x.marks) && x.marks.every((m) => isObj(m) && isStr(m.axis) && isNum(m.value) && isStr(m.label)) &&
     isStrOrNull(x.message)
   );
 }

@@ -33,7 +33,7 @@ async function drawn(page: Page, runs: number, timeoutMs: number): Promise<strin
       last = await frame.locator('body').evaluate((b) => {
         const curve = b.querySelector('[data-chart="studyCurve"]') as HTMLElement | null;
         const heat = b.querySelector('[data-chart="studyHeatmap"]') as HTMLElement | null;
-        return JSON.stringify({ runs: b.dataset.runs ?? null, values: curve?.dataset.values ?? null, cells: heat?.dataset.cells ?? null });
+        return JSON.stringify({ runs: b.dataset.runs ?? null, marks: curve?.dataset.marks ?? null, values: curve?.dataset.values ?? null, cells: heat?.dataset.cells ?? null });
       }, undefined, { timeout: 5_000 });
       const s = JSON.parse(last) as { runs: string | null; values: string | null; cells: string | null };
       const hasData = (s.values !== null && s.values.length > 2) || (s.cells !== null && s.cells.length > 2);

@@ -19,11 +19,13 @@ test('study protocol: selections and messages are validated both ways', () => {
   assert.ok(!isStudyToHost({ type: 'stopRun', runDir: '/r' }));
   const view: StudyViewMessage = {
     type: 'study', experiment: 'dd', file: '/w/dd.experiment.json', runs: 2, running: 0, axes: ['model.hidden'], metrics: ['finalTestLoss'], selection,
-    logX: true, logY: false, curves: { metric: 'finalTestLoss', xAxis: 'model.hidden', split: null, numeric: true, curves: [] }, grids: null, prediction: null, message: null,
+    logX: true, logY: false, marks: [{ axis: 'model.hidden', value: 100, label: 'width = nTrain' }], curves: { metric: 'finalTestLoss', xAxis: 'model.hidden', split: null, numeric: true, curves: [] }, grids: null, prediction: null, message: null,
   };
   assert.ok(isHostToStudy(view));
   assert.ok(!isHostToStudy({ ...view, curves: { curves: 'x' } }));
   assert.ok(!isHostToStudy({ ...view, axes: [1] }));
+  assert.ok(!isHostToStudy({ ...view, marks: undefined }));
+  assert.ok(!isHostToStudy({ ...view, marks: [{ axis: 'model.hidden', value: '100', label: 'n' }] }));
   assert.ok(!isHostToStudy({ ...view, type: 'show' }));
   // the tests' drive messages, and the panel's answer
   assert.ok(isHostToStudy({ type: 'drive', id: 1, action: { kind: 'pick', picker: 'metric', value: 'finalTestLoss' } }));

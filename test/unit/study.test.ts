@@ -324,6 +324,15 @@ test('the study block: axes and metric names are checked; a good block is kept',
   assert.ok(msgs.some((m) => /^study\.predict\.feature: unknown metric 'x'/.test(m)), msgs.join('\n'));
   assert.ok(msgs.some((m) => /^study\.colour: unknown key/.test(m)), msgs.join('\n'));
   assert.ok(parseExperiment(file('{ "by": ["a", "b", "c"] }')).problems.some((p) => p.path === 'study.by' && /at most 2/.test(p.message)));
+  // reference lines: kept when their axis is swept, located problems otherwise
+  const marked = parseExperiment(file('{ "by": ["model.hidden"], "marks": [{ "axis": "model.hidden", "value": 12, "label": "width = nTrain" }] }'));
+  assert.deepEqual(marked.problems, []);
+  assert.deepEqual(marked.study?.marks?.map((m) => ({ ...m })), [{ axis: 'model.hidden', value: 12, label: 'width = nTrain' }]);
+  const badMarks = parseExperiment(file('{ "marks": [{ "axis": "model.hiden", "value": 12, "label": "n" }, { "axis": "model.hidden", "value": "12", "label": "n" }, { "axis": "model.hidden", "value": 12 }] }'))
+    .problems.map((p) => `${p.path}: ${p.message}`);
+  assert.ok(badMarks.some((m) => /^study\.marks\[0\]\.axis: 'model\.hiden' is not an axis .*did you mean 'model\.hidden'/.test(m)), badMarks.join('\n'));
+  assert.ok(badMarks.some((m) => /^study\.marks\[1\]\.value/.test(m)), badMarks.join('\n'));
+  assert.ok(badMarks.some((m) => /^study\.marks\[2\]/.test(m) && /label/.test(m)), badMarks.join('\n'));
 });
 
 const root = path.join(dir, 'cli');

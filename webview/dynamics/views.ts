@@ -13,7 +13,7 @@ import { withAlpha, type Theme } from '../shared/theme';
 import { seriesColor } from '../../extension/shared/view/palette';
 import type { ChartControls, ControlledChart } from '../shared/chartControls';
 import type { ExportFormat } from '../shared/chartExport';
-import { applyTheme, Card, rawOptions, Chart, EpochSlider, lineConfig, syncDatasets, type DatasetSpec } from '../shared/charts';
+import { applyTheme, Card, rawOptions, Chart, EpochSlider, lineConfig, syncDatasets, vline, type DatasetSpec } from '../shared/charts';
 import { button, Dropdown } from '../shared/toolkit';
 
 /** Points per series drawn; longer series are LTTB-decimated to this many. */
@@ -223,28 +223,6 @@ function thresholdMarkers(ctx: ViewContext): Record<string, AnnotationOptions> {
   return out;
 }
 
-function vline(x: number, color: string, label: string, dash: number[], position: 'start' | 'end' | 'center', t: Theme, yAdjust = 0): AnnotationOptions {
-  return {
-    type: 'line',
-    xMin: x,
-    xMax: x,
-    borderColor: color,
-    borderWidth: 1.2,
-    borderDash: dash,
-    label: {
-      display: label !== '',
-      content: label,
-      position,
-      yAdjust,
-      color: t.foreground,
-      backgroundColor: withAlpha(t.background, 0.85),
-      borderColor: color,
-      borderWidth: 1,
-      font: { size: 10 },
-      padding: 2,
-    },
-  } as AnnotationOptions;
-}
 
 export class LossView extends LineView {
   constructor(ctx: ViewContext) {

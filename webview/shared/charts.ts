@@ -23,9 +23,9 @@ import {
   type ChartDataset,
   type Plugin,
 } from 'chart.js';
-import annotationPlugin from 'chartjs-plugin-annotation';
+import annotationPlugin, { type AnnotationOptions } from 'chartjs-plugin-annotation';
 import { el } from './dom';
-import type { Theme } from './theme';
+import { withAlpha, type Theme } from './theme';
 import { button } from './toolkit';
 
 const backgroundPlugin: Plugin = {
@@ -249,4 +249,28 @@ export class EpochSlider {
     this.label.textContent = `epoch ${epochs[i]}`;
     return epochs[i];
   }
+}
+
+/** A labelled vertical line annotation at x (the event markers of the Dynamics charts, the Study curve's marks). */
+export function vline(x: number, color: string, label: string, dash: number[], position: 'start' | 'end' | 'center', t: Theme, yAdjust = 0): AnnotationOptions {
+  return {
+    type: 'line',
+    xMin: x,
+    xMax: x,
+    borderColor: color,
+    borderWidth: 1.2,
+    borderDash: dash,
+    label: {
+      display: label !== '',
+      content: label,
+      position,
+      yAdjust,
+      color: t.foreground,
+      backgroundColor: withAlpha(t.background, 0.85),
+      borderColor: color,
+      borderWidth: 1,
+      font: { size: 10 },
+      padding: 2,
+    },
+  } as AnnotationOptions;
 }

@@ -31,7 +31,7 @@ import { el } from '../shared/dom';
 import { readTheme, watchTheme, withAlpha, type Theme } from '../shared/theme';
 import { button, Dropdown, registerComponents } from '../shared/toolkit';
 import { vscodeApi } from '../shared/vscodeApi';
-import { applyTheme, Card, Chart, lineConfig, rawOptions, setChartDefaults } from '../shared/charts';
+import { applyTheme, Card, Chart, lineConfig, rawOptions, setChartDefaults, vline } from '../shared/charts';
 
 registerComponents();
 
@@ -233,6 +233,8 @@ function drawCurve(): void {
   const datasets: Record<string, unknown>[] = [];
   let points = 0;
   const drawn: StudyDrawnState['curve'] = [];
+  o.plugins.annotation = { annotations: {} };
+  curveCard.el.dataset.marks = '';
   if (v && c) {
     const labels = c.curves[0]?.points.map((p) => p.label) ?? [];
     const allLabels = [...new Set(c.curves.flatMap((k) => k.points.map((p) => p.label)))];
@@ -269,6 +271,14 @@ function drawCurve(): void {
       o.scales.x.max = undefined;
     }
     void labels;
+    // the study block's reference lines on this axis (a numeric axis at the value; a categorical one at its label)
+    const annotations: Record<string, unknown> = {};
+    (v.marks ?? []).filter((m) => m.axis === c.xAxis).forEach((m, i) => {
+      const x = c.numeric ? m.value : allLabels.findIndex((l) => l === String(m.value) || l === `[${m.value}]`);
+      if (x >= 0 || c.numeric) annotations[`mark${i}`] = vline(x, theme.muted, m.label, [5, 4], 'start', theme);
+    });
+    o.plugins.annotation = { annotations };
+    curveCard.el.dataset.marks = Object.values(annotations).map((a) => String((a as { xMin: number }).xMin)).join(' ');
     curveCard.el.querySelector('.card-title')!.textContent = `${c.metric} over ${c.xAxis}${c.split ? ` by ${c.split}` : ''}`;
     curveCard.info.textContent = `line: mean over each point's runs (seeds and the axes not shown pooled) · band: ${v.selection.band === 'std' ? 'mean ± std' : 'min–max'} · dots: single runs (click to open)`;
   }

@@ -340,6 +340,7 @@ function checkStudy(v: Validator, root: Node, raw: unknown, sweep: SweepLocation
     checkMetric(raw.predict.feature, 'study.predict.feature', at('predict', 'feature'));
     checkMetric(raw.predict.outcome, 'study.predict.outcome', at('predict', 'outcome'));
   }
+  if (Array.isArray(raw.marks)) raw.marks.forEach((m, i) => isObj(m) && checkAxis(m.axis, `study.marks[${i}].axis`, at('marks', i, 'axis')));
   return raw as StudySettings;
 }
 
