@@ -47,7 +47,8 @@ async function drawn(page: Page, runs: number, timeoutMs: number): Promise<strin
 }
 
 async function main(): Promise<void> {
-  const { page, close } = await launchBrowser({ width: 1600, height: 1000 });
+  // tall enough for a study's curve, prediction and every heatmap of a split (four optimizers) in one picture
+  const { page, close } = await launchBrowser({ width: 1600, height: 1700 });
   try {
     await page.goto(url);
     await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
@@ -62,9 +63,10 @@ async function main(): Promise<void> {
       await page.locator('.monaco-editor .view-lines').first().waitFor({ timeout: 20_000 });
       await palette(page, 'Training Dynamics: Show Study');
       await page.locator('.tab', { hasText: /^Study/ }).first().waitFor({ timeout: 30_000 });
-      // the study alone, full width: the experiment file's group goes, the study's group is the only one
-      await palette(page, 'View: Close All Editors in Other Groups').catch(() => {});
+      // the study alone, full width: one editor group, the study's tab active, the experiment file closed
       await palette(page, 'View: Single Column Editor Layout').catch(() => {});
+      await page.locator('.tab', { hasText: /^Study/ }).first().click();
+      await palette(page, 'View: Close Other Editors in Group');
       await palette(page, 'Notifications: Clear All Notifications').catch(() => {});
       const what = await drawn(page, Number(runsText), 120_000);
       log(`${name}: drawn ${what.slice(0, 160)}`);

@@ -123,8 +123,9 @@ const curveCard = new Card('studyCurve', 'Metric over the axis', () => curveCont
 const heatCard = new Card('studyHeatmap', 'Heatmap', () => exportHeatmapPng());
 const scatterCard = new Card('studyScatter', 'Prediction', () => scatterControl.export('png'));
 heatCard.el.classList.add('landscape');
-const grid = el('div', 'charts');
-grid.append(curveCard.el, heatCard.el, scatterCard.el);
+// the curve and the prediction side by side, the heatmap (full width) below them
+const grid = el('div', 'charts study');
+grid.append(curveCard.el, scatterCard.el, heatCard.el);
 app.replaceChildren(header, notice, pickers, controls.toolbar({ smoothing: false, zoom: false }), grid);
 
 /** Point objects carry what the tooltip and a click need. */
@@ -283,9 +284,11 @@ function drawCurve(): void {
     curveCard.info.textContent = `line: mean over each point's runs (seeds and the axes not shown pooled) · band: ${v.selection.band === 'std' ? 'mean ± std' : 'min–max'} · dots: single runs (click to open)`;
   }
   // the shared controls chain their own legend filter (raw series) in front of this one
+  // one entry per curve when split (the info line says what the bands and dots are), else mean, band and runs
+  const split = !!c?.split;
   o.plugins.legend.labels.tdFilter = (item: { datasetIndex?: number }, data: { datasets: { tdBand?: boolean; tdKey?: string }[] }) => {
-    const d = data.datasets[item.datasetIndex ?? 0];
-    return !d?.tdBand || d.tdKey?.startsWith('hi') === true;
+    const key = data.datasets[item.datasetIndex ?? 0]?.tdKey ?? '';
+    return key.startsWith('mean') || (!split && (key.startsWith('hi') || key.startsWith('runs')));
   };
   curveChart.data.datasets = datasets as never;
   curveControl.markRaw();
@@ -498,12 +501,8 @@ function onView(v: StudyViewMessage): void {
   view = v;
   if (!logDefaultsApplied) {
     logDefaultsApplied = true;
-    for (const [name, ch] of [['studyCurve', curveControl], ['studyScatter', scatterControl]] as const) {
-      if (!controls.settings.log[name]) {
-        controls.settings.log[name] = { x: v.logX, y: v.logY };
-        void ch;
-      }
-    }
+    // the study block's log defaults describe its axis and metric: the curve's, not the scatter's (feature, outcome)
+    if (!controls.settings.log.studyCurve) controls.settings.log.studyCurve = { x: v.logX, y: v.logY };
   }
   title.textContent = `Study: ${v.experiment}`;
   summary.textContent = `${v.runs} run${v.runs === 1 ? '' : 's'}${v.running ? ` · ${v.running} running (values partial)` : ''}`;
