@@ -451,6 +451,10 @@ function drawScatter(): void {
   const o = rawOptions(scatterChart);
   const color = seriesColor(theme.palette, theme.background, 0);
   const data: StudyPoint[] = (p?.points ?? []).map((q) => ({ x: q.x, y: q.y, meta: { runDirs: [q.runDir], runNames: [q.runName], text: `${q.runName}: ${p!.feature} ${exact(q.x)}, ${p!.outcome} ${exact(q.y)}` } }));
+  // lineConfig's `normalized` promises data sorted by x (chart.js then takes the x range from the first and last
+  // point): the runs come in run order, so sort them, and drop the promise of unique x values (ties are common)
+  data.sort((a, b) => a.x - b.x);
+  o.normalized = false;
   scatterChart.data.datasets = [{ tdKey: 'runs', label: 'runs', data, borderColor: color, backgroundColor: withAlpha(color, 0.7), showLine: false, pointRadius: 4, pointHoverRadius: 6 } as never];
   if (p) {
     o.scales.x.title.text = p.feature;
