@@ -23,6 +23,20 @@ fs.mkdirSync(outDir, { recursive: true });
 const t0 = Date.now();
 const log = (...a: unknown[]) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 
+/** A palette command, tried again (after Escape) when the focused webview kept the palette's input from the keyboard. */
+async function command(page: Page, title: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await palette(page, title);
+    } catch (err) {
+      if (attempt === 3) throw err;
+      log(`"${title}" did not reach the palette (${String(err).split('\n')[0].slice(0, 80)}); again`);
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(500);
+    }
+  }
+}
+
 /** Waits until the visible Study panel shows `runs` runs and a drawn curve or heatmap; returns what it drew. */
 async function drawn(page: Page, runs: number, timeoutMs: number): Promise<string> {
   const frame = webview(page);
@@ -61,13 +75,13 @@ async function main(): Promise<void> {
       log(`${name}: opening ${file} and its study (${runsText} runs)`);
       await quickOpen(page, file);
       await page.locator('.monaco-editor .view-lines').first().waitFor({ timeout: 20_000 });
-      await palette(page, 'Training Dynamics: Show Study');
+      await command(page, 'Training Dynamics: Show Study');
       await page.locator('.tab', { hasText: /^Study/ }).first().waitFor({ timeout: 30_000 });
       // the study alone, full width: one editor group, the study's tab active, the experiment file closed
-      await palette(page, 'View: Single Column Editor Layout').catch(() => {});
+      await command(page, 'View: Single Column Editor Layout').catch(() => {});
       await page.locator('.tab', { hasText: /^Study/ }).first().click();
-      await palette(page, 'View: Close Other Editors in Group');
-      await palette(page, 'Notifications: Clear All Notifications').catch(() => {});
+      await command(page, 'View: Close Other Editors in Group');
+      await command(page, 'Notifications: Clear All Notifications').catch(() => {});
       const what = await drawn(page, Number(runsText), 120_000);
       log(`${name}: drawn ${what.slice(0, 160)}`);
       await page.mouse.move(0, 0);
@@ -75,7 +89,7 @@ async function main(): Promise<void> {
       const shot = path.join(outDir, `study-${name.replace(/-quick$/, '')}.png`);
       await page.locator('iframe.webview.ready >> visible=true').first().screenshot({ path: shot });
       log('wrote', shot);
-      await palette(page, 'View: Close All Editors');
+      await command(page, 'View: Close All Editors');
       await page.waitForTimeout(500);
     }
   } catch (err) {
