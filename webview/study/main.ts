@@ -234,6 +234,7 @@ function drawCurve(): void {
   const datasets: Record<string, unknown>[] = [];
   let points = 0;
   const drawn: StudyDrawnState['curve'] = [];
+  let categories: string[] | null = null;
   o.plugins.annotation = { annotations: {} };
   curveCard.el.dataset.marks = '';
   if (v && c) {
@@ -263,7 +264,7 @@ function drawCurve(): void {
     });
     o.scales.x.title.text = c.xAxis;
     o.scales.y.title.text = c.metric;
-    o.scales.x.ticks = c.numeric ? {} : { stepSize: 1, callback: (val: number | string) => allLabels[Number(val)] ?? '' };
+    categories = c.numeric ? null : allLabels;
     if (!c.numeric) {
       o.scales.x.min = -0.5;
       o.scales.x.max = allLabels.length - 0.5;
@@ -293,8 +294,16 @@ function drawCurve(): void {
   curveChart.data.datasets = datasets as never;
   curveControl.markRaw();
   curveControl.apply();
-  // a categorical axis has no log form
-  if (c && !c.numeric) o.scales.x.type = 'linear';
+  // a categorical axis (configs, …) has no log form: one tick per category, labelled with it (set after the
+  // controls, which rebuild the x ticks for their log / linear toggle)
+  if (categories) {
+    const cats = categories;
+    o.scales.x.type = 'linear';
+    o.scales.x.ticks = { callback: (val: number | string) => cats[Number(val)] ?? '' };
+    o.scales.x.afterBuildTicks = (scale: { ticks: { value: number }[] }) => {
+      scale.ticks = cats.map((_, i) => ({ value: i }));
+    };
+  }
   curveChart.update('none');
   curveCard.el.dataset.values = JSON.stringify(drawn);
   curveCard.setPoints(points, v?.message ?? 'No run has a value of this metric yet.');
