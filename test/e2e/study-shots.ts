@@ -87,7 +87,11 @@ async function main(): Promise<void> {
       await page.mouse.move(0, 0);
       await page.waitForTimeout(1_500); // the charts' resize after the group change
       const shot = path.join(outDir, `study-${name.replace(/-quick$/, '')}.png`);
-      await page.locator('iframe.webview.ready >> visible=true').first().screenshot({ path: shot });
+      // the panel down to the end of its content (the window is taller than most studies need)
+      const box = await page.locator('iframe.webview.ready >> visible=true').first().boundingBox();
+      if (!box) throw new Error('the Study webview has no box on screen');
+      const content = await webview(page).locator('body').evaluate(() => document.documentElement.scrollHeight);
+      await page.screenshot({ path: shot, clip: { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, content + 8) } });
       log('wrote', shot);
       await command(page, 'View: Close All Editors');
       await page.waitForTimeout(500);
