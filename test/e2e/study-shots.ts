@@ -90,8 +90,8 @@ async function main(): Promise<void> {
       // the panel down to the end of its content (the window is taller than most studies need)
       const box = await page.locator('iframe.webview.ready >> visible=true').first().boundingBox();
       if (!box) throw new Error('the Study webview has no box on screen');
-      const content = await webview(page).locator('body').evaluate(() => document.documentElement.scrollHeight);
-      await page.screenshot({ path: shot, clip: { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, content + 8) } });
+      const content = await webview(page).locator('body').evaluate((b) => Math.max(0, ...Array.from(b.querySelectorAll('.card'), (e) => e.getBoundingClientRect().bottom)));
+      await page.screenshot({ path: shot, clip: { x: box.x, y: box.y, width: box.width, height: Math.min(box.height, Math.ceil(content) + 8) } });
       log('wrote', shot);
       await command(page, 'View: Close All Editors');
       await page.waitForTimeout(500);
