@@ -40,7 +40,7 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
     execPath: process.execPath,
     maxConcurrent: settings.maxConcurrentRuns,
     store: { readRun, readRunJson, markEnded: (runDir, status, reason) => markInterrupted(runDir, reason, status) },
-    log: info,
+    log: (line, level = 'info') => log.write(level, line),
   });
   manager = runManager;
   const index = new RunsIndex({ roots: settings.allRunsRoots, listRuns, isOurs: (d) => runManager.isActive(d), markInterrupted, log: info });

@@ -20,6 +20,7 @@ import { Emitter } from './emitter';
 import { RunQueue } from './runQueue';
 import { classifyExit, type ExitOutcome } from './runOutcome';
 import { errorText } from '../shared/errors';
+import type { LogLevel } from './log';
 
 /** What the manager needs from the run store on disk (engine/runs). */
 export interface RunStore {
@@ -37,7 +38,8 @@ export interface RunManagerOptions {
   execPath: string;
   maxConcurrent: () => number;
   store: RunStore;
-  log: (line: string) => void;
+  /** A line for the output channel, at `level` (info unless given). */
+  log: (line: string, level?: LogLevel) => void;
   /** After a stop message, wait this long for a clean exit before SIGTERM, and as long again before SIGKILL. */
   stopGraceMs?: number;
   /** Extra environment for the child. */
@@ -344,7 +346,7 @@ export class RunManager {
         break;
       }
       case 'log':
-        this.options.log(`[${live.request.runName}] ${msg.level === 'info' ? '' : msg.level + ': '}${msg.message}`);
+        this.options.log(`[${live.request.runName}] ${msg.message}`, msg.level);
         break;
       case 'done':
         live.done = msg.run;
@@ -353,7 +355,7 @@ export class RunManager {
       case 'error':
         live.errorMessage = msg.message;
         if (msg.runDir && !live.runDir) live.runDir = msg.runDir;
-        this.options.log(`[${live.request.runName}] error: ${msg.message}`);
+        this.options.log(`[${live.request.runName}] ${msg.message}`, 'error');
         break;
     }
   }
