@@ -15,6 +15,7 @@ import { escapeHtml, scriptedPage } from './webviewPage';
 import { isCheckpointWebviewToHost, type CheckpointHostToWebview, type CompareResult, type HeaderView, type OurCheckpoint, type TensorDetail } from '../shared/checkpointProtocol';
 import { isWorkerToHost, type HostToWorker, type WorkerToHost } from './checkpointWorkerProtocol';
 import { errorText } from '../shared/errors';
+import { disposeAll } from './dispose';
 import { trustExperimentFile, trustRunDir, type TrustedPlaces, type TrustVerdict } from '../engine/runs/trust';
 
 export const CHECKPOINT_VIEW_TYPE = 'trainingDynamics.checkpoint';
@@ -324,8 +325,7 @@ class CheckpointEditorProvider implements vscode.CustomReadonlyEditorProvider<Ch
     panel.onDidDispose(() => {
       disposed = true;
       if (running) doc.worker.cancel(running.id);
-      page.dispose();
-      sub.dispose();
+      disposeAll([page, sub]);
     });
   }
 }
@@ -388,11 +388,7 @@ export async function compareCheckpoints(a: vscode.Uri, b: vscode.Uri): Promise<
       post({ type: 'fatal', file: `${a.fsPath} / ${b.fsPath}`, ...failureOf(err) });
     }
   });
-  panel.onDidDispose(() => {
-    page.dispose();
-    sub.dispose();
-    worker.dispose();
-  });
+  panel.onDidDispose(() => disposeAll([page, sub, worker]));
 }
 
 export function registerCheckpointEditor(context: vscode.ExtensionContext, hooks: CheckpointEditorHooks): vscode.Disposable {

@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { panelOptions, setUpPanel } from './webviewPage';
+import { Disposable, disposeAll } from './dispose';
 import { RecordBatcher, recordsNotIn, type BatchMessage } from './recordBatcher';
 import { metricsCsv } from '../engine/export/csv';
 import { isWebviewToHost, type ExportFormat, type HostToWebview, type RunSnapshot, type WebviewToHost } from '../shared/protocol';
@@ -41,10 +42,10 @@ export interface ShowOptions {
   besideOf?: vscode.ViewColumn;
 }
 
-export class DynamicsPanelManager implements vscode.Disposable {
+export class DynamicsPanelManager extends Disposable {
   private panel: vscode.WebviewPanel | undefined;
-  private panelDisposables: vscode.Disposable[] = [];
-  private readonly disposables: vscode.Disposable[] = [];
+  /** The current panel's listeners (released when it closes or another panel is adopted). */
+  private readonly panelDisposables: vscode.Disposable[] = [];
   private runDirs: string[] = [];
   private sweepAxes: string[] | null = null;
   private charts: Record<string, number> = {};
@@ -61,21 +62,28 @@ export class DynamicsPanelManager implements vscode.Disposable {
     private readonly source: RunSource,
     private readonly trustedPlaces: () => TrustedPlaces,
   ) {
-    this.batcher = new RecordBatcher((messages) => this.sendBatch(messages), {
-      now: () => Date.now(),
-      setTimer: (fn, ms) => setTimeout(fn, ms),
-      clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
-    });
-    this.disposables.push(
+    super();
+    this.batcher = this.register(
+      new RecordBatcher((messages) => this.sendBatch(messages), {
+        now: () => Date.now(),
+        setTimer: (fn, ms) => setTimeout(fn, ms),
+        clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+      }),
+    );
+    this.register(
       source.onDidRecord((e) => {
         if (this.panel && this.runDirs.includes(e.runDir)) this.batcher.addRecords(e.runDir, e.records);
       }),
+    );
+    this.register(
       source.onDidChangeRun((e) => {
         if (!this.panel || !this.runDirs.includes(e.runDir)) return;
         // A run whose live records were thinned is read again from disk (every record) once it has ended.
         if (e.run.status !== 'running' && this.batcher.thinned(e.runDir)) void this.load().catch((err: unknown) => this.reportError('Could not show the run', err));
         else this.batcher.setStatus(e.runDir, e.run);
       }),
+    );
+    this.register(
       vscode.window.registerWebviewPanelSerializer(DYNAMICS_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
           this.adopt(panel);
@@ -128,17 +136,16 @@ export class DynamicsPanelManager implements vscode.Disposable {
     return { runDirs: [...this.runDirs], charts: { ...this.charts }, latest: { ...this.latest }, drawMs: this.drawMs };
   }
 
-  dispose(): void {
-    this.batcher.dispose();
+  override dispose(): void {
     this.panel?.dispose();
-    this.disposePanelListeners();
-    for (const d of this.disposables.splice(0)) d.dispose();
+    disposeAll(this.panelDisposables);
+    super.dispose();
   }
 
   // ---------------------------------------------------------------------------------------------------------
 
   private adopt(panel: vscode.WebviewPanel): void {
-    this.disposePanelListeners();
+    disposeAll(this.panelDisposables);
     this.panel = panel;
     this.webviewReady = false;
     this.charts = {};
@@ -159,13 +166,9 @@ export class DynamicsPanelManager implements vscode.Disposable {
         this.charts = {};
         this.generation++;
         this.batcher.clear();
-        this.disposePanelListeners();
+        disposeAll(this.panelDisposables);
       }),
     );
-  }
-
-  private disposePanelListeners(): void {
-    for (const d of this.panelDisposables.splice(0)) d.dispose();
   }
 
   /** Read the snapshots of the runs shown and post them (once the webview is ready). */

@@ -21,6 +21,7 @@ import { exportBytes, saveExport } from './exportFile';
 import type { RunSource } from './runSource';
 import type { RunsIndex } from './runsIndex';
 import { panelOptions, setUpPanel } from './webviewPage';
+import { Disposable, disposeAll } from './dispose';
 
 export const STUDY_VIEW_TYPE = 'trainingDynamics.study';
 /** Live runs rebuild the study at most this often. */
@@ -38,10 +39,10 @@ function isSavedState(x: unknown): x is SavedState {
 /** Metrics offered first when the study block names none: the usual outcomes. */
 const USUAL = ['finalTestLoss', 'finalTestAcc', 'generalizationEpoch', 'finalTrainLoss', 'memorizationEpoch', 'finalTestR2'];
 
-export class StudyPanelManager implements vscode.Disposable {
+export class StudyPanelManager extends Disposable {
   private panel: vscode.WebviewPanel | undefined;
-  private panelDisposables: vscode.Disposable[] = [];
-  private readonly disposables: vscode.Disposable[] = [];
+  /** The current panel's listeners (released when it closes or another panel is adopted). */
+  private readonly panelDisposables: vscode.Disposable[] = [];
   private file: string | null = null;
   private parsed: ParsedExperiment | null = null;
   private readonly inputs = new Map<string, StudyRunInput>();
@@ -63,13 +64,16 @@ export class StudyPanelManager implements vscode.Disposable {
     private readonly index: RunsIndex,
     private readonly dynamics: DynamicsPanelManager,
   ) {
-    this.disposables.push(
+    super();
+    this.register(
       source.onDidRecord((e) => {
         const input = this.inputs.get(e.runDir);
         if (!this.panel || !input) return;
         for (const r of e.records) (input.records as MetricsRecord[]).push(r);
         this.rebuildSoon();
       }),
+    );
+    this.register(
       source.onDidChangeRun((e) => {
         if (!this.panel || !this.parsed || e.run.experiment !== this.parsed.name) return;
         const input = this.inputs.get(e.runDir);
@@ -77,11 +81,15 @@ export class StudyPanelManager implements vscode.Disposable {
         else this.inputs.set(e.runDir, { runDir: e.runDir, run: e.run, records: [] });
         this.rebuildSoon();
       }),
-      // runs that appear on disk (the CLI, another window) join the study
+    );
+    // runs that appear on disk (the CLI, another window) join the study
+    this.register(
       index.onDidChange(() => {
         if (this.loading || !this.panel || !this.parsed) return;
         if (this.index.all.some((r) => r.run.experiment === this.parsed!.name && !this.inputs.has(r.runDir))) void this.reload();
-      }) as vscode.Disposable,
+      }),
+    );
+    this.register(
       vscode.window.registerWebviewPanelSerializer(STUDY_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel: vscode.WebviewPanel, state: unknown) => {
           this.adopt(panel);
@@ -134,17 +142,17 @@ export class StudyPanelManager implements vscode.Disposable {
     });
   }
 
-  dispose(): void {
+  override dispose(): void {
     clearTimeout(this.timer);
     this.panel?.dispose();
-    this.disposePanel();
-    for (const d of this.disposables.splice(0)) d.dispose();
+    disposeAll(this.panelDisposables);
+    super.dispose();
   }
 
   // ---------------------------------------------------------------------------------------------------------
 
   private adopt(panel: vscode.WebviewPanel): void {
-    this.disposePanel();
+    disposeAll(this.panelDisposables);
     this.panel = panel;
     this.ready = false;
     this.drawn = null;
@@ -165,13 +173,9 @@ export class StudyPanelManager implements vscode.Disposable {
         this.drawn = null;
         this.generation++;
         clearTimeout(this.timer);
-        this.disposePanel();
+        disposeAll(this.panelDisposables);
       }),
     );
-  }
-
-  private disposePanel(): void {
-    for (const d of this.panelDisposables.splice(0)) d.dispose();
   }
 
   /** Re-read the experiment file and every run of the experiment, then rebuild and post. */
