@@ -372,6 +372,7 @@ function checkStudyDrawn(drawn: StudyDrawnState, dirs: string[], value: (runDir:
   const runs = dirs.map((d) => ({ d, run: readRunJson(d), loss: value(d) }));
   const hidden = (r: RunJson) => JSON.stringify(r.config.model.hidden);
   const wd = (r: RunJson) => r.config.optimizer.weightDecay;
+  assert.equal(drawn.curve.length, 1, `${drawn.curve.length} curves drawn of ${drawn.metric}, expected one`);
   const curve = drawn.curve[0];
   assert.deepEqual(curve.points.map((p) => p.x), ['8', '32']);
   for (const p of curve.points) {
