@@ -264,7 +264,9 @@ function findTorch(): { exe: string; version: string } | null {
 /** PyTorch's epoch on workload W at this width (bench/pytorch_anchor.py), or null when the run failed. */
 function runAnchor(exe: string, width: number, epochs: number): AnchorTiming | null {
   const script = path.join(__dirname, 'pytorch_anchor.py');
-  const r = spawnSync(exe, [script, '--widths', String(width), '--epochs', String(epochs)], { encoding: 'utf8', timeout: 300_000 });
+  // One thread: torch.set_num_threads(1) covers its own pool, not OpenBLAS's, which otherwise runs a second thread.
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+  const r = spawnSync(exe, [script, '--widths', String(width), '--epochs', String(epochs)], { encoding: 'utf8', timeout: 300_000, env });
   if (r.status !== 0) {
     out(`  PyTorch anchor failed at width ${width}: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
     return null;

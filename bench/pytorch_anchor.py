@@ -6,7 +6,8 @@ full batch. Every epoch also does what our per-epoch probes do: the L2 norm of e
 weight tensor, and the test loss/accuracy under no_grad. Prints one JSON line per width: the median
 wall-clock time of an epoch and the mean process CPU time per epoch, in ms.
 
-Usage: python3 pytorch_anchor.py --widths 128,256 --epochs 20
+Usage: OPENBLAS_NUM_THREADS=1 python3 pytorch_anchor.py --widths 128,256 --epochs 20 (bench.ts sets it: torch's
+set_num_threads(1) does not reach Debian's pthread OpenBLAS, which otherwise runs a second thread in the products).
 """
 import argparse
 import json
