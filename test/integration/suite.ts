@@ -737,8 +737,16 @@ if (process.env.SLURM_CONF) {
       const t = (await arrayOf(r.jobId))?.tasks[0];
       return t?.runDir && t.state === 'RUNNING' && epochCount(t.runDir) >= 3 ? t.runDir : undefined;
     });
-    // SIGKILL to the task's processes: the CLI cannot write a final status, run.json stays `running`.
-    execFileSync('scancel', ['--signal=KILL', '--full', `${r.jobId}_0`]);
+    // SIGKILL to the task's CLI (as the kernel's OOM killer does): it cannot write a final status, run.json stays
+    // `running`. (scancel would send SIGTERM first, and the CLI marks its run failed itself.) One machine here,
+    // so the task's process is visible to ps.
+    const pids = execFileSync('ps', ['-A', '-o', 'pid=,args='], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => l.trim().match(/^(\d+)\s+(.*)$/))
+      .filter((m): m is RegExpMatchArray => !!m && m[2].includes('training-dynamics.js run') && m[2].includes('slurm-kill.experiment.json'))
+      .map((m) => Number(m[1]));
+    assert.equal(pids.length, 1, `expected the task's one CLI process, found ${JSON.stringify(pids)}`);
+    process.kill(pids[0], 'SIGKILL');
     const failed = await until('the run to be marked failed with Slurm’s reason', 90_000, async () => {
       const t = (await arrayOf(r.jobId))?.tasks[0];
       return t?.status === 'failed' ? t : undefined;
