@@ -66,3 +66,26 @@ test('redraw throttle: slow redraws (300 ms) take at most half of the thread', (
   assert.ok(busy / clock.t <= 0.52, `redraws took ${((100 * busy) / clock.t).toFixed(0)} % of the time`);
   for (let i = 1; i < spans.length; i++) assert.ok(spans[i].start - spans[i - 1].end >= 300 - 1e-9, 'less than the redraw time between redraws');
 });
+
+test('redraw throttle: after a very slow redraw (900 ms) the next one waits at most 500 ms', () => {
+  const clock = new FakeClock();
+  const spans: { start: number; end: number }[] = [];
+  let cost = 900;
+  const th = new RedrawThrottle<string>(
+    () => {
+      const start = clock.t;
+      clock.t += cost;
+      cost = 50;
+      spans.push({ start, end: clock.t });
+    },
+    { now: clock.now, setTimer: (fn, ms) => void clock.setTimer(fn, ms), requestFrame: (fn) => void clock.setTimer(fn, 16) },
+  );
+  for (let ms = 0; ms < 3000; ms += 5) {
+    th.mark(['loss']);
+    clock.advance(5);
+  }
+  assert.ok(spans.length >= 3, `${spans.length} redraws`);
+  const pause = spans[1].start - spans[0].end;
+  assert.ok(pause >= 500 - 1e-9 && pause <= 500 + 16 + 5, `paused ${pause} ms after the 900 ms redraw`);
+});
+

@@ -3,7 +3,8 @@
  * sooner than `minIntervalMs` after the previous one started (100 ms → at most ~10 redraws a second whatever
  * the message rate), and never sooner than its own duration after it ended: when redraws get slow (many
  * points, a busy machine) they take at most half of the thread, which the page shares with the workbench in a
- * browser. Pure: the clock, timer and frame callbacks are injected.
+ * browser. That pause is capped (`maxPauseMs`, 500 ms), so one very slow redraw (a GC, a busy machine) does not
+ * leave the charts a second or more behind the run. Pure: the clock, timer and frame callbacks are injected.
  */
 export interface FrameScheduler {
   now(): number;
@@ -21,6 +22,7 @@ export class RedrawThrottle<K> {
     private readonly draw: (dirty: Set<K>) => void,
     private readonly scheduler: FrameScheduler,
     private readonly minIntervalMs = 100,
+    private readonly maxPauseMs = 500,
   ) {}
 
   mark(keys: Iterable<K>): void {
@@ -46,6 +48,6 @@ export class RedrawThrottle<K> {
     this.dirty.clear();
     this.draw(keys);
     const end = this.scheduler.now();
-    this.nextAt = end + (end - this.last);
+    this.nextAt = end + Math.min(end - this.last, this.maxPauseMs);
   }
 }
