@@ -141,6 +141,8 @@ test('stop asks the trainer to stop; the run ends stopped and others keep runnin
   assert.equal(finished.length, 1);
   assert.equal(finished[0].outcome.status, 'stopped');
   assert.deepEqual(m.activeRuns().map((r) => r.id), [b.id]);
+  // the trainer sends its records in batches after writing them: once b reports progress, they are on disk
+  await new Promise<void>((resolve) => { const sub = m.onDidProgress(() => { sub.dispose(); resolve(); }); });
   const snap = await m.readRun(m.activeRunDirs()[0]);
   assert.ok(snap.records.length > 0, 'a live run snapshot holds the records written so far');
   assert.equal(snap.run.status, 'running', 'a live run snapshot carries the live run.json');
