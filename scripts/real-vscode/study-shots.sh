@@ -10,21 +10,12 @@ source scripts/real-vscode/env.sh
 bash scripts/real-vscode/install.sh
 if [ "${SKIP_BUILD:-}" != 1 ]; then npm run -s build; fi
 OUT=${OUT:-$ROOT_DIR/media/screenshots}
-PORT=${PORT:-$(free_port)}
 STUDIES=${STUDIES:-double-descent activation-sparsity memorization benford-weights spectra-vs-mp loss-curve-forms gradnorm-transitions optimizer-landscape}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/td-study-shots-XXXXXX")
-cleanup() {
-  bash scripts/real-vscode/stop.sh "$PORT"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-EXT_DIR="$WORK/extensions"; mkdir -p "$EXT_DIR"
+scratch_session td-study-shots
+mkdir -p "$EXT_DIR"
 if [ -n "${STUDY_WS:-}" ]; then
   WS=$(cd "$STUDY_WS" && pwd)
 else
-  WS="$WORK/ws"
-  scratch_workspace "$WS"
   mkdir -p "$WS/.vscode" "$WS/samples/quick"
   cp "$ROOT_DIR"/samples/quick/*.experiment.json "$WS/samples/quick/"
   for s in $STUDIES; do
