@@ -140,6 +140,11 @@ export async function panelSteps(page: Page, url: string, step: Step, log: (...a
     const card = (chart: string) => frame.locator(`[data-chart="${chart}"]`);
     const state = (chart: string) => () => cardState(frame, chart);
     // log y: accuracy is linear, loss logarithmic; each toggle changes its own chart's scale, and back.
+    // The run has ended and its loss fit (sent with the final summary) is drawn before the series are counted.
+    await frame.locator('.run-header .status-completed').first().waitFor({ timeout: 60_000 });
+    const hasFit = (await frame.locator('.fact', { hasText: 'loss fit' }).count()) > 0;
+    const lossInfo = () => card('loss').locator('.info').textContent().then((t) => t ?? '');
+    if (hasFit) await until('the loss fit drawn', lossInfo, (t) => t.includes('train-loss fit'));
     const acc0 = await until('accuracy drawn', state('accuracy'), (d) => d.drawnY !== undefined && d.drawnY !== '');
     const loss0 = await until('loss drawn', state('loss'), (d) => d.drawnY !== undefined && d.drawnY !== '');
     if (acc0.drawnY !== 'linear' || loss0.drawnY !== 'logarithmic') throw new Error(`default scales: accuracy ${acc0.drawnY}, loss ${loss0.drawnY}`);
