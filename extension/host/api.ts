@@ -3,7 +3,7 @@
  * without reaching into the UI. Pure of `vscode`.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { RunJson, RunStatus } from '../shared/protocol';
+import type { DynamicsDrawnState, RunJson, RunStatus } from '../shared/protocol';
 import type { StudyDrawnState, StudyDriveAction } from '../shared/studyProtocol';
 import type { RunManager } from './runManager';
 import type { RunsIndex } from './runsIndex';
@@ -11,7 +11,7 @@ import { withLiveRuns } from './runsModel';
 import type { SlurmMonitor } from './slurmMonitor';
 
 export interface PanelStateSource {
-  getState(): { runDirs: string[]; charts: Record<string, number>; latest: Record<string, number>; drawMs: number | null } | undefined;
+  getState(): Promise<DynamicsDrawnState | undefined>;
 }
 
 /** The extension host's event-loop delay over a measured stretch (perf_hooks.monitorEventLoopDelay). */
@@ -28,8 +28,16 @@ export interface EventLoopMeter {
   stop(): EventLoopDelay;
 }
 
+/** The Study panel's file and runs, and what its webview draws. */
+export interface StudyPanelState {
+  file: string | null;
+  experiment: string | null;
+  runs: number;
+  drawn: StudyDrawnState | null;
+}
+
 export interface StudyStateSource {
-  getState(): { file: string | null; experiment: string | null; runs: number; drawn: StudyDrawnState | null } | undefined;
+  getState(): Promise<StudyPanelState | undefined>;
   drive(action: StudyDriveAction): Promise<void>;
 }
 
@@ -42,7 +50,11 @@ export interface TrainingDynamicsApi {
   lastStartedRunDir(): string | undefined;
   /** Resolves with run.json once the run has one of `statuses` (default: any final status); rejects on timeout. */
   waitForRun(runDir: string, statuses?: RunStatus[], timeoutMs?: number): Promise<RunJson>;
-  /** The Dynamics panel's runs, the number of data points each chart holds, the last epoch drawn per run and the last redraw's duration, if a panel is open. */
+  /**
+   * What the Dynamics panel's webview shows and has drawn, asked of it: its runs, the data points per chart, the
+   * last epoch drawn per run, and the redraws since the previous question (count, slowest, slowest per chart);
+   * undefined when no panel is open.
+   */
   panelState(): ReturnType<PanelStateSource['getState']>;
   /** Starts measuring the extension host's event-loop delay (until `stop()`). */
   measureEventLoop(): EventLoopMeter;

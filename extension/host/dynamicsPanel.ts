@@ -9,9 +9,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { panelOptions, setUpPanel } from './webviewPage';
 import { Disposable, disposeAll } from './dispose';
+import { WebviewAnswers } from './webviewAnswers';
 import { RecordBatcher, recordsNotIn, type BatchMessage } from './recordBatcher';
 import { metricsCsv } from '../engine/export/csv';
-import { isWebviewToHost, type ExportFormat, type HostToWebview, type RunSnapshot, type WebviewToHost } from '../shared/protocol';
+import { isWebviewToHost, type DynamicsDrawnState, type ExportFormat, type HostToWebview, type RunSnapshot, type WebviewToHost } from '../shared/protocol';
 import type { RunSource } from './runSource';
 import { errorText } from '../shared/errors';
 import { folderRunName, panelTitle } from '../shared/runLabels';
@@ -48,9 +49,8 @@ export class DynamicsPanelManager extends Disposable {
   private readonly panelDisposables: vscode.Disposable[] = [];
   private runDirs: string[] = [];
   private sweepAxes: string[] | null = null;
-  private charts: Record<string, number> = {};
-  private latest: Record<string, number> = {};
-  private drawMs: number | null = null;
+  /** Open `getState` questions to the webview. */
+  private readonly answers = new WebviewAnswers<DynamicsDrawnState>();
   /** The webview has posted `ready` since its content was (re)loaded. */
   private webviewReady = false;
   /** Incremented on every (re)load of what is shown; stale snapshot reads are dropped. */
@@ -130,10 +130,18 @@ export class DynamicsPanelManager extends Disposable {
     void this.load().catch((err: unknown) => this.reportError('Could not show the run', err));
   }
 
-  /** What the panel shows and how many points each chart holds (from the webview's last `state`). */
-  getState(): { runDirs: string[]; charts: Record<string, number>; latest: Record<string, number>; drawMs: number | null } | undefined {
-    if (!this.panel) return undefined;
-    return { runDirs: [...this.runDirs], charts: { ...this.charts }, latest: { ...this.latest }, drawMs: this.drawMs };
+  /** The runs the open panel shows (undefined: no panel is open). */
+  get shownRunDirs(): readonly string[] | undefined {
+    return this.panel ? [...this.runDirs] : undefined;
+  }
+
+  /**
+   * What the panel's webview shows and has drawn (runs, points per chart, last epoch per run, redraw times since
+   * the previous question), asked of it; undefined when no panel is open and ready.
+   */
+  async getState(timeoutMs = 10_000): Promise<DynamicsDrawnState | undefined> {
+    if (!this.panel || !this.webviewReady) return undefined;
+    return this.answers.ask((id) => this.post({ type: 'getState', id }), 'the Dynamics panel was asked what it draws', timeoutMs);
   }
 
   override dispose(): void {
@@ -148,8 +156,7 @@ export class DynamicsPanelManager extends Disposable {
     disposeAll(this.panelDisposables);
     this.panel = panel;
     this.webviewReady = false;
-    this.charts = {};
-    this.latest = {};
+    this.answers.rejectAll('the Dynamics panel was replaced');
     setUpPanel(panel, this.context.extensionUri, {
       script: 'dynamics',
       style: 'dynamics',
@@ -163,7 +170,7 @@ export class DynamicsPanelManager extends Disposable {
         if (this.panel !== panel) return;
         this.panel = undefined;
         this.runDirs = [];
-        this.charts = {};
+        this.answers.rejectAll('the Dynamics panel was closed');
         this.generation++;
         this.batcher.clear();
         disposeAll(this.panelDisposables);
@@ -178,8 +185,6 @@ export class DynamicsPanelManager extends Disposable {
     const gen = ++this.generation;
     const runDirs = [...this.runDirs];
     panel.title = this.titleFor([]);
-    this.charts = {};
-    this.latest = {};
     if (!this.webviewReady) return; // `ready` triggers the load
     this.batcher.pause();
     this.batcher.clear();
@@ -244,9 +249,7 @@ export class DynamicsPanelManager extends Disposable {
           this.batcher.acknowledge(msg.seq);
           return;
         case 'state':
-          this.charts = { ...msg.charts };
-          this.latest = { ...(msg.latest ?? {}) };
-          this.drawMs = msg.drawMs ?? null;
+          this.answers.answer(msg.id, msg.state);
           return;
         case 'exportCsv':
           await this.exportCsv(msg.runDir);

@@ -17,7 +17,7 @@ export function registerFollowCursor(experiments: Experiments, manager: RunManag
   let lastKey: string | undefined;
   const follow = (editor: vscode.TextEditor) => {
     const doc = editor.document;
-    if (!isExperimentUri(doc.uri) || !panels.getState()) return;
+    if (!isExperimentUri(doc.uri) || !panels.shownRunDirs) return;
     const parsed = experiments.parse(doc);
     const config = configAtOffset(parsed, doc.offsetAt(editor.selection.active));
     if (!config) return;
@@ -27,7 +27,7 @@ export function registerFollowCursor(experiments: Experiments, manager: RunManag
     const runDir = live.length ? live[live.length - 1].runDir! : latestRunOf([...index.all], parsed.name, config.name)?.runDir;
     if (!runDir) return;
     lastKey = key;
-    const shown = panels.getState()?.runDirs ?? [];
+    const shown = panels.shownRunDirs ?? [];
     if (shown.length === 1 && shown[0] === runDir) return;
     panels.followIfOpen([runDir]);
   };

@@ -22,6 +22,7 @@ import type { RunSource } from './runSource';
 import type { RunsIndex } from './runsIndex';
 import { panelOptions, setUpPanel } from './webviewPage';
 import { Disposable, disposeAll } from './dispose';
+import { WebviewAnswers } from './webviewAnswers';
 
 export const STUDY_VIEW_TYPE = 'trainingDynamics.study';
 /** Live runs rebuild the study at most this often. */
@@ -51,12 +52,11 @@ export class StudyPanelManager extends Disposable {
   private ready = false;
   private timer: NodeJS.Timeout | undefined;
   private generation = 0;
-  private drawn: StudyDrawnState | null = null;
   /** Run snapshots are being read (the index's change events do not start another read meanwhile). */
   private loading = false;
-  /** `drive` actions posted to the webview, waiting for its answer. */
-  private readonly drives = new Map<number, (error: string | null) => void>();
-  private driveId = 0;
+  /** `drive` actions and `getState` questions posted to the webview, waiting for its answer. */
+  private readonly drives = new WebviewAnswers<string | null>();
+  private readonly states = new WebviewAnswers<StudyDrawnState | null>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -113,33 +113,23 @@ export class StudyPanelManager extends Disposable {
     if (this.ready) await this.reload();
   }
 
-  /** What the panel draws (from the webview's last `state`), for tests. */
-  getState(): { file: string | null; experiment: string | null; runs: number; drawn: StudyDrawnState | null } | undefined {
-    if (!this.panel) return undefined;
-    return { file: this.file, experiment: this.parsed?.name ?? null, runs: this.study?.runs.length ?? 0, drawn: this.drawn };
+  /** The panel's file and runs, and what its webview draws (asked of it), for tests; undefined: no panel ready. */
+  async getState(timeoutMs = 10_000): Promise<{ file: string | null; experiment: string | null; runs: number; drawn: StudyDrawnState | null } | undefined> {
+    if (!this.panel || !this.ready) return undefined;
+    const file = this.file;
+    const runs = this.study?.runs.length ?? 0;
+    const drawn = await this.states.ask((id) => this.postView({ type: 'getState', id }), 'the Study panel was asked what it draws', timeoutMs);
+    return { file, experiment: drawn?.experiment ?? null, runs, drawn };
   }
 
   /**
    * For tests: has the webview act as a user would (choose a picker's option, click a run's point or cell);
    * resolves once it has, rejects with the webview's reason when it cannot (no such option, nothing drawn there).
    */
-  drive(action: StudyDriveAction, timeoutMs = 10_000): Promise<void> {
-    const panel = this.panel;
-    if (!panel || !this.ready) return Promise.reject(new Error('no Study panel is open and ready'));
-    const id = ++this.driveId;
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.drives.delete(id);
-        reject(new Error(`the Study panel did not answer ${JSON.stringify(action)} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.drives.set(id, (error) => {
-        clearTimeout(timer);
-        this.drives.delete(id);
-        if (error) reject(new Error(error));
-        else resolve();
-      });
-      this.postView({ type: 'drive', id, action });
-    });
+  async drive(action: StudyDriveAction, timeoutMs = 10_000): Promise<void> {
+    if (!this.panel || !this.ready) throw new Error('no Study panel is open and ready');
+    const error = await this.drives.ask((id) => this.postView({ type: 'drive', id, action }), `the Study panel was asked to ${JSON.stringify(action)}`, timeoutMs);
+    if (error) throw new Error(error);
   }
 
   override dispose(): void {
@@ -155,7 +145,8 @@ export class StudyPanelManager extends Disposable {
     disposeAll(this.panelDisposables);
     this.panel = panel;
     this.ready = false;
-    this.drawn = null;
+    this.drives.rejectAll('the Study panel was replaced');
+    this.states.rejectAll('the Study panel was replaced');
     setUpPanel(panel, this.context.extensionUri, {
       script: 'study',
       style: 'dynamics',
@@ -170,7 +161,8 @@ export class StudyPanelManager extends Disposable {
         this.panel = undefined;
         this.inputs.clear();
         this.study = null;
-        this.drawn = null;
+        this.drives.rejectAll('the Study panel was closed');
+        this.states.rejectAll('the Study panel was closed');
         this.generation++;
         clearTimeout(this.timer);
         disposeAll(this.panelDisposables);
@@ -354,10 +346,10 @@ export class StudyPanelManager extends Disposable {
           await this.openRun(msg.runDirs);
           return;
         case 'state':
-          this.drawn = msg.state;
+          this.states.answer(msg.id, msg.state);
           return;
         case 'driven':
-          this.drives.get(msg.id)?.(msg.error);
+          this.drives.answer(msg.id, msg.error);
           return;
         case 'saveExport':
           await saveExport({

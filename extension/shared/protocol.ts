@@ -325,7 +325,13 @@ export interface RunStatusMessage {
   run: RunJson;
 }
 
-export type HostToWebview = ShowRunsMessage | AppendRecordsMessage | RunStatusMessage;
+/** What does the panel draw? Answered by a `state` message with the same id (tests, the flood measurement). */
+export interface GetStateMessage {
+  type: 'getState';
+  id: number;
+}
+
+export type HostToWebview = ShowRunsMessage | AppendRecordsMessage | RunStatusMessage | GetStateMessage;
 
 export interface WebviewReadyMessage {
   type: 'ready';
@@ -359,14 +365,23 @@ export interface ReceivedMessage {
   type: 'received';
   seq: number;
 }
-/** The webview reports what it holds (used by tests and state restore). */
-export interface WebviewStateMessage {
-  type: 'state';
+/** What the Dynamics panel has drawn, as its answer to `getState`. */
+export interface DynamicsDrawnState {
+  /** The runs shown. */
+  runDirs: string[];
+  /** Points drawn per chart. */
   charts: Record<string, number>;
   /** The last epoch drawn per run directory (how far behind the trainer the panel is). */
-  latest?: Record<string, number>;
-  /** How long the redraw that posted this took (ms). */
-  drawMs?: number;
+  latest: Record<string, number>;
+  /** Redraws since the previous answer, the slowest of them and the slowest per chart (ms; null: none). */
+  redraws: number;
+  drawMs: number | null;
+  viewMs: Record<string, number>;
+}
+export interface WebviewStateMessage {
+  type: 'state';
+  id: number;
+  state: DynamicsDrawnState;
 }
 
 export type WebviewToHost =
@@ -457,9 +472,15 @@ export function isHostToWebview(x: unknown): x is HostToWebview {
       return isStr(x.runDir) && Array.isArray(x.records) && x.records.every(isMetricsRecord) && (x.seq === undefined || isNum(x.seq));
     case 'status':
       return isStr(x.runDir) && isRunJson(x.run);
+    case 'getState':
+      return isNum(x.id);
     default:
       return false;
   }
+}
+
+export function isDynamicsDrawnState(x: unknown): x is DynamicsDrawnState {
+  return isObj(x) && Array.isArray(x.runDirs) && x.runDirs.every(isStr) && isNumMap(x.charts) && isNumMap(x.latest) && isNum(x.redraws) && isNumOrNull(x.drawMs) && isNumMap(x.viewMs);
 }
 
 export function isWebviewToHost(x: unknown): x is WebviewToHost {
@@ -475,7 +496,7 @@ export function isWebviewToHost(x: unknown): x is WebviewToHost {
     case 'openCheckpoint':
       return isStr(x.runDir) && isNumOrNull(x.epoch);
     case 'state':
-      return isNumMap(x.charts) && (x.latest === undefined || isNumMap(x.latest)) && (x.drawMs === undefined || isNum(x.drawMs));
+      return isNum(x.id) && isDynamicsDrawnState(x.state);
     case 'received':
       return isNum(x.seq);
     default:

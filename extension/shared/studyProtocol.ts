@@ -128,7 +128,13 @@ export interface StudyDriveMessage {
   action: StudyDriveAction;
 }
 
-export type HostToStudy = StudyViewMessage | StudyDriveMessage;
+/** What does the panel draw? Answered by a `state` message with the same id (tests). */
+export interface StudyGetStateMessage {
+  type: 'getState';
+  id: number;
+}
+
+export type HostToStudy = StudyViewMessage | StudyDriveMessage | StudyGetStateMessage;
 
 /**
  * Where a click opens runs, in CSS pixels of the chart's canvas (a card's `data-targets`): a point of the mean
@@ -154,12 +160,15 @@ export interface StudyOpenRunMessage {
   /** Several: the runs of a point or cell (the host asks which one). */
   runDirs: string[];
 }
-/** What the panel draws, reported for tests and the host's state. */
+/** What the panel draws (null: no study drawn yet), as its answer to `getState`. */
 export interface StudyStateMessage {
   type: 'state';
-  state: StudyDrawnState;
+  id: number;
+  state: StudyDrawnState | null;
 }
 export interface StudyDrawnState {
+  /** The experiment whose study is drawn. */
+  experiment: string;
   metric: string;
   curve: { label: string; points: { x: string; mean: number | null; runs: number }[] }[];
   heatmap: { xLabels: string[]; yLabels: string[]; cells: (number | string | null)[][] } | null;
@@ -207,7 +216,7 @@ export function isStudyView(x: unknown): x is StudyViewMessage {
 }
 
 export function isHostToStudy(x: unknown): x is HostToStudy {
-  return isStudyView(x) || isStudyDrive(x);
+  return isStudyView(x) || isStudyDrive(x) || (isObj(x) && x.type === 'getState' && isNum(x.id));
 }
 
 export function isStudyToHost(x: unknown): x is StudyToHost {
@@ -220,7 +229,7 @@ export function isStudyToHost(x: unknown): x is StudyToHost {
     case 'openRun':
       return Array.isArray(x.runDirs) && x.runDirs.length > 0 && x.runDirs.every(isStr);
     case 'state':
-      return isObj(x.state) && isStr(x.state.metric) && Array.isArray(x.state.curve);
+      return isNum(x.id) && (x.state === null || (isObj(x.state) && isStr(x.state.experiment) && isStr(x.state.metric) && Array.isArray(x.state.curve)));
     case 'driven':
       return isNum(x.id) && isStrOrNull(x.error);
     case 'saveExport':

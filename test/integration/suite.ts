@@ -11,32 +11,15 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { parse as parseJsonc } from 'jsonc-parser';
 import type { MetricsRecord, RunJson } from '../../extension/shared/protocol';
-import type { StudyDrawnState, StudyDriveAction } from '../../extension/shared/studyProtocol';
+import type { StudyDrawnState } from '../../extension/shared/studyProtocol';
+import type { TrainingDynamicsApi } from '../../extension/host/api';
 import miniStudy from '../fixtures/mini-study.experiment.json';
 import { test, until } from './harness';
 
 const EXTENSION_ID = 'training-dynamics.training-dynamics';
 const CHECKPOINT_VIEW_TYPE = 'trainingDynamics.checkpoint';
 
-/** The API `activate()` returns (extension/host/api.ts), as the tests use it. */
-interface Api {
-  studyDrive(action: StudyDriveAction): Promise<void>;
-  listRuns(): Promise<{ runDir: string; run: RunJson }[]>;
-  activeRuns(): string[];
-  lastStartedRunDir(): string | undefined;
-  waitForRun(runDir: string, statuses?: RunJson['status'][], timeoutMs?: number): Promise<RunJson>;
-  panelState(): { runDirs: string[]; charts: Record<string, number>; latest: Record<string, number>; drawMs: number | null } | undefined;
-  measureEventLoop(): { read(): EventLoopDelay; stop(): EventLoopDelay };
-  studyState(): { file: string | null; experiment: string | null; runs: number; drawn: StudyDrawnState | null } | undefined;
-  slurmArrays(): Promise<{ jobId: string; experiment: string; summary: string; ended: boolean; tasks: { task: number; runName: string; state: string | null; runDir: string | null; status: RunJson['status'] | null; reason: string | null }[] }[]>;
-}
-
-interface EventLoopDelay {
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  samples: number;
-}
+type Api = TrainingDynamicsApi;
 
 const state: { api?: Api; tinyRunDir?: string; studyRunDirs?: string[] } = {};
 
@@ -238,13 +221,13 @@ test('the Dynamics panel reports data points for its charts', 60_000, async () =
   const runDir = state.tinyRunDir;
   assert.ok(runDir, 'needs the tiny run of the previous test');
   await vscode.commands.executeCommand('trainingDynamics.showDynamics', runDir);
-  const s = await until('the Dynamics panel to report data for every chart', 45_000, () => {
-    const st = api().panelState();
+  const s = await until('the Dynamics panel to report data for every chart', 45_000, async () => {
+    const st = await api().panelState();
     if (!st || !st.runDirs.includes(runDir)) return undefined;
     const counts = Object.values(st.charts);
     return counts.length > 0 && counts.every((n) => n > 0) ? st : undefined;
-  }).catch((err: Error) => {
-    throw new Error(`${err.message}; last panel state: ${JSON.stringify(api().panelState())}`);
+  }).catch(async (err: Error) => {
+    throw new Error(`${err.message}; last panel state: ${JSON.stringify((await api().panelState()))}`);
   });
   assert.ok(Object.keys(s.charts).length >= 3, `expected several charts, got ${JSON.stringify(s.charts)}`);
 });
@@ -356,12 +339,12 @@ test('the Study panel opens from its CodeLens and draws the sweep: curve means a
     return lenses.find((l) => l.command?.title === 'Study (8 runs)');
   });
   await vscode.commands.executeCommand(lens.command!.command, ...(lens.command!.arguments ?? []));
-  const drawn = await until('the Study panel to draw the curve and the heatmap', 60_000, () => {
-    const s = api().studyState();
+  const drawn = await until('the Study panel to draw the curve and the heatmap', 60_000, async () => {
+    const s = await api().studyState();
     if (s?.drawn && s.drawn.curve.length > 0 && s.drawn.heatmap) return s.drawn;
     throw new Error(`study state ${JSON.stringify(s)}`);
   });
-  assert.equal(api().studyState()?.experiment, 'mini-study');
+  assert.equal((await api().studyState())?.experiment, 'mini-study');
   assert.equal(drawn.metric, 'finalTrainLoss', 'the study block sets the metric');
   checkStudyDrawn(drawn, dirs!, (d) => lastEpoch(d).trainLoss);
 });
@@ -394,22 +377,22 @@ function checkStudyDrawn(drawn: StudyDrawnState, dirs: string[], value: (runDir:
 
 test('the Study panel switches the metric, and a click on a run\'s point or a heatmap cell opens that run\'s Dynamics', 120_000, async () => {
   const dirs = state.studyRunDirs;
-  assert.ok(dirs && dirs.length === 8 && api().studyState(), 'needs the Study panel and the sweep of the previous test');
+  assert.ok(dirs && dirs.length === 8 && (await api().studyState()), 'needs the Study panel and the sweep of the previous test');
   // the metric picker, as a user chooses in it
   await api().studyDrive({ kind: 'pick', picker: 'metric', value: 'finalTestLoss' });
-  const drawn = await until('the Study panel to draw finalTestLoss', 30_000, () => {
-    const s = api().studyState()?.drawn;
+  const drawn = await until('the Study panel to draw finalTestLoss', 30_000, async () => {
+    const s = (await api().studyState())?.drawn;
     return s?.metric === 'finalTestLoss' && s.heatmap ? s : undefined;
   });
   checkStudyDrawn(drawn, dirs, (d) => lastEpoch(d).testLoss);
   // a click on one run's dot of the curve: that run in the Dynamics panel
   const first = dirs[5];
   await api().studyDrive({ kind: 'click', chart: 'studyCurve', runDir: first });
-  await until(`the Dynamics panel to show ${path.basename(first)}`, 30_000, () => {
-    const p = api().panelState();
+  await until(`the Dynamics panel to show ${path.basename(first)}`, 30_000, async () => {
+    const p = await api().panelState();
     return p && p.runDirs.length === 1 && p.runDirs[0] === first ? true : undefined;
-  }).catch((err: Error) => {
-    throw new Error(`${err.message}; panel state ${JSON.stringify(api().panelState())}`);
+  }).catch(async (err: Error) => {
+    throw new Error(`${err.message}; panel state ${JSON.stringify((await api().panelState()))}`);
   });
   // a click on a heatmap cell of two runs (not holding the one shown): the host asks which; the first is taken
   const other = readRunJson(first);
@@ -419,7 +402,7 @@ test('the Study panel switches the metric, and a click on a run\'s point or a he
   })!;
   await api().studyDrive({ kind: 'click', chart: 'studyHeatmap', runDir: cellRun });
   const shown = await until('a run of the clicked cell in the Dynamics panel', 30_000, async () => {
-    const p = api().panelState();
+    const p = await api().panelState();
     if (p && p.runDirs.length === 1 && p.runDirs[0] !== first) return p.runDirs[0];
     await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
     return undefined;
@@ -479,23 +462,26 @@ test('the Dynamics and Study panels follow runs the CLI writes as they grow, and
 
     // Dynamics: the charts of a run another process writes keep growing.
     await vscode.commands.executeCommand('trainingDynamics.showDynamics', dirs[0]);
-    const points = () => {
-      const st = api().panelState();
+    const points = async () => {
+      const st = await api().panelState();
       return st && st.runDirs.includes(dirs[0]) ? Math.max(0, ...Object.values(st.charts)) : 0;
     };
-    const first = await until('the Dynamics panel to draw the CLI’s run', 45_000, () => (points() > 0 ? points() : undefined));
-    await until('the Dynamics panel to draw the epochs the CLI writes after it opened', 45_000, () => (points() > first ? true : undefined));
+    const first = await until('the Dynamics panel to draw the CLI’s run', 45_000, async () => {
+      const n = await points();
+      return n > 0 ? n : undefined;
+    });
+    await until('the Dynamics panel to draw the epochs the CLI writes after it opened', 45_000, async () => ((await points()) > first ? true : undefined));
 
     // Study: its points follow the runs' latest train loss.
     await vscode.commands.executeCommand('trainingDynamics.showStudy', vscode.Uri.file(file));
-    const means = () => {
-      const s = api().studyState();
+    const means = async () => {
+      const s = await api().studyState();
       const c = s?.experiment === 'follow-study' ? s.drawn?.curve[0] : undefined;
       return c && c.points.length === 2 && c.points.every((p) => p.runs === 1 && typeof p.mean === 'number') ? c.points.map((p) => p.mean as number) : undefined;
     };
     const before = await until('the Study panel to draw both points', 60_000, means);
-    await until('the Study panel to redraw as the runs grow', 60_000, () => {
-      const now = means();
+    await until('the Study panel to redraw as the runs grow', 60_000, async () => {
+      const now = await means();
       return now && now.some((m, i) => m !== before[i]) ? true : undefined;
     });
 
@@ -504,11 +490,11 @@ test('the Dynamics and Study panels follow runs the CLI writes as they grow, and
     assert.equal(await exited, 130, `the CLI exited otherwise: ${cliErr.slice(-500)}`);
     for (const d of dirs) assert.equal(readRunJson(d).status, 'stopped');
     const byWd = (wd: number) => lastEpoch(dirs.find((d) => readRunJson(d).config.optimizer.weightDecay === wd)!).trainLoss;
-    await until('the Study panel to show the stopped runs’ last train loss', 30_000, () => {
-      const m = means();
+    await until('the Study panel to show the stopped runs’ last train loss', 30_000, async () => {
+      const m = await means();
       return m && Math.abs(m[0] - byWd(0)) <= 1e-9 && Math.abs(m[1] - byWd(1)) <= 1e-9 ? true : undefined;
-    }).catch((err: Error) => {
-      throw new Error(`${err.message}; drawn ${JSON.stringify(means())}, on disk ${byWd(0)}, ${byWd(1)}`);
+    }).catch(async (err: Error) => {
+      throw new Error(`${err.message}; drawn ${JSON.stringify(await means())}, on disk ${byWd(0)}, ${byWd(1)}`);
     });
   } finally {
     if (cli.exitCode === null) cli.kill('SIGKILL');
@@ -585,7 +571,7 @@ if (process.env.TD_FLOOD === '1') test('a run at ≥ 500 epochs/s for 60 s: host
     // The Launcher opens the Dynamics panel beside the editor as the run starts.
     const runDir = await train(uri, 'flood');
     await api().waitForRun(runDir, ['running'], 60_000);
-    await until('the panel to draw the run', 60_000, () => (api().panelState()?.latest[runDir] !== undefined ? true : undefined));
+    await until('the panel to draw the run', 60_000, async () => ((await api().panelState())?.latest[runDir] !== undefined ? true : undefined));
     const meter = api().measureEventLoop();
     const seconds = Number(process.env.TD_FLOOD_SECONDS || 60);
     const t0 = Date.now();
@@ -595,13 +581,19 @@ if (process.env.TD_FLOOD === '1') test('a run at ≥ 500 epochs/s for 60 s: host
     let worstAt = 0;
     const lags: number[] = [];
     const draws: number[] = [];
+    let redraws = 0;
+    const viewMs: Record<string, number> = {};
     while (Date.now() - t0 < seconds * 1000) {
       await new Promise((r) => setTimeout(r, 250));
+      disk.push({ t: Date.now(), e: diskEpoch(runDir) });
+      // What the panel has drawn, as it answers (a busy webview answers late: that counts as lag too).
+      const st = await api().panelState();
       const t = Date.now();
       disk.push({ t, e: diskEpoch(runDir) });
-      const st = api().panelState();
       const shown = st?.latest[runDir];
       if (st?.drawMs != null) draws.push(st.drawMs);
+      redraws += st?.redraws ?? 0;
+      for (const [k, ms] of Object.entries(st?.viewMs ?? {})) viewMs[k] = Math.max(viewMs[k] ?? 0, ms);
       if (shown === undefined) throw new Error('the panel stopped showing the run');
       // When did the trainer reach the epoch the panel shows? Interpolated between the disk samples around it.
       const i = disk.findIndex((d) => d.e >= shown);
@@ -626,7 +618,8 @@ if (process.env.TD_FLOOD === '1') test('a run at ≥ 500 epochs/s for 60 s: host
     log(`flood: host event-loop delay p50 ${loop.p50Ms.toFixed(1)} ms, p99 ${loop.p99Ms.toFixed(1)} ms, max ${loop.maxMs.toFixed(1)} ms (${loop.samples} samples)`);
     log(`flood: panel behind the trainer: median ${(lags[lags.length >> 1] / 1000).toFixed(2)} s, worst ${(worstLag / 1000).toFixed(2)} s (at ${worstAt.toFixed(1)} s)`);
     draws.sort((a, b) => a - b);
-    if (draws.length) log(`flood: the panel's redraws (sampled): median ${draws[draws.length >> 1].toFixed(0)} ms, max ${draws[draws.length - 1].toFixed(0)} ms`);
+    if (draws.length) log(`flood: the panel's ${redraws} redraws: slowest per 250 ms median ${draws[draws.length >> 1].toFixed(0)} ms, max ${draws[draws.length - 1].toFixed(0)} ms`);
+    log(`flood: slowest redraw per chart: ${Object.entries(viewMs).map(([k, ms]) => `${k} ${ms.toFixed(0)} ms`).join(', ')}`);
 
     // Stop from the command palette: Training Dynamics: Stop Run, then the run in its quick pick.
     const clicked = await ui([{ do: 'palette', title: 'Training Dynamics: Stop Run' }, { do: 'pick', label: 'flood' }]);
@@ -638,7 +631,7 @@ if (process.env.TD_FLOOD === '1') test('a run at ≥ 500 epochs/s for 60 s: host
     // Stop from the panel's own button, on a second run that has been going for a while.
     const second = await train(uri, 'flood');
     await api().waitForRun(second, ['running'], 60_000);
-    await until('the panel to draw the second run', 60_000, () => (api().panelState()?.latest[second] !== undefined ? true : undefined));
+    await until('the panel to draw the second run', 60_000, async () => ((await api().panelState())?.latest[second] !== undefined ? true : undefined));
     await new Promise((r) => setTimeout(r, 10_000));
     const pressed = await ui([{ do: 'click', webview: true, selector: 'vscode-button[title^="Stop this run"]' }]);
     const stopped2 = await api().waitForRun(second, ['completed', 'failed', 'stopped'], 60_000);

@@ -36,6 +36,14 @@ test('study protocol: selections and messages are validated both ways', () => {
   assert.ok(isStudyToHost({ type: 'driven', id: 1, error: null }));
   assert.ok(isStudyToHost({ type: 'driven', id: 1, error: 'no point of /r/a drawn' }));
   assert.ok(!isStudyToHost({ type: 'driven', id: '1', error: null }));
+  // what the panel draws, asked by id
+  assert.ok(isHostToStudy({ type: 'getState', id: 5 }));
+  assert.ok(!isHostToStudy({ type: 'getState' }));
+  const drawn = { experiment: 'dd', metric: 'finalTestLoss', curve: [], heatmap: null, scatter: null };
+  assert.ok(isStudyToHost({ type: 'state', id: 5, state: drawn }));
+  assert.ok(isStudyToHost({ type: 'state', id: 5, state: null }));
+  assert.ok(!isStudyToHost({ type: 'state', state: drawn }));
+  assert.ok(!isStudyToHost({ type: 'state', id: 5, state: { ...drawn, experiment: undefined } }));
 });
 
 test('heatmap colour scale: viridis ends, clamping, log positions, readable labels', () => {

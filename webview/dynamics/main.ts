@@ -1,11 +1,11 @@
 /**
  * Dynamics panel webview: receives `show` / `append` / `status` from the host (validated with the protocol
  * guards), keeps a RunModel per run, and redraws only the charts whose data changed, at most ~10 times a second
- * (RedrawThrottle: dirty flags + requestAnimationFrame). After each redraw batch it reports the points per chart
- * to the host (`state`) and in the DOM (`data-points`). UI choices and the runs shown survive a reload through
- * acquireVsCodeApi().setState.
+ * (RedrawThrottle: dirty flags + requestAnimationFrame). What it has drawn (points per chart, the last epoch
+ * per run, redraw times) is in the DOM (`data-points`) and answers the host's `getState`. UI choices and the
+ * runs shown survive a reload through acquireVsCodeApi().setState.
  */
-import { isHostToWebview, isMetricsRecord, type HostToWebview, type RunJson, type RunSnapshot } from '../../extension/shared/protocol';
+import { isHostToWebview, isMetricsRecord, type DynamicsDrawnState, type HostToWebview, type RunJson, type RunSnapshot } from '../../extension/shared/protocol';
 import { distinguishingLabels, type RunLabel } from '../../extension/shared/runLabels';
 import { lossFitText } from '../../extension/shared/view/lossFitCurve';
 import { RunList } from '../shared/runList';
@@ -106,15 +106,24 @@ function persist(): void {
   vscode.setState({ runDirs: runs.map((r) => r.runDir), sweepAxes, ui, runList: runListState, charts: controls.settings });
 }
 
+/** What has been drawn, for the host's `getState` (timings since the previous answer). */
+let drawn: DynamicsDrawnState = { runDirs: [], charts: {}, latest: {}, redraws: 0, drawMs: null, viewMs: {} };
+
 function draw(dirty: Set<DirtyKey>): void {
   const t0 = performance.now();
-  for (const v of views) if (dirty.has(v.name)) v.draw();
+  for (const v of views) {
+    if (!dirty.has(v.name)) continue;
+    const tv = performance.now();
+    v.draw();
+    const ms = performance.now() - tv;
+    drawn.viewMs[v.name] = Math.max(drawn.viewMs[v.name] ?? 0, ms);
+  }
   if (dirty.has('header')) renderHeader();
   const charts: Record<string, number> = {};
   for (const v of views) charts[v.name] = v.points;
   const latest: Record<string, number> = {};
   for (const r of runs) if (r.lastEpoch !== null) latest[r.runDir] = r.lastEpoch;
-  vscode.postMessage({ type: 'state', charts, latest, drawMs: performance.now() - t0 });
+  drawn = { runDirs: runs.map((r) => r.runDir), charts, latest, redraws: drawn.redraws + 1, drawMs: Math.max(drawn.drawMs ?? 0, performance.now() - t0), viewMs: drawn.viewMs };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -130,12 +139,13 @@ function show(snapshots: RunSnapshot[], axes: string[] | null): void {
     return m;
   });
   sweepAxes = axes;
+  // nothing of these runs is drawn yet
+  drawn = { ...drawn, runDirs: runs.map((r) => r.runDir), charts: {}, latest: {} };
   labels = distinguishingLabels(runs.map((r) => r.run));
   persist();
   app.replaceChildren();
   if (runs.length === 0) {
     app.append(el('p', 'waiting', 'No run to show. Train a config or pick a run in the Runs view.'));
-    vscode.postMessage({ type: 'state', charts: {} });
     return;
   }
   header = el('header', runs.length > 1 ? 'run-header compare' : 'run-header');
@@ -340,6 +350,10 @@ function onMessage(msg: HostToWebview): void {
       if (dirty.size || msg.records.length) throttle.mark(['header', ...dirty, ...(LandscapeView.applies(runs, sweepAxes) ? (['landscape'] as const) : [])]);
       return;
     }
+    case 'getState':
+      vscode.postMessage({ type: 'state', id: msg.id, state: drawn });
+      drawn = { ...drawn, redraws: 0, drawMs: null, viewMs: {} };
+      return;
     case 'status': {
       const m = runs.find((r) => r.runDir === msg.runDir);
       if (!m) return;

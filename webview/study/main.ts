@@ -10,6 +10,7 @@
  */
 import type { ChartConfiguration, Plugin } from 'chart.js';
 import {
+  isHostToStudy,
   isStudyDrive,
   isStudyView,
   type StudyChartName,
@@ -490,7 +491,7 @@ function drawScatter(): void {
 // Messages
 // -----------------------------------------------------------------------------------------------------------
 
-const report: StudyDrawnState = { metric: '', curve: [], heatmap: null, scatter: null };
+const report: StudyDrawnState = { experiment: '', metric: '', curve: [], heatmap: null, scatter: null };
 let logDefaultsApplied = false;
 
 function setPickers(v: StudyViewMessage): void {
@@ -523,12 +524,12 @@ function onView(v: StudyViewMessage): void {
   notice.classList.toggle('hidden', !v.message);
   document.body.dataset.runs = String(v.runs);
   setPickers(v);
+  report.experiment = v.experiment;
   report.metric = v.selection.metric;
   drawCurve();
   drawHeatmap();
   drawScatter();
   persist();
-  vscode.postMessage({ type: 'state', state: { ...report } });
 }
 
 const cards: Record<StudyChartName, Card> = { studyCurve: curveCard, studyHeatmap: heatCard, studyScatter: scatterCard };
@@ -557,6 +558,7 @@ function drive(a: StudyDriveAction): string | null {
 window.addEventListener('message', (e: MessageEvent<unknown>) => {
   if (isStudyView(e.data)) onView(e.data);
   else if (isStudyDrive(e.data)) vscode.postMessage({ type: 'driven', id: e.data.id, error: drive(e.data.action) });
+  else if (isHostToStudy(e.data) && e.data.type === 'getState') vscode.postMessage({ type: 'state', id: e.data.id, state: view ? structuredClone(report) : null });
 });
 
 watchTheme(() => {
