@@ -8,13 +8,12 @@
  * Exit codes: 0 every run completed, 1 a run failed, 2 bad input (the message names the problem),
  * 130 interrupted with Ctrl-C (the current runs are stopped cleanly and marked `stopped`).
  */
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { oneFile, parseCommandArgs, positiveInt, UsageError } from './args';
-import { BACKEND_CHOICES, isBackendChoice, type BackendChoice, type RunJson, type StartRunRequest } from '../shared/protocol';
+import { oneFile, parseCommandArgs, positiveInt, readExperimentFile, runsRootOf, trainArgs, TRAIN_OPTIONS, UsageError } from './args';
+import type { BackendChoice, RunJson, StartRunRequest } from '../shared/protocol';
 import type { ResolvedRun } from '../shared/configTypes';
 import { formatProblem, parseExperiment, resolveRuns } from '../engine/config';
-import { defaultRunsRoot, findWorkspaceRoot, startRunRequest, type RunWriter } from '../engine/runs';
+import { startRunRequest, type RunWriter } from '../engine/runs';
 import { backendLabel, loadBackend } from '../engine/backend';
 import { RunDirError, runSession, type SessionControl } from '../trainer/session';
 import { ProgressDisplay, jsonResult, summaryText, trainLossPoints } from './progress';
@@ -113,27 +112,17 @@ export interface RunArgs {
 
 export function parseRunArgs(args: string[]): RunArgs | 'help' {
   const parsed = parseCommandArgs('run', args, {
-      config: { type: 'string', short: 'c' },
-      all: { type: 'boolean' },
-      sweep: { type: 'boolean' },
-      epochs: { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      backend: { type: 'string' },
+      ...TRAIN_OPTIONS,
       json: { type: 'boolean' },
       jobs: { type: 'string', short: 'j' },
-      resume: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
   });
   const v = parsed.values;
   if (v.help) return 'help';
   const file = oneFile('run', parsed.positionals, 'training-dynamics run FILE [--config NAME | --all]');
-  if (v.config !== undefined && v.all) throw new UsageError('run: --config and --all cannot be used together');
-  const epochs = positiveInt('run', '--epochs', v.epochs);
+  const t = trainArgs('run', v);
   const jobs = positiveInt('run', '--jobs', v.jobs);
-  const backend = (v.backend ?? 'auto') as BackendChoice;
-  if (!isBackendChoice(backend)) throw new UsageError(`run: --backend must be one of ${BACKEND_CHOICES.join(', ')} (got '${v.backend}')`);
   if (v.out !== undefined && v.out.trim() === '') throw new UsageError('run: --out needs a directory');
-  return { file, config: v.config, all: !!v.all, sweep: !!v.sweep, epochs, out: v.out, backend, json: !!v.json, jobs, resume: !!v.resume };
+  return { file, ...t, backend: t.backend ?? 'auto', json: !!v.json, jobs };
 }
 
 /**
@@ -141,14 +130,7 @@ export function parseRunArgs(args: string[]): RunArgs | 'help' {
  * validates the file; a bad selection or a config with errors is a UsageError naming the problems.
  */
 export function selectRuns(a: Pick<RunArgs, 'file' | 'config' | 'all' | 'sweep' | 'epochs'>, io: Pick<CliIo, 'stderr'>): { file: string; shown: string; runs: ResolvedRun[] } {
-  const file = path.resolve(a.file);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${a.file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`);
-  }
+  const { file, text } = readExperimentFile(a.file);
   const rel = path.relative(process.cwd(), file);
   const shown = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
   const parsed = parseExperiment(text);
@@ -195,7 +177,7 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError((err as Error).message.split('\n')[0]);
   }
 
-  const runsRoot = a.out !== undefined ? path.resolve(a.out) : defaultRunsRoot(findWorkspaceRoot(file));
+  const runsRoot = runsRootOf(a.out, file);
   const human = a.json ? io.stderr : io.stdout;
   const runs = a.resume ? await resumePoints(selected, runsRoot, human) : selected;
   if (runs.length === 0) {

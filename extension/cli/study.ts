@@ -7,11 +7,9 @@
  *
  * Exit 0 done, 2 bad input (unreadable file, unknown flag / axis / metric, no runs yet) with a one-line message.
  */
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { oneFile, parseCommandArgs, UsageError } from './args';
+import { oneFile, OUT_AND_HELP_OPTIONS, parseCommandArgs, readExperimentFile, runsRootOf, UsageError } from './args';
 import { parseExperiment } from '../engine/config';
-import { defaultRunsRoot, findWorkspaceRoot } from '../engine/runs';
 import { axisLabel, buildStudy, parseMetricName, predict, StudyError, type Aggregate, type Prediction, type Study } from '../engine/study';
 import { csvCell } from '../engine/export/csv';
 
@@ -48,10 +46,9 @@ function parseStudyArgs(args: string[]): StudyArgs | 'help' {
       split: { type: 'string' },
       runs: { type: 'string' },
       predict: { type: 'string' },
-      out: { type: 'string', short: 'o' },
       json: { type: 'boolean' },
       csv: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+      ...OUT_AND_HELP_OPTIONS,
   });
   const v = parsed.values;
   if (v.help) return 'help';
@@ -136,18 +133,11 @@ async function run(args: string[], io: OutputIo): Promise<number> {
     io.stdout(STUDY_USAGE);
     return 0;
   }
-  const file = path.resolve(a.file);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${a.file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message}`);
-  }
+  const { file, text } = readExperimentFile(a.file);
   const parsed = parseExperiment(text);
   if (!parsed.name) throw new UsageError(`${a.file} has no experiment "name": cannot find its runs`);
   const block = parsed.study ?? {};
-  const runsRoot = a.out !== undefined ? path.resolve(a.out) : defaultRunsRoot(findWorkspaceRoot(file));
+  const runsRoot = runsRootOf(a.out, file);
   const by = a.by ?? block.by ?? null;
   const split = a.split ?? (a.by === null ? block.split ?? null : null);
   const wanted = a.metrics.length ? a.metrics : [];

@@ -7,10 +7,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseCommandArgs, positiveInt } from './args';
+import { parseCommandArgs, positiveInt, runsRootOf, trainArgs, TRAIN_OPTIONS } from './args';
 import type { OutputIo } from './io';
-import { BACKEND_CHOICES, isBackendChoice } from '../shared/protocol';
-import { defaultRunsRoot, experimentDir, findWorkspaceRoot } from '../engine/runs';
+import { experimentDir } from '../engine/runs';
 import { SlurmError, cliArgv, defaultCpusPerTask, prepareSlurmArray, submitSlurmArray } from '../engine/sweep';
 import { nativeBuilt } from '../engine/fast/native';
 import { UsageError, selectRuns } from './main';
@@ -41,9 +40,7 @@ function cliCommand(): string[] {
 
 export async function submitCommand(args: string[], io: OutputIo): Promise<number> {
   const parsed = parseCommandArgs('submit', args, {
-      config: { type: 'string', short: 'c' },
-      all: { type: 'boolean' },
-      sweep: { type: 'boolean' },
+      ...TRAIN_OPTIONS,
       slurm: { type: 'boolean' },
       partition: { type: 'string' },
       time: { type: 'string' },
@@ -51,11 +48,6 @@ export async function submitCommand(args: string[], io: OutputIo): Promise<numbe
       'max-parallel': { type: 'string' },
       'sbatch-arg': { type: 'string', multiple: true },
       'dry-run': { type: 'boolean' },
-      resume: { type: 'boolean' },
-      epochs: { type: 'string' },
-      out: { type: 'string', short: 'o' },
-      backend: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
   });
   const v = parsed.values;
   if (v.help) {
@@ -64,23 +56,22 @@ export async function submitCommand(args: string[], io: OutputIo): Promise<numbe
   }
   if (!v.slurm) throw new UsageError('submit: name the scheduler with --slurm (the only one supported)');
   if (parsed.positionals.length !== 1) throw new UsageError(`submit: expected one experiment FILE (got ${parsed.positionals.length})`);
-  if (v.config !== undefined && v.all) throw new UsageError('submit: --config and --all cannot be used together');
-  if (v.backend !== undefined && !isBackendChoice(v.backend)) throw new UsageError(`submit: --backend must be one of ${BACKEND_CHOICES.join(', ')} (got '${v.backend}')`);
-  const epochs = positiveInt('submit', '--epochs', v.epochs);
-  const cpusPerTask = positiveInt('submit', '--cpus-per-task', v['cpus-per-task']) ?? defaultCpusPerTask(v.backend ?? 'auto', nativeBuilt());
+  const t = trainArgs('submit', v);
+  const { epochs, backend } = t;
+  const cpusPerTask = positiveInt('submit', '--cpus-per-task', v['cpus-per-task']) ?? defaultCpusPerTask(backend ?? 'auto', nativeBuilt());
   const maxParallel = positiveInt('submit', '--max-parallel', v['max-parallel']);
   const options = { partition: v.partition, time: v.time, cpusPerTask, maxParallel, sbatchArgs: v['sbatch-arg'] ?? [] };
 
-  const { file, shown, runs: selected } = selectRuns({ file: parsed.positionals[0], config: v.config, all: !!v.all, sweep: !!v.sweep, epochs }, io);
-  const runsRoot = v.out !== undefined ? path.resolve(v.out) : defaultRunsRoot(findWorkspaceRoot(file));
-  const runs = v.resume ? await resumePoints(selected, runsRoot, io.stderr) : selected;
+  const { file, shown, runs: selected } = selectRuns({ file: parsed.positionals[0], ...t }, io);
+  const runsRoot = runsRootOf(t.out, file);
+  const runs = t.resume ? await resumePoints(selected, runsRoot, io.stderr) : selected;
   if (runs.length === 0) {
     io.stderr('resume: every point of the selection has completed; nothing to submit\n');
     return 0;
   }
   let submitted;
   try {
-    const array = prepareSlurmArray({ points: runs, experimentFile: file, runsRoot, cli: cliCommand(), backend: v.backend, epochs, options });
+    const array = prepareSlurmArray({ points: runs, experimentFile: file, runsRoot, cli: cliCommand(), backend, epochs, options });
     if (v['dry-run']) {
       io.stdout(array.script);
       return 0;
