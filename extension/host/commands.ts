@@ -26,10 +26,17 @@ export interface CommandDeps {
 }
 
 
+/** The commands this module owns: `trainingDynamics.NAME` runs the method NAME of Commands. */
+const COMMAND_NAMES = [
+  'runExperiment', 'trainConfigAtCursor', 'trainConfig', 'runSweep', 'resumeSweep', 'stopRun', 'stopAllRuns',
+  'showDynamics', 'compareRuns', 'openRunFolder', 'openCheckpoint', 'compareCheckpoints', 'refreshRuns',
+] as const satisfies readonly (keyof Commands)[];
+
 export function registerCommands(d: CommandDeps): vscode.Disposable {
   const c = new Commands(d);
-  const reg = (id: string, fn: (...args: any[]) => unknown) =>
-    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+  const reg = (name: (typeof COMMAND_NAMES)[number]) => {
+    const fn = c[name] as (...args: unknown[]) => unknown;
+    return vscode.commands.registerCommand(`trainingDynamics.${name}`, async (...args: unknown[]) => {
       try {
         return await fn.apply(c, args);
       } catch (err) {
@@ -37,21 +44,8 @@ export function registerCommands(d: CommandDeps): vscode.Disposable {
         return undefined;
       }
     });
-  return vscode.Disposable.from(
-    reg('trainingDynamics.runExperiment', c.runExperiment),
-    reg('trainingDynamics.trainConfigAtCursor', c.trainConfigAtCursor),
-    reg('trainingDynamics.trainConfig', c.trainConfig),
-    reg('trainingDynamics.runSweep', c.runSweep),
-    reg('trainingDynamics.resumeSweep', c.resumeSweep),
-    reg('trainingDynamics.stopRun', c.stopRun),
-    reg('trainingDynamics.stopAllRuns', c.stopAllRuns),
-    reg('trainingDynamics.showDynamics', c.showDynamics),
-    reg('trainingDynamics.compareRuns', c.compareRuns),
-    reg('trainingDynamics.openRunFolder', c.openRunFolder),
-    reg('trainingDynamics.openCheckpoint', c.openCheckpoint),
-    reg('trainingDynamics.compareCheckpoints', c.compareCheckpoints),
-    reg('trainingDynamics.refreshRuns', c.refreshRuns),
-  );
+  };
+  return vscode.Disposable.from(...COMMAND_NAMES.map(reg));
 }
 
 type RunPickItem = vscode.QuickPickItem & { entry?: RunEntry; sweep?: RunEntry[] };
