@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { OptimizerConfig } from '../../shared/configTypes';
 import { errorLine } from '../../shared/errors';
 
 /** The addon's exports (see native/mlp.cc for each function's contract). */
@@ -30,7 +31,8 @@ export interface NativeAddon {
 declare const handleBrand: unique symbol;
 export type NativeHandle = { readonly [handleBrand]: true };
 
-export interface NativeModelDesc {
+/** The model and its optimizer as the addon takes them: the optimizer's hyperparameters as the config has them. */
+export interface NativeModelDesc extends Pick<OptimizerConfig, 'weightDecay' | 'momentum' | 'nesterov' | 'beta1' | 'beta2' | 'eps'> {
   /** 0 dense input, 1 one-hot gather-sum, 2 embedding concat. */
   first: 0 | 1 | 2;
   /** 0 relu, 1 tanh, 2 quadratic, 3 gelu. */
@@ -39,12 +41,6 @@ export interface NativeModelDesc {
   loss: 0 | 1;
   /** 0 sgd, 1 momentum, 2 adam, 3 adamw. */
   optimizer: 0 | 1 | 2 | 3;
-  weightDecay: number;
-  momentum: number;
-  nesterov: boolean;
-  beta1: number;
-  beta2: number;
-  eps: number;
   bias: boolean;
   embeddingRows: number;
   embeddingDim: number;
