@@ -412,19 +412,24 @@ test('the Study panel switches the metric, and a click on a run\'s point or a he
   assert.deepEqual([a.config.model.hidden, a.config.optimizer.weightDecay], [b.config.model.hidden, b.config.optimizer.weightDecay], `the Dynamics panel shows ${path.basename(shown)}, not a run of the clicked cell`);
 });
 
-/** A two-point sweep trained by the CLI (another process) while the panels are open. */
-const FOLLOW_STUDY = {
-  name: 'follow-study',
+/** A sweep of one config `config` on modular addition, without the heavy probes and checkpoints. */
+const sweepExperiment = (name: string, config: string, size: { p: number; hidden: number; lr: number; weightDecay: number; epochs: number }, grid: Record<string, unknown[]>) => ({
+  name,
   defaults: {
-    task: { kind: 'modular', op: 'add', p: 11, trainFraction: 0.6 },
-    model: { hidden: [16] },
-    optimizer: { name: 'adamw', lr: 1e-3, weightDecay: 0.5 },
-    training: { epochs: 200000 },
+    task: { kind: 'modular', op: 'add', p: size.p, trainFraction: 0.6 },
+    model: { hidden: [size.hidden] },
+    optimizer: { name: 'adamw', lr: size.lr, weightDecay: size.weightDecay },
+    training: { epochs: size.epochs },
     probes: { activationsEvery: 0, spectrumEvery: 0, benfordEvery: 0 },
     checkpoints: { every: 0, atEnd: false },
   },
-  configs: [{ name: 'f' }],
-  sweep: { grid: { 'optimizer.weightDecay': [0, 1] } },
+  configs: [{ name: config }],
+  sweep: { grid },
+});
+
+/** A two-point sweep trained by the CLI (another process) while the panels are open. */
+const FOLLOW_STUDY = {
+  ...sweepExperiment('follow-study', 'f', { p: 11, hidden: 16, lr: 1e-3, weightDecay: 0.5, epochs: 200000 }, { 'optimizer.weightDecay': [0, 1] }),
   study: { metric: 'finalTrainLoss', by: ['optimizer.weightDecay'] },
 };
 
@@ -651,19 +656,8 @@ if (process.env.TD_FLOOD === '1') test('a run at ≥ 500 epochs/s for 60 s: host
   }
 });
 /** A two-seed sweep of a few-second task, for Run Sweep on Slurm…. */
-const slurmSweep = (name: string, grid: Record<string, unknown[]>) => ({
-  name,
-  defaults: {
-    task: { kind: 'modular', op: 'add', p: 7, trainFraction: 0.6 },
-    model: { hidden: [8] },
-    optimizer: { name: 'adamw', lr: 1e-2, weightDecay: 0.1 },
-    training: { epochs: 20 },
-    probes: { activationsEvery: 0, spectrumEvery: 0, benfordEvery: 0 },
-    checkpoints: { every: 0, atEnd: false },
-  },
-  configs: [{ name: 's' }],
-  sweep: { grid },
-});
+const slurmSweep = (name: string, grid: Record<string, unknown[]>) =>
+  sweepExperiment(name, 's', { p: 7, hidden: 8, lr: 1e-2, weightDecay: 0.1, epochs: 20 }, grid);
 
 function writeExperiment(name: string, body: unknown): vscode.Uri {
   const file = path.join(workspaceRoot(), 'samples', `${name}.experiment.json`);
