@@ -15,7 +15,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chartsWithData, launchBrowser, palette, quickOpen, quickOpenFind, setTheme, webview } from './workbench';
+import { chartsWithData, launchBrowser, openWorkbench, palette, quickOpen, quickOpenFind, setTheme, webview } from './workbench';
 import { panelSteps } from './panels';
 import { errorLine } from '../../extension/shared/errors';
 import { studySteps } from './study';
@@ -61,11 +61,7 @@ async function main(): Promise<number> {
     }
   };
 
-  await step('workbench-loads', async () => {
-    await page.goto(url);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'samples' }).waitFor({ timeout: 60_000 });
-  });
+  await step('workbench-loads', () => openWorkbench(page, url));
 
   await step('codelens-trains-grokking', async () => {
     await quickOpen(page, 'samples/grokking-mod97.experiment.json');

@@ -17,7 +17,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { chartsWithData, launchBrowser, palette, pickRow, quickOpen, setTheme, webview } from './workbench';
+import { chartsWithData, launchBrowser, openWorkbench, palette, pickRow, quickOpen, setTheme, webview } from './workbench';
 import { errorLine } from '../../extension/shared/errors';
 
 const [url, outDir] = process.argv.slice(2);
@@ -47,11 +47,7 @@ async function shoot(page: Page, name: string): Promise<void> {
 async function main(): Promise<void> {
   const { page, close } = await launchBrowser({ width: 1600, height: 1000 });
   try {
-    await page.goto(url);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'samples' }).waitFor({ timeout: 60_000 });
-    await palette(page, 'View: Close Primary Side Bar').catch(() => {});
-    await palette(page, 'View: Hide Secondary Side Bar').catch(() => {});
+    await openWorkbench(page, url, { sideBars: false });
 
     if (want('dynamics-dark') || want('panel-dark') || want('checkpoint-dark')) await grokkingShots(page);
     if (want('compare-dark')) await sweepShots(page);

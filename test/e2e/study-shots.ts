@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchBrowser, palette, quickOpen, webview } from './workbench';
+import { launchBrowser, openWorkbench, palette, quickOpen, webview } from './workbench';
 
 const [url, outDir, ...studies] = process.argv.slice(2);
 if (!url || !outDir || studies.length === 0) {
@@ -64,11 +64,7 @@ async function main(): Promise<void> {
   // tall enough for a study's curve, prediction and every heatmap of a split (four optimizers) in one picture
   const { page, close } = await launchBrowser({ width: 1600, height: 1700 });
   try {
-    await page.goto(url);
-    await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'samples' }).waitFor({ timeout: 60_000 });
-    await palette(page, 'View: Close Primary Side Bar').catch(() => {});
-    await palette(page, 'View: Hide Secondary Side Bar').catch(() => {});
+    await openWorkbench(page, url, { sideBars: false });
     for (const spec of studies) {
       const [file, runsText] = spec.split(':');
       const name = path.basename(file).replace(/\.experiment\.json$/, '');

@@ -1,7 +1,7 @@
 /**
  * Helpers that drive the code-server workbench in Chromium (playwright-core) the way a user does: the
- * command palette, Quick Open, the colour theme picker, and the webviews' DOM. Shared by e2e.ts and
- * readme-shots.ts.
+ * command palette, Quick Open, the colour theme picker, and the webviews' DOM. Shared by e2e.ts,
+ * readme-shots.ts and study-shots.ts.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -27,6 +27,20 @@ export async function launchBrowser(viewport: { width: number; height: number })
     fs.rmSync(udd, { recursive: true, force: true });
   };
   return { browser, page, close };
+}
+
+/**
+ * Opens the workbench at `url` and waits until it shows the workspace (the samples folder in the Explorer).
+ * `sideBars: false` then closes both side bars, leaving the editor area the whole window (for pictures).
+ */
+export async function openWorkbench(page: Page, url: string, opts: { sideBars?: boolean } = {}): Promise<void> {
+  await page.goto(url);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+  await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'samples' }).waitFor({ timeout: 60_000 });
+  if (opts.sideBars === false) {
+    await palette(page, 'View: Close Primary Side Bar').catch(() => {});
+    await palette(page, 'View: Hide Secondary Side Bar').catch(() => {});
+  }
 }
 
 /** The webview frame (inner #active-frame) whose document holds `selector`, among the visible webviews. */
