@@ -21,3 +21,15 @@ scratch_session() {
   trap 'exit 130' INT TERM
   scratch_workspace "$WS"
 }
+# prepare_build: code-server installed when absent, and the extension built (npm run build) unless SKIP_BUILD=1.
+prepare_build() {
+  bash "$ROOT_DIR/scripts/real-vscode/install.sh"
+  if [ "${SKIP_BUILD:-}" != 1 ]; then (cd "$ROOT_DIR" && npm run -s build); fi
+}
+# start_packaged LABEL: the extension packaged and installed into $EXT_DIR, then code-server started (dark theme)
+# on $PORT with the workspace $WS, as a scratch_session sets them.
+start_packaged() {
+  bash "$ROOT_DIR/scripts/real-vscode/package-install.sh" "$EXT_DIR"
+  EXT_DIR="$EXT_DIR" THEME=dark bash "$ROOT_DIR/scripts/real-vscode/start.sh" "$PORT" "$WS" >/dev/null
+  echo "$1: code-server on 127.0.0.1:$PORT with the .vsix installed, workspace $WS"
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Usage: package-install.sh EXT_DIR — packages the extension as out/training-dynamics.vsix (vsce,
 # --no-dependencies: dist/ bundles everything) and installs it into the code-server extensions folder EXT_DIR.
-# Used by test-e2e.sh and readme-shots.sh.
+# Used through env.sh's start_packaged (test-e2e.sh, readme-shots.sh, study-shots.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/real-vscode/env.sh

@@ -7,8 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/real-vscode/env.sh
-bash scripts/real-vscode/install.sh
-if [ "${SKIP_BUILD:-}" != 1 ]; then npm run -s build; fi
+prepare_build
 OUT=${OUT:-$ROOT_DIR/media/screenshots}
 scratch_session td-shots
 mkdir -p "$WS/.training-dynamics/runs/grokking-mod97"
@@ -28,7 +27,5 @@ node bin/training-dynamics.js run "$WS/samples/quickstart.experiment.json" --con
   { echo "readme-shots: the quickstart runs failed" >&2; exit 1; }
 CKPT=$(cd "$WS" && find .training-dynamics/runs/grokking-mod97 -name 'epoch-*.safetensors' | sort | tail -n 1)
 [ -n "$CKPT" ] || [ "${SKIP_GROK:-}" = 1 ] || { echo "readme-shots: the grokking run has no checkpoint" >&2; exit 1; }
-bash scripts/real-vscode/package-install.sh "$EXT_DIR"
-EXT_DIR="$EXT_DIR" THEME=dark bash scripts/real-vscode/start.sh "$PORT" "$WS" >/dev/null
-echo "readme-shots: code-server on 127.0.0.1:$PORT, workspace $WS"
+start_packaged readme-shots
 CHECKPOINT="$(basename "${CKPT:-}")" node --import tsx test/e2e/readme-shots.ts "http://127.0.0.1:$PORT/?folder=$WS" "$OUT"

@@ -7,12 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/real-vscode/env.sh
-bash scripts/real-vscode/install.sh
-if [ "${SKIP_BUILD:-}" != 1 ]; then npm run -s build; fi
+prepare_build
 OUT=${OUT:-$ROOT_DIR/media/screenshots}
 STUDIES=${STUDIES:-double-descent activation-sparsity memorization benford-weights spectra-vs-mp loss-curve-forms gradnorm-transitions optimizer-landscape}
 scratch_session td-study-shots
-mkdir -p "$EXT_DIR"
 if [ -n "${STUDY_WS:-}" ]; then
   WS=$(cd "$STUDY_WS" && pwd)
 else
@@ -34,7 +32,5 @@ for s in $STUDIES; do
   n=$(node bin/training-dynamics.js study "$WS/$f" --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).runs.length))')
   specs+=("$f:$n")
 done
-bash scripts/real-vscode/package-install.sh "$EXT_DIR"
-EXT_DIR="$EXT_DIR" THEME=dark bash scripts/real-vscode/start.sh "$PORT" "$WS" >/dev/null
-echo "study-shots: code-server on 127.0.0.1:$PORT, workspace $WS"
+start_packaged study-shots
 node --import tsx test/e2e/study-shots.ts "http://127.0.0.1:$PORT/?folder=$WS" "$OUT" "${specs[@]}"

@@ -6,11 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/real-vscode/env.sh
-bash scripts/real-vscode/install.sh
-if [ "${SKIP_BUILD:-}" != 1 ]; then npm run -s build; fi
+prepare_build
 mkdir -p test-results
 scratch_session td-e2e
-mkdir -p "$WS/.vscode" "$EXT_DIR"
+mkdir -p "$WS/.vscode"
 # A checkpoint to open: a tiny run trained by the CLI into the workspace's runs folder.
 node bin/training-dynamics.js run "$WS/samples/quickstart.experiment.json" --config tiny --json >/dev/null 2>"$WORK/cli.log" ||
   { echo "test:e2e: the CLI could not train quickstart/tiny:" >&2; tail -n 5 "$WORK/cli.log" >&2; exit 1; }
@@ -23,8 +22,6 @@ node -e '
   const json = Buffer.from(JSON.stringify(h)); const len = Buffer.alloc(8); len.writeBigUInt64LE(BigInt(json.length));
   const fd = fs.openSync(process.argv[1], "w"); fs.writeSync(fd, len); fs.writeSync(fd, json); fs.ftruncateSync(fd, 8 + json.length + n * bytes); fs.closeSync(fd);
 ' "$WS/large-1gib.safetensors"
-bash scripts/real-vscode/package-install.sh "$EXT_DIR"
-EXT_DIR="$EXT_DIR" THEME=dark bash scripts/real-vscode/start.sh "$PORT" "$WS" >/dev/null
-echo "test:e2e: code-server on 127.0.0.1:$PORT with the .vsix installed, workspace $WS"
+start_packaged test:e2e
 CHECKPOINT="$(basename "$CKPT")" \
   node --import tsx test/e2e/e2e.ts "http://127.0.0.1:$PORT/?folder=$WS"

@@ -7,8 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source scripts/real-vscode/env.sh
-bash scripts/real-vscode/install.sh
-if [ "${SKIP_BUILD:-}" != 1 ]; then npm run -s build; fi
+prepare_build
 node scripts/build-tests.mjs >/dev/null
 EXT_DEV=${EXT_DEV:-$ROOT_DIR}
 [ -f "$EXT_DEV/dist/extension.js" ] || { echo "test:vscode: $EXT_DEV/dist/extension.js is missing (npm run build failed?)" >&2; exit 1; }
