@@ -9,7 +9,6 @@
 import { fileSource, readHeader, SafetensorsError, type TensorInfo } from '../engine/safetensors';
 import { readAhead, tensorDetail, SPECTRUM_FORCE_MAX_DIM, WHOLE_MAX_ELEMENTS, type TensorInspection } from '../engine/safetensors/stream';
 import type { StatsView } from '../shared/checkpointProtocol';
-import type { Histogram } from '../shared/protocol';
 
 export interface InspectIo {
   stdout: (s: string) => void;
@@ -17,14 +16,26 @@ export interface InspectIo {
 }
 
 /**
+ * A value histogram in `inspect --json`: `counts.length` equal-width bins over [lo, hi] (bin i spans
+ * lo + i·(hi − lo)/bins to the next edge; the last bin includes hi). The checkpoint editor's histogram, without
+ * its list of edges, which the range and the bin count give: 61 numbers a tensor made most of the output of a
+ * file of many small tensors.
+ */
+export interface InspectedHistogram {
+  lo: number;
+  hi: number;
+  counts: number[];
+}
+
+/**
  * One tensor in `inspect --json`: the checkpoint editor's statistics (StatsView: over finite values, null where
- * none is defined) and histogram (the Histogram of the protocol), with the tensor's name, dtype and shape.
+ * none is defined) and histogram (its range and counts), with the tensor's name, dtype and shape.
  */
 export interface InspectedTensor extends StatsView {
   name: string;
   dtype: string;
   shape: number[];
-  histogram: Histogram | null;
+  histogram: InspectedHistogram | null;
   spectrum?: {
     eigenvalues: number[];
     mp: { sigma2: number; lambdaMinus: number; lambdaPlus: number; ksDistance: number; fractionAbove: number };
@@ -35,7 +46,9 @@ export interface InspectedTensor extends StatsView {
 }
 
 function inspected(info: TensorInfo, d: TensorInspection, withSpectrum: boolean): InspectedTensor {
-  const out: InspectedTensor = { name: info.name, dtype: info.dtype, shape: info.shape, ...d.stats, histogram: d.histogram };
+  const h = d.histogram;
+  const histogram = h ? { lo: h.edges[0], hi: h.edges[h.edges.length - 1], counts: h.counts } : null;
+  const out: InspectedTensor = { name: info.name, dtype: info.dtype, shape: info.shape, ...d.stats, histogram };
   if (d.spectrum && d.eigenvalues) {
     const sp = d.spectrum;
     out.spectrum = {
@@ -69,6 +82,9 @@ function parseArgs(args: string[]): { file: string; json: boolean; spectrum: boo
   return { file, json, spectrum, tensor };
 }
 
+/** Characters of JSON output collected before a write. */
+const OUTPUT_BLOCK = 1 << 20;
+
 const fmt = (x: number | null) => (x === null || Number.isNaN(x) ? '–' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(3) : x.toFixed(4));
 const human = (bytes: number) => (bytes >= 1 << 30 ? `${(bytes / (1 << 30)).toFixed(2)} GiB` : bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : bytes >= 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${bytes} B`);
 const COLUMNS = ['name', 'dtype', 'shape', 'mean', 'std', 'min', 'max', 'l2', 'zeros', 'nan/inf'];
@@ -101,10 +117,17 @@ export async function inspectCommand(args: string[], io: InspectIo): Promise<num
     const mode = opts.spectrum ? 'force' : 'off';
     const noProgress = () => undefined;
     if (opts.json) {
-      // One JSON document, written a tensor at a time (nothing accumulates, however many tensors).
-      io.stdout(`{"metadata":${JSON.stringify(header.metadata)},"tensors":[`);
-      for (const [i, info] of infos.entries()) io.stdout((i ? ',' : '') + JSON.stringify(inspected(info, await tensorDetail(src, info, mode, noProgress), opts.spectrum)));
-      io.stdout(']}\n');
+      // One JSON document, written as each tensor is done in blocks of ≈ 1 MB (nothing accumulates, however many
+      // tensors; one write a tensor made the writes most of the time for 10⁶ small tensors).
+      let pending = `{"metadata":${JSON.stringify(header.metadata)},"tensors":[`;
+      for (let i = 0; i < infos.length; i++) {
+        pending += (i ? ',' : '') + JSON.stringify(inspected(infos[i], await tensorDetail(src, infos[i], mode, noProgress), opts.spectrum));
+        if (pending.length >= OUTPUT_BLOCK) {
+          io.stdout(pending);
+          pending = '';
+        }
+      }
+      io.stdout(pending + ']}\n');
       return 0;
     }
     let params = 0;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeSafetensors, readAll, readHeader, bufferSource, decode, SafetensorsError, type SafetensorsErrorCode } from '../../extension/engine/safetensors';
+import { encodeSafetensors, readAll, readHeader, bufferSource, decode, entriesByJson, entriesByScan, SafetensorsError, type SafetensorsErrorCode } from '../../extension/engine/safetensors';
 import { inspectCommand } from '../../extension/cli/inspect';
 import { symmetricEigenvalues } from '../../extension/engine/probes/spectra';
 
@@ -146,6 +146,9 @@ test('inspect --json: statistics and spectrum computed another way; bad files ex
   assert.ok(Math.abs(tw.std - Math.sqrt(10 / 6 - (4 / 6) ** 2)) < 1e-9, 'population std');
   assert.ok(Math.abs(tw.l2 - Math.sqrt(10)) < 1e-9);
   assert.equal(tw.zeroFraction, 4 / 6);
+  // The histogram: 60 equal bins over [min, max], given by its range and counts.
+  assert.deepEqual([tw.histogram.lo, tw.histogram.hi, tw.histogram.counts.length], [0, 3, 60]);
+  assert.deepEqual([tw.histogram.counts[0], tw.histogram.counts[19], tw.histogram.counts[20], tw.histogram.counts[59]], [4, 0, 1, 1]);
   const ev = tw.spectrum.eigenvalues;
   assert.ok(Math.abs(ev[0] - 1 / 3) < 1e-9 && Math.abs(ev[1] - 3) < 1e-9, JSON.stringify(ev));
   assert.deepEqual(Object.keys(tw.spectrum.mp).sort(), ['fractionAbove', 'ksDistance', 'lambdaMinus', 'lambdaPlus', 'sigma2']);
@@ -165,4 +168,43 @@ test('inspect --json: statistics and spectrum computed another way; bad files ex
   assert.equal(err.join('').trim().split('\n').length, 1);
   assert.match(err.join(''), /describes 8 data bytes but the file holds 3/);
   assert.equal(await inspectCommand([join(dir, 'missing.safetensors')], io), 2);
+});
+
+test('the header scan reads what JSON.parse reads, and leaves everything else to it', () => {
+  const enc = (text: string) => new TextEncoder().encode(text);
+  const t = (offsets: string, dtype = '"F32"', shape = '[1]') => `{"dtype":${dtype},"shape":${shape},"data_offsets":${offsets}}`;
+  // Read by the scan: the entries equal JSON.parse's, in any key order and whitespace, with any metadata.
+  for (const text of [
+    '{}',
+    ' \n{ } \t',
+    `{"__metadata__":null,"a":${t('[0,4]')},"b.c":${t('[4,12]', '"BF16"', '[2, 2]')}}`,
+    `{"b": {"shape": [], "data_offsets": [0, 4], "dtype": "F32"}, "__metadata__": {"k": "v\\"q\\u00e9", "n": "[1,{}]"}}`,
+    `{"a":${t('[0,0]', '"F64"', '[0,3]')},"__proto__":${t('[0,8]', '"I64"', '[1]')}}`,
+  ]) {
+    const scanned = entriesByScan(enc(text));
+    assert.ok(scanned, text);
+    assert.deepEqual(scanned, entriesByJson(enc(text)), text);
+  }
+  // Left to JSON.parse (null): escapes or non-ASCII in names, repeated or all-digit names, unknown keys or
+  // dtypes, numbers it does not read, malformed JSON, a repeated __metadata__, anything after the object.
+  for (const text of [
+    `{"a\\u0062":${t('[0,4]')}}`,
+    `{"é":${t('[0,4]')}}`,
+    `{"a":${t('[0,4]')},"a":${t('[4,8]')}}`,
+    `{"12":${t('[0,4]')}}`,
+    `{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":1}}`,
+    `{"a":{"dtype":"F32","shape":[1]}}`,
+    `{"a":${t('[0,4]', '"Q4_K"')}}`,
+    `{"a":${t('[0,4]', '"F32"', '[-1]')}}`,
+    `{"a":${t('[0,4.0]')}}`,
+    `{"a":${t('[0,4e0]')}}`,
+    `{"a":${t('[0,04]')}}`,
+    `{"a":${t('[0,4]')},}`,
+    `{"a":${t('[0,4]')}`,
+    '{"__metadata__":null,"__metadata__":null}',
+    '{"__metadata__":{"a":1}}',
+    '{"__metadata__":{"a":"b",}}',
+    '{} x',
+    '\ufeff{}',
+  ]) assert.equal(entriesByScan(enc(text)), null, text);
 });

@@ -107,8 +107,11 @@ export async function fileSource(path: string): Promise<ByteSource> {
 
 const DTYPES = Object.keys(DTYPE_SIZE) as Dtype[];
 
-/** Parses and validates the header from its bytes; `dataLength` = file size − 8 − header length. */
-export function parseHeader(headerBytes: Uint8Array, dataLength: number): Pick<SafetensorsHeader, 'metadata' | 'tensors'> {
+/** A tensor entry of the header before validation (numel not yet set, offsets relative to the data section). */
+type RawEntry = TensorInfo;
+
+/** The header's entries through JSON.parse, each checked as it is met (the path that names every problem). */
+export function entriesByJson(headerBytes: Uint8Array): { metadata: Record<string, string> | null; raw: RawEntry[] } {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
@@ -123,9 +126,7 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number): Pick<S
   }
   if (!isObj(json)) throw new SafetensorsError('HEADER_NOT_OBJECT', 'the header is not a JSON object');
   let metadata: Record<string, string> | null = null;
-  const raw: { name: string; dtype: Dtype; shape: number[]; begin: number; end: number }[] = [];
-  // Plain loops and Number arithmetic (BigInt only where a product could pass 2^53): a header of 10⁶ tensors
-  // is parsed in about the time JSON.parse takes.
+  const raw: RawEntry[] = [];
   for (const name in json) {
     const info = json[name];
     if (name === '__metadata__') {
@@ -149,13 +150,242 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number): Pick<S
       throw new SafetensorsError('BAD_OFFSETS', `tensor '${name}': data_offsets must be [begin, end]`);
     }
     if (!offsets.every((o) => Number.isSafeInteger(o))) throw new SafetensorsError('OVERFLOW', `tensor '${name}': data_offsets overflow`);
-    raw.push({ name, dtype: dtype as Dtype, shape: shape as number[], begin: offsets[0], end: offsets[1] });
+    raw.push({ name, dtype: dtype as Dtype, shape: shape as number[], numel: 0, begin: offsets[0], end: offsets[1] });
   }
+  return { metadata, raw };
+}
+
+const WS = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+
+/** The dtypes by their name's characters packed 7 bits each (every name has at most 7). */
+const DTYPE_BY_CODE = new Map<number, Dtype>(DTYPES.map((d) => [[...d].reduce((v, ch) => v * 128 + ch.charCodeAt(0), 0), d]));
+const KEY_DTYPE = [...'dtype'].map((c) => c.charCodeAt(0));
+const KEY_SHAPE = [...'shape'].map((c) => c.charCodeAt(0));
+const KEY_OFFSETS = [...'data_offsets'].map((c) => c.charCodeAt(0));
+const KEY_METADATA = [...'__metadata__'].map((c) => c.charCodeAt(0));
+
+/** A cursor over the header's bytes for `entriesByScan` (fields, not closure variables: this is the hot loop). */
+class Scan {
+  i = 0;
+  /** The end (the closing quote) of the last span(). */
+  end = 0;
+  /** A 53-bit hash of the last span()'s bytes (two 32-bit multiplicative hashes). */
+  hash = 0;
+  private lastCode = -1;
+  private lastDtype: Dtype | null = null;
+  private readonly dims: number[] = [];
+  readonly n: number;
+  private readonly text: Buffer;
+  constructor(readonly b: Uint8Array) {
+    this.n = b.length;
+    this.text = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  }
+  ws(): void {
+    const { b, n } = this;
+    let i = this.i;
+    while (i < n && WS(b[i])) i++;
+    this.i = i;
+  }
+  /** Whitespace, then `c`: consumed (true) or not there (false). */
+  eat(c: number): boolean {
+    this.ws();
+    if (this.b[this.i] !== c) return false;
+    this.i++;
+    return true;
+  }
+  /** A string of printable ASCII without escapes: its [start, end) (the quotes consumed), or start −1. */
+  span(): number {
+    this.ws();
+    const { b, n } = this;
+    if (b[this.i] !== 0x22) return -1;
+    let i = this.i + 1;
+    const s = i;
+    let h1 = 0x811c9dc5;
+    let h2 = 0x9747b28c;
+    for (; i < n; i++) {
+      const c = b[i];
+      if (c === 0x22) break;
+      if (c < 0x20 || c > 0x7e || c === 0x5c) return -1;
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 + c, 0x5bd1e995) ^ (h2 >>> 15);
+    }
+    if (i >= n) return -1;
+    this.hash = (h1 >>> 0) * 2 ** 21 + (h2 >>> 11);
+    this.end = i;
+    this.i = i + 1;
+    return s;
+  }
+  is(s: number, key: number[]): boolean {
+    const e = this.end;
+    if (e - s !== key.length) return false;
+    for (let k = 0; k < key.length; k++) if (this.b[s + k] !== key[k]) return false;
+    return true;
+  }
+  string(s: number): string {
+    return this.text.toString('latin1', s, this.end);
+  }
+  /** A known dtype's name, or null. */
+  dtype(): Dtype | null {
+    const s = this.span();
+    const e = this.end;
+    if (s < 0 || e - s > 7) return null;
+    let v = 0;
+    for (let k = s; k < e; k++) v = v * 128 + this.b[k];
+    // Neighbouring tensors mostly share a dtype.
+    if (v !== this.lastCode) {
+      this.lastCode = v;
+      this.lastDtype = DTYPE_BY_CODE.get(v) ?? null;
+    }
+    return this.lastDtype;
+  }
+  /** A non-negative integer without sign, fraction, exponent or leading zero, at most 15 digits; −1 otherwise. */
+  int(): number {
+    this.ws();
+    const { b, n } = this;
+    let i = this.i;
+    const s = i;
+    let v = 0;
+    for (; i < n && b[i] >= 0x30 && b[i] <= 0x39; i++) v = v * 10 + (b[i] - 0x30);
+    this.i = i;
+    const len = i - s;
+    return len === 0 || len > 15 || (len > 1 && b[s] === 0x30) ? -1 : v;
+  }
+  /** Past one JSON value of any kind (checked afterwards by JSON.parse); false if the text ends first. */
+  skipValue(): boolean {
+    const { b, n } = this;
+    let depth = 0;
+    do {
+      this.ws();
+      let i = this.i;
+      if (i >= n) return false;
+      const c = b[i];
+      if (c === 0x22) {
+        for (i++; i < n && b[i] !== 0x22; i++) if (b[i] === 0x5c) i++;
+        if (i >= n) return false;
+        i++;
+      } else if (c === 0x7b || c === 0x5b) {
+        depth++;
+        i++;
+      } else if (c === 0x7d || c === 0x5d) {
+        if (--depth < 0) return false;
+        i++;
+      } else if (c === 0x2c || c === 0x3a) {
+        if (depth === 0) return false;
+        i++;
+      } else {
+        while (i < n && !WS(b[i]) && b[i] !== 0x2c && b[i] !== 0x3a && b[i] !== 0x7d && b[i] !== 0x5d && b[i] !== 0x7b && b[i] !== 0x5b && b[i] !== 0x22) i++;
+      }
+      this.i = i;
+    } while (depth > 0);
+    return true;
+  }
+  /** `{"dtype": …, "shape": […], "data_offsets": [b, e]}` in any order, nothing else; null otherwise. */
+  entry(name: string): RawEntry | null {
+    if (!this.eat(0x7b)) return null;
+    let dtype: Dtype | null = null;
+    let shape: number[] | null = null;
+    let begin = -1;
+    let end = -1;
+    for (let k = 0; k < 3; k++) {
+      const s = this.span();
+      if (s < 0 || !this.eat(0x3a)) return null;
+      if (dtype === null && this.is(s, KEY_DTYPE)) {
+        if ((dtype = this.dtype()) === null) return null;
+      } else if (shape === null && this.is(s, KEY_SHAPE)) {
+        if (!this.eat(0x5b)) return null;
+        // Collected in a scratch list, then copied at its length (a pushed-to array keeps room for 17).
+        const dims = this.dims;
+        dims.length = 0;
+        if (!this.eat(0x5d)) {
+          for (;;) {
+            const d = this.int();
+            if (d < 0) return null;
+            dims.push(d);
+            if (this.eat(0x5d)) break;
+            if (!this.eat(0x2c)) return null;
+          }
+        }
+        shape = dims.slice();
+      } else if (begin < 0 && this.is(s, KEY_OFFSETS)) {
+        if (!this.eat(0x5b) || (begin = this.int()) < 0 || !this.eat(0x2c) || (end = this.int()) < 0 || !this.eat(0x5d)) return null;
+      } else return null;
+      if (!this.eat(k < 2 ? 0x2c : 0x7d)) return null;
+    }
+    return { name, dtype: dtype!, shape: shape!, numel: 0, begin, end };
+  }
+}
+
+/**
+ * The header's entries read straight off its bytes, for the headers writers produce: ASCII names without
+ * escapes, entries of exactly `dtype` (a known one), `shape` and `data_offsets` with plain non-negative
+ * integers, `__metadata__` once (read with JSON.parse). It builds nothing but the entries — JSON.parse of a
+ * header of 10⁶ tensors built a 500 MB object tree and took seconds — and returns null at the first thing
+ * outside that subset (an escape, a non-ASCII name, an unknown key or dtype, a negative or fractional number,
+ * a repeated or all-digit name, malformed JSON), so that `entriesByJson` reads the file and names any
+ * problem: either way the entries are the same.
+ */
+export function entriesByScan(bytes: Uint8Array): { metadata: Record<string, string> | null; raw: RawEntry[] } | null {
+  const sc = new Scan(bytes);
+  if (!sc.eat(0x7b)) return null;
+  let metadata: Record<string, string> | null = null;
+  let sawMetadata = false;
+  const raw: RawEntry[] = [];
+  // A repeated name (JSON.parse keeps the last) is found by sorting the names' 53-bit hashes: equal neighbours
+  // send the header to the other path (a Set of 10⁶ names took over a second).
+  let hashes = new Float64Array(1024);
+  if (!sc.eat(0x7d)) {
+    for (;;) {
+      const s = sc.span();
+      if (s < 0 || !sc.eat(0x3a)) return null;
+      if (sc.is(s, KEY_METADATA)) {
+        if (sawMetadata) return null;
+        sawMetadata = true;
+        sc.ws();
+        const from = sc.i;
+        if (!sc.skipValue()) return null;
+        let value: unknown;
+        try {
+          value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(from, sc.i)));
+        } catch {
+          return null;
+        }
+        if (value !== null && (!isObj(value) || !Object.values(value).every((v) => typeof v === 'string'))) return null;
+        metadata = value as Record<string, string> | null;
+      } else {
+        const name = sc.string(s);
+        // An all-digit name is an array index, which JSON.parse's objects enumerate first: the other path keeps that order.
+        const c = bytes[s];
+        if (c >= 0x30 && c <= 0x39 && /^\d+$/.test(name)) return null;
+        if (raw.length === hashes.length) {
+          const grown = new Float64Array(2 * hashes.length);
+          grown.set(hashes);
+          hashes = grown;
+        }
+        hashes[raw.length] = sc.hash;
+        const e = sc.entry(name);
+        if (e === null) return null;
+        raw.push(e);
+      }
+      if (sc.eat(0x7d)) break;
+      if (!sc.eat(0x2c)) return null;
+    }
+  }
+  sc.ws();
+  if (sc.i !== sc.n) return null;
+  const sorted = hashes.subarray(0, raw.length).sort();
+  for (let k = 1; k < sorted.length; k++) if (sorted[k] === sorted[k - 1]) return null;
+  return { metadata, raw };
+}
+
+/** Parses and validates the header from its bytes; `dataLength` = file size − 8 − header length. */
+export function parseHeader(headerBytes: Uint8Array, dataLength: number): Pick<SafetensorsHeader, 'metadata' | 'tensors'> {
+  // Plain loops and Number arithmetic (BigInt only where a product could pass 2^53): a header of 10⁶ tensors
+  // is parsed in well under a second.
+  const { metadata, raw } = entriesByScan(headerBytes) ?? entriesByJson(headerBytes);
   let sorted = true;
   for (let i = 1; i < raw.length && sorted; i++) sorted = raw[i - 1].begin < raw[i].begin || (raw[i - 1].begin === raw[i].begin && raw[i - 1].end <= raw[i].end);
   if (!sorted) raw.sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
-  const tensors: TensorInfo[] = [];
   for (const t of raw) {
     if (t.begin !== cursor || t.end < t.begin) {
       throw new SafetensorsError('BAD_OFFSETS', `tensor '${t.name}': data_offsets [${t.begin}, ${t.end}] ${t.begin < cursor ? 'overlap the previous tensor' : t.end < t.begin ? 'are reversed' : `leave a gap after byte ${cursor}`}`);
@@ -173,11 +403,11 @@ export function parseHeader(headerBytes: Uint8Array, dataLength: number): Pick<S
       throw new SafetensorsError('SIZE_MISMATCH', `tensor '${t.name}': shape [${t.shape}] × ${t.dtype} is ${bytes} bytes but data_offsets span ${t.end - t.begin}`);
     }
     cursor = t.end;
-    tensors.push({ name: t.name, dtype: t.dtype, shape: t.shape, numel, begin: t.begin, end: t.end });
+    t.numel = numel;
   }
   if (cursor < dataLength) throw new SafetensorsError('TRAILING_BYTES', `${dataLength - cursor} bytes after the last tensor are not described by the header`);
   if (cursor > dataLength) throw new SafetensorsError('INCOMPLETE_DATA', `the header describes ${cursor} data bytes but the file holds ${dataLength}`);
-  return { metadata, tensors };
+  return { metadata, tensors: raw };
 }
 
 export async function readHeader(src: ByteSource): Promise<SafetensorsHeader> {

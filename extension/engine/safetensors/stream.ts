@@ -289,7 +289,8 @@ export async function tensorDetail(src: ByteSource, info: TensorInfo, mode: Spec
   let eigenvalues: number[] | null = null;
   let spectrumNote = block?.note ?? null;
   if (wantSpectrum || info.numel <= CHUNK_ELEMENTS) {
-    const data = await readWhole(src, info, progress, 0.5);
+    // Up to a chunk: one read and one decode (a file of 10⁶ small tensors pays this per tensor).
+    const data = info.numel <= CHUNK_ELEMENTS ? await readElements(src, info, 0, info.numel) : await readWhole(src, info, progress, 0.5);
     progress(0.55, 'statistics');
     stats = tensorStats(data);
     hist = info.numel > 0 ? histogram(data, VALUE_BINS) : null;
