@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RedrawThrottle } from '../../webview/shared/throttle';
+import { OffscreenPolicy, RedrawThrottle } from '../../webview/shared/throttle';
 import { FakeClock } from './export-fixture';
 
 function setup() {
@@ -89,3 +89,30 @@ test('redraw throttle: after a very slow redraw (900 ms) the next one waits at m
   assert.ok(pause >= 500 - 1e-9 && pause <= 500 + 16 + 5, `paused ${pause} ms after the 900 ms redraw`);
 });
 
+
+test('offscreen policy: charts out of view redraw for data at most every 2 s; forced and newly visible ones at once', () => {
+  const p = new OffscreenPolicy<string>(2000);
+  // first draw of every chart, on screen or not
+  assert.deepEqual(p.select(['loss', 'benford'], 0), { draw: ['loss', 'benford'], retryInMs: null });
+  p.setOnScreen('loss', true);
+  // new data 100 ms later: the visible chart redraws, the hidden one waits until 2 s after its last draw
+  assert.deepEqual(p.select(['loss', 'benford'], 100), { draw: ['loss'], retryInMs: 1900 });
+  assert.deepEqual(p.select(['loss', 'benford'], 1500), { draw: ['loss'], retryInMs: 500 });
+  assert.deepEqual(p.deferredKeys, ['benford']);
+  assert.deepEqual(p.select(['benford'], 2000), { draw: ['benford'], retryInMs: null });
+  // a forced redraw (a control, the theme, a status) draws hidden charts too, once
+  assert.deepEqual(p.select(['benford'], 2100).draw, []);
+  p.force(['benford']);
+  assert.deepEqual(p.select(['benford'], 2200), { draw: ['benford'], retryInMs: null });
+  assert.deepEqual(p.select(['benford'], 2300).draw, []);
+  // scrolled into view with a redraw deferred: the caller is told to mark it, and it draws at once
+  assert.equal(p.setOnScreen('benford', true), true);
+  assert.deepEqual(p.select(['benford'], 2400), { draw: ['benford'], retryInMs: null });
+  assert.equal(p.setOnScreen('benford', true), false); // nothing deferred
+  assert.deepEqual(p.deferredKeys, []);
+  // out of view again
+  p.setOnScreen('loss', false);
+  assert.deepEqual(p.select(['loss'], 2500).draw, []);
+  p.reset();
+  assert.deepEqual(p.select(['loss'], 2600).draw, ['loss']);
+});

@@ -1,7 +1,7 @@
 /**
  * Dynamics panel webview: receives `show` / `append` / `status` from the host (validated with the protocol
  * guards), keeps a RunModel per run, and redraws only the charts whose data changed, at most ~10 times a second
- * (RedrawThrottle: dirty flags + requestAnimationFrame). What it has drawn (points per chart, the last epoch
+ * (RedrawThrottle: dirty flags + requestAnimationFrame), and charts scrolled out of view every 2 s (OffscreenPolicy). What it has drawn (points per chart, the last epoch
  * per run, redraw times) is in the DOM (`data-points`) and answers the host's `getState`. UI choices and the
  * runs shown survive a reload through acquireVsCodeApi().setState.
  */
@@ -12,7 +12,7 @@ import { RunList } from '../shared/runList';
 import { restoreRunListState, type RunListColumn, type RunListState } from '../shared/runListModel';
 import { RunModel, type ChartName } from '../shared/series';
 import { readTheme, watchTheme, type Theme } from '../shared/theme';
-import { RedrawThrottle } from '../shared/throttle';
+import { OffscreenPolicy, RedrawThrottle } from '../shared/throttle';
 import { vscodeApi } from '../shared/vscodeApi';
 import { Chart, setChartDefaults } from '../shared/charts';
 import { ChartControls, restoreChartSettings, type ChartSettings } from '../shared/chartControls';
@@ -83,7 +83,7 @@ const ctx: ViewContext = {
   },
   changed(charts) {
     persist();
-    throttle.mark(charts);
+    redraw(charts);
   },
   controls,
   saveExport(chart, format, data) {
@@ -102,6 +102,27 @@ const throttle = new RedrawThrottle<DirtyKey>(draw, {
   requestFrame: (fn) => void requestAnimationFrame(() => fn()),
 });
 
+/** Charts scrolled out of view redraw for new data every 2 s, not at every redraw (OffscreenPolicy). */
+const offscreen = new OffscreenPolicy<ChartName>();
+let offscreenRetry = false;
+const visibility = new IntersectionObserver(
+  (entries) => {
+    const came: ChartName[] = [];
+    for (const e of entries) {
+      const name = (e.target as HTMLElement).dataset.chart as ChartName;
+      if (offscreen.setOnScreen(name, e.isIntersecting)) came.push(name);
+    }
+    if (came.length) throttle.mark(came);
+  },
+  { rootMargin: '200px 0px' },
+);
+
+/** Redraw these at the next frame, on screen or not (controls, theme, status, new runs); data uses throttle.mark. */
+function redraw(keys: DirtyKey[]): void {
+  offscreen.force(keys.filter((k): k is ChartName => k !== 'header'));
+  throttle.mark(keys);
+}
+
 function persist(): void {
   vscode.setState({ runDirs: runs.map((r) => r.runDir), sweepAxes, ui, runList: runListState, charts: controls.settings });
 }
@@ -111,8 +132,17 @@ let drawn: DynamicsDrawnState = { runDirs: [], charts: {}, latest: {}, redraws: 
 
 function draw(dirty: Set<DirtyKey>): void {
   const t0 = performance.now();
+  const { draw: now, retryInMs } = offscreen.select([...dirty].filter((k): k is ChartName => k !== 'header'), t0);
+  if (retryInMs !== null && !offscreenRetry) {
+    offscreenRetry = true;
+    setTimeout(() => {
+      offscreenRetry = false;
+      throttle.mark(offscreen.deferredKeys);
+    }, retryInMs);
+  }
+  const due = new Set<ChartName>(now);
   for (const v of views) {
-    if (!dirty.has(v.name)) continue;
+    if (!due.has(v.name)) continue;
     const tv = performance.now();
     v.draw();
     const ms = performance.now() - tv;
@@ -133,6 +163,8 @@ function draw(dirty: Set<DirtyKey>): void {
 function show(snapshots: RunSnapshot[], axes: string[] | null): void {
   for (const v of views) v.destroy();
   views = [];
+  visibility.disconnect();
+  offscreen.reset();
   runs = snapshots.map((s) => {
     const m = new RunModel(s.runDir, s.run);
     m.ingest(s.records);
@@ -163,8 +195,11 @@ function show(snapshots: RunSnapshot[], axes: string[] | null): void {
     new BenfordView(ctx),
   ];
   if (LandscapeView.applies(runs, sweepAxes)) views.unshift(new LandscapeView(ctx));
-  for (const v of views) grid.append(v.card.el);
-  throttle.mark(['header', ...views.map((v) => v.name)]);
+  for (const v of views) {
+    grid.append(v.card.el);
+    visibility.observe(v.card.el);
+  }
+  redraw(['header', ...views.map((v) => v.name)]);
 }
 
 /** The header is rebuilt only when its structure changes (status, markers, …); otherwise its numbers are
@@ -359,7 +394,7 @@ function onMessage(msg: HostToWebview): void {
       if (!m) return;
       m.run = msg.run;
       // Status changes alter the waiting messages (running → "recorded no …") and the landscape (pending → never).
-      throttle.mark(['header', ...views.map((v) => v.name)]);
+      redraw(['header', ...views.map((v) => v.name)]);
       return;
     }
   }
