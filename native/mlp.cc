@@ -77,25 +77,33 @@ struct Prof {
 
 constexpr int MR = 6, NR = 16, KC = 256, MC = 120, NC = 2048;
 
-void packA(int mc, int kc, const float* A, long rsA, long csA, float* dst) {
-  if (rsA == 1) {
-    // A transposed (its rows are the source's columns): walk the source row by row, each row k feeding
-    // MR values to every row group. A column walk would stride by a power of two (the layer width) and
-    // thrash a few cache sets.
-    const int groups = (mc + MR - 1) / MR;
-    for (int k = 0; k < kc; k++) {
-      const float* src = A + k * csA;
-      for (int g = 0; g < groups; g++) {
-        float* d = dst + ((size_t)g * kc + k) * MR;
-        const int mr = std::min(MR, mc - g * MR);
-        if (mr == MR) {
-          std::memcpy(d, src + g * MR, MR * sizeof(float));
-        } else {
-          for (int r = 0; r < mr; r++) d[r] = src[g * MR + r];
-          for (int r = mr; r < MR; r++) d[r] = 0.f;
-        }
+/**
+ * Packs kc source rows (row k at src + k·rowStride) of n values each into W-wide panels: panel g's row k at
+ * dst[(g·kc + k)·W], the last panel padded with zeros. Row by row, each row k feeding W values to every panel:
+ * a column walk would stride by a power of two (the layer width) and thrash a few cache sets.
+ */
+template <int W>
+inline void packRows(int kc, int n, const float* src0, long rowStride, float* dst) {
+  const int panels = (n + W - 1) / W;
+  for (int k = 0; k < kc; k++) {
+    const float* src = src0 + k * rowStride;
+    for (int g = 0; g < panels; g++) {
+      float* d = dst + ((size_t)g * kc + k) * W;
+      const int w = std::min(W, n - g * W);
+      if (w == W) {
+        std::memcpy(d, src + g * W, W * sizeof(float));
+      } else {
+        for (int c = 0; c < w; c++) d[c] = src[g * W + c];
+        for (int c = w; c < W; c++) d[c] = 0.f;
       }
     }
+  }
+}
+
+void packA(int mc, int kc, const float* A, long rsA, long csA, float* dst) {
+  if (rsA == 1) {
+    // A transposed (its rows are the source's columns): MR values of each source row to every row group.
+    packRows<MR>(kc, mc, A, csA, dst);
     return;
   }
   for (int i0 = 0; i0 < mc; i0 += MR) {
@@ -109,24 +117,12 @@ void packA(int mc, int kc, const float* A, long rsA, long csA, float* dst) {
 }
 
 void packB(int kc, int nc, const float* B, long rsB, long csB, float* dst) {
-  const int strips = (nc + NR - 1) / NR;
   if (csB == 1) {
-    // Row by row (each row k feeds NR values to every strip), for the same reason as packA.
-    for (int k = 0; k < kc; k++) {
-      const float* src = B + k * rsB;
-      for (int s = 0; s < strips; s++) {
-        float* d = dst + ((size_t)s * kc + k) * NR;
-        const int nr = std::min(NR, nc - s * NR);
-        if (nr == NR) {
-          std::memcpy(d, src + s * NR, NR * sizeof(float));
-        } else {
-          for (int c = 0; c < nr; c++) d[c] = src[s * NR + c];
-          for (int c = nr; c < NR; c++) d[c] = 0.f;
-        }
-      }
-    }
+    // B's rows contiguous: NR values of each row to every strip.
+    packRows<NR>(kc, nc, B, rsB, dst);
     return;
   }
+  const int strips = (nc + NR - 1) / NR;
   for (int s = 0; s < strips; s++) {
     const int j0 = s * NR;
     const int nr = std::min(NR, nc - j0);
@@ -139,18 +135,22 @@ void packB(int kc, int nc, const float* B, long rsB, long csB, float* dst) {
   }
 }
 
+/** The micro-kernels' MR rows of A: row r at a + r·ars; rows r ≥ mr read row 0 again (their results are dropped). */
+struct RowsOfA {
+  const float* r[MR];
+  RowsOfA(const float* a, long ars, int mr) {
+    for (int i = 0; i < MR; i++) r[i] = a + (mr > i ? i * ars : 0);
+  }
+};
+
 /**
  * acc(6×16) = Σ_k A(r, k)·b[k]ᵀ with A(r, k) at a[r·ars + k·aks]; then C[:mr, :nr] (+)= acc. Rows r ≥ mr read
  * row 0 again (their results are dropped), so a partial block never reads past A.
  */
 inline void microKernel(int kc, const float* a, long ars, long aks, const float* b, float* C, long ldc, int mr, int nr, bool add) {
   alignas(32) float tile[MR * NR];
-  const float* a0 = a;
-  const float* a1 = a + (mr > 1 ? ars : 0);
-  const float* a2 = a + (mr > 2 ? 2 * ars : 0);
-  const float* a3 = a + (mr > 3 ? 3 * ars : 0);
-  const float* a4 = a + (mr > 4 ? 4 * ars : 0);
-  const float* a5 = a + (mr > 5 ? 5 * ars : 0);
+  const RowsOfA A(a, ars, mr);
+  const float *a0 = A.r[0], *a1 = A.r[1], *a2 = A.r[2], *a3 = A.r[3], *a4 = A.r[4], *a5 = A.r[5];
 #if TD_AVX2
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00,
          c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -190,12 +190,11 @@ inline void microKernel(int kc, const float* a, long ars, long aks, const float*
   _mm256_store_ps(tile + 48, c30), _mm256_store_ps(tile + 56, c31), _mm256_store_ps(tile + 64, c40);
   _mm256_store_ps(tile + 72, c41), _mm256_store_ps(tile + 80, c50), _mm256_store_ps(tile + 88, c51);
 #else
-  const float* ar[MR] = {a0, a1, a2, a3, a4, a5};
   std::fill(tile, tile + MR * NR, 0.f);
   long o = 0;
   for (int k = 0; k < kc; k++, o += aks) {
     for (int r = 0; r < MR; r++) {
-      const float av = ar[r][o];
+      const float av = A.r[r][o];
       for (int c = 0; c < NR; c++) tile[r * NR + c] += av * b[c];
     }
     b += NR;
@@ -214,12 +213,8 @@ inline void microKernel(int kc, const float* a, long ars, long aks, const float*
 #if TD_AVX2
 /** The same for a strip at most 8 columns wide (the last of N = 97): half the multiply-adds of microKernel. */
 inline void microKernel8(int kc, const float* a, long ars, long aks, const float* b, float* C, long ldc, int mr, int nr, bool add) {
-  const float* a0 = a;
-  const float* a1 = a + (mr > 1 ? ars : 0);
-  const float* a2 = a + (mr > 2 ? 2 * ars : 0);
-  const float* a3 = a + (mr > 3 ? 3 * ars : 0);
-  const float* a4 = a + (mr > 4 ? 4 * ars : 0);
-  const float* a5 = a + (mr > 5 ? 5 * ars : 0);
+  const RowsOfA A(a, ars, mr);
+  const float *a0 = A.r[0], *a1 = A.r[1], *a2 = A.r[2], *a3 = A.r[3], *a4 = A.r[4], *a5 = A.r[5];
   __m256 c0 = _mm256_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
   long o = 0;
   for (int k = 0; k < kc; k++, o += aks) {
@@ -295,36 +290,19 @@ void sgemm(int M, int N, int K, const float* A, long rsA, long csA, const float*
 
 // ------------------------------------------------------------------------------------------ row kernels
 
-/** Σ a[i]² in float64 (four float64 lanes × 2 with AVX2). */
-double sumSquares(const float* a, size_t n) {
+/** Σ (a[i] − b[i])² in float64 (four float64 lanes × 2 with AVX2); Σ a[i]² without DIFF (b unread). */
+template <bool DIFF>
+double sumSquaresOf(const float* a, const float* b, size_t n) {
   size_t i = 0;
   double s = 0;
 #if TD_AVX2
   __m256d s0 = _mm256_setzero_pd(), s1 = s0;
   for (; i + 8 <= n; i += 8) {
-    const __m256d x0 = _mm256_cvtps_pd(_mm_loadu_ps(a + i)), x1 = _mm256_cvtps_pd(_mm_loadu_ps(a + i + 4));
-    s0 = _mm256_fmadd_pd(x0, x0, s0);
-    s1 = _mm256_fmadd_pd(x1, x1, s1);
-  }
-  alignas(32) double t[4];
-  _mm256_store_pd(t, _mm256_add_pd(s0, s1));
-  s = (t[0] + t[1]) + (t[2] + t[3]);
-#endif
-  for (; i < n; i++) s += (double)a[i] * a[i];
-  return s;
-}
-
-double l2(const float* a, size_t n) { return std::sqrt(sumSquares(a, n)); }
-
-/** Σ (a[i] − b[i])² in float64. */
-double sumSquaredDiff(const float* a, const float* b, size_t n) {
-  size_t i = 0;
-  double s = 0;
-#if TD_AVX2
-  __m256d s0 = _mm256_setzero_pd(), s1 = s0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256d x0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + i)), _mm256_cvtps_pd(_mm_loadu_ps(b + i)));
-    const __m256d x1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + i + 4)), _mm256_cvtps_pd(_mm_loadu_ps(b + i + 4)));
+    __m256d x0 = _mm256_cvtps_pd(_mm_loadu_ps(a + i)), x1 = _mm256_cvtps_pd(_mm_loadu_ps(a + i + 4));
+    if constexpr (DIFF) {
+      x0 = _mm256_sub_pd(x0, _mm256_cvtps_pd(_mm_loadu_ps(b + i)));
+      x1 = _mm256_sub_pd(x1, _mm256_cvtps_pd(_mm_loadu_ps(b + i + 4)));
+    }
     s0 = _mm256_fmadd_pd(x0, x0, s0);
     s1 = _mm256_fmadd_pd(x1, x1, s1);
   }
@@ -333,11 +311,20 @@ double sumSquaredDiff(const float* a, const float* b, size_t n) {
   s = (t[0] + t[1]) + (t[2] + t[3]);
 #endif
   for (; i < n; i++) {
-    const double d = (double)a[i] - (double)b[i];
+    double d = a[i];
+    if constexpr (DIFF) d -= (double)b[i];
     s += d * d;
   }
   return s;
 }
+
+/** Σ a[i]² in float64. */
+double sumSquares(const float* a, size_t n) { return sumSquaresOf<false>(a, nullptr, n); }
+
+double l2(const float* a, size_t n) { return std::sqrt(sumSquares(a, n)); }
+
+/** Σ (a[i] − b[i])² in float64. */
+double sumSquaredDiff(const float* a, const float* b, size_t n) { return sumSquaresOf<true>(a, b, n); }
 
 /** max(0, z), keeping NaN (written as SSE's max so that loops of it vectorise without branches). */
 inline float relu(float z) { return 0.f > z ? 0.f : z; }
@@ -471,6 +458,12 @@ struct Model {
       f(kernel[k]);
       if (hasBias) f(bias[k]);
     }
+  }
+  /** How many floats the parameters hold together. */
+  size_t paramFloats() {
+    size_t total = 0;
+    eachParam([&](Param& P) { total += P.size; });
+    return total;
   }
 };
 
@@ -1087,17 +1080,37 @@ Model* live(napi_env env, napi_value v) {
   return M;
 }
 
+/**
+ * A call on a model: its first N arguments (missing ones undefined) into argv and the model handle argv[0], a
+ * usable one (live) unless `anyState` (profile, release). Null with a JS exception pending when either fails.
+ */
+template <size_t N>
+Model* modelCall(napi_env env, napi_callback_info info, napi_value (&argv)[N], bool anyState = false) {
+  size_t argc = N;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) {
+    napi_throw_error(env, nullptr, "td_native: Node-API call failed: napi_get_cb_info");
+    return nullptr;
+  }
+  return anyState ? unwrap(env, argv[0]) : live(env, argv[0]);
+}
+
+/** A split slot argument (0 the training split, 1 the test split); false with a JS exception pending otherwise. */
+bool slotArg(napi_env env, napi_value v, int32_t* slot) {
+  if (napi_get_value_int32(env, v, slot) != napi_ok || *slot < 0 || *slot > 1) {
+    napi_throw_error(env, nullptr, "td_native: bad split slot");
+    return false;
+  }
+  return true;
+}
+
 /** setSplit(model, slot, { n, x?, ia?, ib?, labels?, y? }) */
 napi_value SetSplit(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Model* M = live(env, argv[0]);
-  if (!M) return nullptr;
+  Model* M = modelCall(env, info, argv);
   int32_t slot;
-  CHECK(napi_get_value_int32(env, argv[1], &slot));
-  if (slot < 0 || slot > 1 || M->running > 0) {
-    napi_throw_error(env, nullptr, "td_native: bad split slot, or an evaluation is running");
+  if (!M || !slotArg(env, argv[1], &slot)) return nullptr;
+  if (M->running > 0) {
+    napi_throw_error(env, nullptr, "td_native: setSplit while an evaluation is running");
     return nullptr;
   }
   Split& s = M->splits[slot];
@@ -1126,10 +1139,8 @@ napi_value doubles(napi_env env, const std::vector<double>& v) { return doubles(
  * parameters) only when `measure`.
  */
 napi_value Step(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Model* M = live(env, argv[0]);
+  Model* M = modelCall(env, info, argv);
   if (!M) return nullptr;
   const Split& s = M->splits[0];
   size_t nrows = 0;
@@ -1165,17 +1176,10 @@ napi_value Step(napi_env env, napi_callback_info info) {
 
 /** evaluate(model, slot) → Float64Array [loss, correct, sse] of the current weights on a whole split. */
 napi_value Evaluate(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Model* M = live(env, argv[0]);
-  if (!M) return nullptr;
+  Model* M = modelCall(env, info, argv);
   int32_t slot;
-  CHECK(napi_get_value_int32(env, argv[1], &slot));
-  if (slot < 0 || slot > 1) {
-    napi_throw_error(env, nullptr, "td_native: bad split slot");
-    return nullptr;
-  }
+  if (!M || !slotArg(env, argv[1], &slot)) return nullptr;
   const Split& s = M->splits[slot];
   const double t0 = M->prof.on ? threadCpuMs() : 0;
   const Metrics m = forward(*M, M->live, M->scratch, s, nullptr, s.n, false, nullptr);
@@ -1223,17 +1227,10 @@ void evalComplete(napi_env env, napi_status status, void* data) {
  * are copied first, so the caller may step on at once).
  */
 napi_value EvaluateAsync(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Model* M = live(env, argv[0]);
-  if (!M) return nullptr;
+  Model* M = modelCall(env, info, argv);
   int32_t slot;
-  CHECK(napi_get_value_int32(env, argv[1], &slot));
-  if (slot < 0 || slot > 1) {
-    napi_throw_error(env, nullptr, "td_native: bad split slot");
-    return nullptr;
-  }
+  if (!M || !slotArg(env, argv[1], &slot)) return nullptr;
   EvalJob* idle = nullptr;
   for (EvalJob* j : M->jobs)
     if (!j->busy) idle = j;
@@ -1244,9 +1241,7 @@ napi_value EvaluateAsync(napi_env env, napi_callback_info info) {
   }
   EvalJob& J = *idle;
   const double t0 = M->prof.on ? threadCpuMs() : 0;
-  size_t total = 0;
-  M->eachParam([&](Param& P) { total += P.size; });
-  J.copy.resize(total);
+  J.copy.resize(M->paramFloats());
   float* dst = J.copy.data();
   auto copyOf = [&](const float* src, size_t size) -> const float* {
     if (!src) return nullptr;
@@ -1278,15 +1273,11 @@ napi_value EvaluateAsync(napi_env env, napi_callback_info info) {
 
 /** markWeights(model): remembers the current weights (the start of an epoch) for weightStats. */
 napi_value MarkWeights(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Model* M = live(env, argv[0]);
+  Model* M = modelCall(env, info, argv);
   if (!M) return nullptr;
   const double t0 = M->prof.on ? threadCpuMs() : 0;
-  size_t total = 0;
-  M->eachParam([&](Param& P) { total += P.size; });
-  M->before.resize(total);
+  M->before.resize(M->paramFloats());
   float* dst = M->before.data();
   M->eachParam([&](Param& P) {
     std::memcpy(dst, P.w, P.size * sizeof(float));
@@ -1301,15 +1292,11 @@ napi_value MarkWeights(napi_env env, napi_callback_info info) {
  * the last markWeights() (float64 sums, as the tfjs path's JS loops).
  */
 napi_value WeightStats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Model* M = live(env, argv[0]);
+  Model* M = modelCall(env, info, argv);
   if (!M) return nullptr;
   const double t0 = M->prof.on ? threadCpuMs() : 0;
-  size_t total = 0;
-  M->eachParam([&](Param& P) { total += P.size; });
-  if (M->before.size() != total) {
+  if (M->before.size() != M->paramFloats()) {
     napi_throw_error(env, nullptr, "td_native: weightStats before markWeights");
     return nullptr;
   }
@@ -1327,17 +1314,10 @@ napi_value WeightStats(napi_env env, napi_callback_info info) {
 
 /** hidden(model, slot) → Float32Array per hidden layer: its activations on the whole split (n × width). */
 napi_value Hidden(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Model* M = live(env, argv[0]);
-  if (!M) return nullptr;
+  Model* M = modelCall(env, info, argv);
   int32_t slot;
-  CHECK(napi_get_value_int32(env, argv[1], &slot));
-  if (slot < 0 || slot > 1) {
-    napi_throw_error(env, nullptr, "td_native: bad split slot");
-    return nullptr;
-  }
+  if (!M || !slotArg(env, argv[1], &slot)) return nullptr;
   const Split& s = M->splits[slot];
   forward(*M, M->live, M->scratch, s, nullptr, s.n, false, nullptr);
   napi_value arr;
@@ -1359,10 +1339,8 @@ napi_value Hidden(napi_env env, napi_callback_info info) {
  * them and switches the phase timers on or off. The evaluation thread's time counts under "test evaluation".
  */
 napi_value Profile(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Model* M = unwrap(env, argv[0]);
+  Model* M = modelCall(env, info, argv, true);
   if (!M) return nullptr;
   bool on;
   CHECK(napi_get_value_bool(env, argv[1], &on));
@@ -1377,10 +1355,8 @@ napi_value Profile(napi_env env, napi_callback_info info) {
  * evaluation still running, they are dropped when it finishes.
  */
 napi_value Release(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  Model* M = unwrap(env, argv[0]);
+  Model* M = modelCall(env, info, argv, true);
   if (!M) return nullptr;
   if (M->running > 0) {
     M->releasePending = true;
