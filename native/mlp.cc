@@ -10,6 +10,9 @@
  * and the three matrix products per step run in one blocked GEMM with a 6×16 AVX2/FMA micro-kernel (plain
  * C++ loops where AVX2 is missing). No BLAS: Debian's BLAS packages would become an install requirement.
  *
+ * Beside the model, the checkpoint inspector's per-element loops (inspectStats, inspectHistogram, countCodes):
+ * a tensor's statistics and histogram streamed chunk by chunk, the same definitions as engine/probes/stats.ts.
+ *
  * The test evaluation can run on a libuv worker thread (evaluateAsync): it takes a copy of the weights and has
  * its own scratch buffers, so the next training step runs beside it on the other core.
  *
@@ -1366,6 +1369,266 @@ napi_value Release(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// ------------------------------------------------------------------------------------------ inspector kernels
+// The checkpoint inspector's per-element loops (extension/engine/safetensors/stream.ts calls them through
+// engine/fast/native.ts when they are here; engine/probes/stats.ts is the JS definition they follow): the
+// statistics of a chunk, its equal-width histogram, and the count of each code of a one- or two-byte dtype.
+
+/** A typed array's element type, length and first element (false, with a JS error, if `v` is not one). */
+bool typedView(napi_env env, napi_value v, napi_typedarray_type* type, size_t* n, void** data) {
+  bool is = false;
+  napi_is_typedarray(env, v, &is);
+  if (!is) {
+    napi_throw_type_error(env, nullptr, "td_native: expected a typed array");
+    return false;
+  }
+  napi_value ab;
+  size_t off;
+  return napi_get_typedarray_info(env, v, type, n, data, &ab, &off) == napi_ok;
+}
+
+constexpr size_t STATS_BLOCK = 1024;  // engine/probes/stats.ts BLOCK
+
+#if TD_AVX2
+inline __m256d load4(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
+inline __m256d load4(const double* p) { return _mm256_loadu_pd(p); }
+#endif
+
+/**
+ * tensorStats' blocked algorithm: per block of STATS_BLOCK, count, sum, Σx², zeros, min and max, then
+ * Σ(x − block mean)² over the cached block, blocks merged with Chan et al.'s update. A block without NaN/±Inf
+ * (its sums finite) is summed in four lanes the compiler vectorises; any other block takes the element-wise
+ * loop of stats.ts, so NaN and ±Inf are counted and excluded exactly as there.
+ * out: [finite, nan, inf, zeros, mean, m2, sumSq, min, max].
+ */
+template <typename T>
+void chunkStats(const T* x, size_t n, double* out) {
+  double finite = 0, nan = 0, inf = 0, zeros = 0, mean = 0, m2 = 0, sumSq = 0;
+  double mn = INFINITY, mx = -INFINITY;
+  for (size_t start = 0; start < n; start += STATS_BLOCK) {
+    const size_t len = std::min(STATS_BLOCK, n - start);
+    const T* b = x + start;
+    double s[4] = {0, 0, 0, 0}, q[4] = {0, 0, 0, 0}, lo[4] = {INFINITY, INFINITY, INFINITY, INFINITY}, hi[4] = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+    double z[4] = {0, 0, 0, 0};
+    size_t i = 0;
+#if TD_AVX2
+    {
+      __m256d s0 = _mm256_setzero_pd(), s1 = s0, q0 = s0, q1 = s0, z0 = s0, z1 = s0;
+      __m256d lo0 = _mm256_set1_pd(INFINITY), lo1 = lo0, hi0 = _mm256_set1_pd(-INFINITY), hi1 = hi0;
+      const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
+      for (; i + 8 <= len; i += 8) {
+        const __m256d a = load4(b + i), c = load4(b + i + 4);
+        s0 = _mm256_add_pd(s0, a);
+        s1 = _mm256_add_pd(s1, c);
+        q0 = _mm256_fmadd_pd(a, a, q0);
+        q1 = _mm256_fmadd_pd(c, c, q1);
+        lo0 = _mm256_min_pd(lo0, a);
+        lo1 = _mm256_min_pd(lo1, c);
+        hi0 = _mm256_max_pd(hi0, a);
+        hi1 = _mm256_max_pd(hi1, c);
+        z0 = _mm256_add_pd(z0, _mm256_and_pd(_mm256_cmp_pd(a, zero, _CMP_EQ_OQ), one));
+        z1 = _mm256_add_pd(z1, _mm256_and_pd(_mm256_cmp_pd(c, zero, _CMP_EQ_OQ), one));
+      }
+      _mm256_storeu_pd(s, _mm256_add_pd(s0, s1));
+      _mm256_storeu_pd(q, _mm256_add_pd(q0, q1));
+      _mm256_storeu_pd(lo, _mm256_min_pd(lo0, lo1));
+      _mm256_storeu_pd(hi, _mm256_max_pd(hi0, hi1));
+      _mm256_storeu_pd(z, _mm256_add_pd(z0, z1));
+    }
+#endif
+    for (; i + 4 <= len; i += 4) {
+      for (int l = 0; l < 4; l++) {
+        const double v = (double)b[i + l];
+        s[l] += v;
+        q[l] += v * v;
+        lo[l] = v < lo[l] ? v : lo[l];
+        hi[l] = v > hi[l] ? v : hi[l];
+        z[l] += v == 0 ? 1.0 : 0.0;
+      }
+    }
+    for (; i < len; i++) {
+      const double v = (double)b[i];
+      s[0] += v;
+      q[0] += v * v;
+      lo[0] = v < lo[0] ? v : lo[0];
+      hi[0] = v > hi[0] ? v : hi[0];
+      z[0] += v == 0 ? 1.0 : 0.0;
+    }
+    double sum = (s[0] + s[1]) + (s[2] + s[3]);
+    double sq = (q[0] + q[1]) + (q[2] + q[3]);
+    double count, bm, bm2 = 0;
+    if (std::isfinite(sum) && std::isfinite(sq)) {
+      count = (double)len;
+      zeros += (z[0] + z[1]) + (z[2] + z[3]);
+      mn = std::min(mn, std::min(std::min(lo[0], lo[1]), std::min(lo[2], lo[3])));
+      mx = std::max(mx, std::max(std::max(hi[0], hi[1]), std::max(hi[2], hi[3])));
+      bm = sum / count;
+      double d[4] = {0, 0, 0, 0};
+      i = 0;
+#if TD_AVX2
+      {
+        __m256d d0 = _mm256_setzero_pd(), d1 = d0;
+        const __m256d m = _mm256_set1_pd(bm);
+        for (; i + 8 <= len; i += 8) {
+          const __m256d e0 = _mm256_sub_pd(load4(b + i), m), e1 = _mm256_sub_pd(load4(b + i + 4), m);
+          d0 = _mm256_fmadd_pd(e0, e0, d0);
+          d1 = _mm256_fmadd_pd(e1, e1, d1);
+        }
+        _mm256_storeu_pd(d, _mm256_add_pd(d0, d1));
+      }
+#endif
+      for (; i + 4 <= len; i += 4) {
+        for (int l = 0; l < 4; l++) {
+          const double e = (double)b[i + l] - bm;
+          d[l] += e * e;
+        }
+      }
+      for (; i < len; i++) {
+        const double e = (double)b[i] - bm;
+        d[0] += e * e;
+      }
+      bm2 = (d[0] + d[1]) + (d[2] + d[3]);
+    } else {
+      // NaN/±Inf in the block, or sums past the float64 range: stats.ts element by element.
+      count = 0;
+      sum = 0;
+      sq = 0;
+      for (i = 0; i < len; i++) {
+        const double v = (double)b[i];
+        if (!std::isfinite(v)) {
+          if (std::isnan(v)) nan++;
+          else inf++;
+          continue;
+        }
+        count++;
+        sum += v;
+        sq += v * v;
+        if (v == 0) zeros++;
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
+      }
+      if (count == 0) continue;
+      bm = sum / count;
+      for (i = 0; i < len; i++) {
+        const double v = (double)b[i];
+        if (std::isfinite(v)) bm2 += (v - bm) * (v - bm);
+      }
+    }
+    const double total = finite + count;
+    const double dd = bm - mean;
+    mean += (dd * count) / total;
+    m2 += bm2 + (dd * dd * finite * count) / total;
+    finite = total;
+    sumSq += sq;
+  }
+  const double r[9] = {finite, nan, inf, zeros, mean, m2, sumSq, mn, mx};
+  std::memcpy(out, r, sizeof r);
+}
+
+/** inspectStats(Float32Array | Float64Array) → Float64Array [finite, nan, inf, zeros, mean, m2, sumSq, min, max]. */
+napi_value InspectStats(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  napi_typedarray_type type;
+  size_t n;
+  void* data;
+  if (argc < 1 || !typedView(env, argv[0], &type, &n, &data)) return nullptr;
+  double out[9];
+  if (type == napi_float32_array) chunkStats(static_cast<const float*>(data), n, out);
+  else if (type == napi_float64_array) chunkStats(static_cast<const double*>(data), n, out);
+  else {
+    napi_throw_type_error(env, nullptr, "td_native: inspectStats takes a Float32Array or a Float64Array");
+    return nullptr;
+  }
+  return doubles(env, out, 9);
+}
+
+/** stats.ts histogram's binning over [lo, hi] (k = ⌊(x − lo)·perWidth⌋, the last bin closed), four sub-counts. */
+template <typename T>
+void chunkHistogram(const T* x, size_t n, double lo, double hi, double perWidth, uint32_t bins, double* counts) {
+  // Four sub-counts (so that runs of one bin do not wait on one counter) and a fifth row for out-of-range values.
+  std::vector<uint32_t> sub(5 * (size_t)bins, 0);
+  const uint32_t last = bins - 1;
+  size_t i = 0;
+#if TD_AVX2
+  {
+    const __m256d vlo = _mm256_set1_pd(lo), vhi = _mm256_set1_pd(hi), vpw = _mm256_set1_pd(perWidth);
+    const __m128i vlast = _mm_set1_epi32((int)last), vout = _mm_set1_epi32((int)(4 * bins));
+    alignas(16) int32_t k[8];
+    for (; i + 8 <= n; i += 8) {
+      for (int h = 0; h < 2; h++) {
+        const __m256d v = load4(x + i + 4 * h);
+        const __m256d in = _mm256_and_pd(_mm256_cmp_pd(v, vlo, _CMP_GE_OQ), _mm256_cmp_pd(v, vhi, _CMP_LE_OQ));
+        // Out-of-range (and NaN) lanes are zeroed before the conversion and sent to the fifth row after it.
+        const __m128i idx = _mm_min_epi32(_mm256_cvttpd_epi32(_mm256_and_pd(_mm256_mul_pd(_mm256_sub_pd(v, vlo), vpw), in)), vlast);
+        const __m128i mask = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(_mm256_castpd_si256(in), _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7)));
+        const __m128i rows = _mm_setr_epi32(0, (int)bins, (int)(2 * bins), (int)(3 * bins));
+        _mm_store_si128(reinterpret_cast<__m128i*>(k + 4 * h), _mm_blendv_epi8(vout, _mm_add_epi32(idx, rows), mask));
+      }
+      for (int l = 0; l < 8; l++) sub[k[l]]++;
+    }
+  }
+#endif
+  for (; i < n; i++) {
+    const double v = (double)x[i];
+    if (!(v >= lo && v <= hi)) continue;
+    uint32_t k = (uint32_t)(int32_t)((v - lo) * perWidth);
+    sub[(i & 3) * bins + (k > last ? last : k)]++;
+  }
+  for (uint32_t b = 0; b < bins; b++) counts[b] += (double)sub[b] + (double)sub[bins + b] + (double)sub[2 * bins + b] + (double)sub[3 * bins + b];
+}
+
+/** inspectHistogram(values: Float32Array | Float64Array, lo, hi, perWidth, counts: Float64Array): adds to counts. */
+napi_value InspectHistogram(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  napi_typedarray_type type, ctype;
+  size_t n, bins;
+  void *data, *cdata;
+  if (argc < 5 || !typedView(env, argv[0], &type, &n, &data) || !typedView(env, argv[4], &ctype, &bins, &cdata)) return nullptr;
+  double lo, hi, perWidth;
+  CHECK(napi_get_value_double(env, argv[1], &lo));
+  CHECK(napi_get_value_double(env, argv[2], &hi));
+  CHECK(napi_get_value_double(env, argv[3], &perWidth));
+  if (ctype != napi_float64_array || bins == 0 || bins > (1u << 20) || n > 0xffffffffu || (type != napi_float32_array && type != napi_float64_array)) {
+    napi_throw_type_error(env, nullptr, "td_native: inspectHistogram(Float32Array | Float64Array, lo, hi, perWidth, Float64Array counts)");
+    return nullptr;
+  }
+  double* counts = static_cast<double*>(cdata);
+  if (type == napi_float32_array) chunkHistogram(static_cast<const float*>(data), n, lo, hi, perWidth, (uint32_t)bins, counts);
+  else chunkHistogram(static_cast<const double*>(data), n, lo, hi, perWidth, (uint32_t)bins, counts);
+  return nullptr;
+}
+
+/** countCodes(codes: Uint8Array | Uint16Array, counts: Float64Array of 256 | 65536): adds each code's count. */
+napi_value CountCodes(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  napi_typedarray_type type, ctype;
+  size_t n, size;
+  void *data, *cdata;
+  if (argc < 2 || !typedView(env, argv[0], &type, &n, &data) || !typedView(env, argv[1], &ctype, &size, &cdata)) return nullptr;
+  const size_t codes = type == napi_uint8_array ? 256 : type == napi_uint16_array ? 65536 : 0;
+  if (codes == 0 || ctype != napi_float64_array || size != codes || n > 0xffffffffu) {
+    napi_throw_type_error(env, nullptr, "td_native: countCodes(Uint8Array | Uint16Array, Float64Array of 256 | 65536)");
+    return nullptr;
+  }
+  std::vector<uint32_t> sub(4 * codes, 0);
+  if (codes == 256) {
+    const uint8_t* c = static_cast<const uint8_t*>(data);
+    for (size_t i = 0; i < n; i++) sub[(i & 3) * 256 + c[i]]++;
+  } else {
+    const uint16_t* c = static_cast<const uint16_t*>(data);
+    for (size_t i = 0; i < n; i++) sub[(i & 3) * 65536 + c[i]]++;
+  }
+  double* counts = static_cast<double*>(cdata);
+  for (size_t k = 0; k < codes; k++) counts[k] += (double)sub[k] + (double)sub[codes + k] + (double)sub[2 * codes + k] + (double)sub[3 * codes + k];
+  return nullptr;
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"create", nullptr, Create, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
@@ -1378,6 +1641,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"hidden", nullptr, Hidden, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"profile", nullptr, Profile, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"release", nullptr, Release, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"inspectStats", nullptr, InspectStats, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"inspectHistogram", nullptr, InspectHistogram, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"countCodes", nullptr, CountCodes, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   napi_value simd;

@@ -28,6 +28,18 @@ export interface NativeAddon {
   release(h: NativeHandle): void;
 }
 
+/**
+ * The checkpoint inspector's per-element loops in C++ (native/mlp.cc), the same definitions as
+ * engine/probes/stats.ts: inspectStats → [finite, nan, inf, zeros, mean, m2, sumSq, min, max] of a chunk;
+ * inspectHistogram adds a chunk's counts over [lo, hi] (bin ⌊(x − lo)·perWidth⌋, the last closed);
+ * countCodes adds each code's count of a one- or two-byte dtype.
+ */
+export interface InspectKernels {
+  inspectStats(values: Float32Array | Float64Array): Float64Array;
+  inspectHistogram(values: Float32Array | Float64Array, lo: number, hi: number, perWidth: number, counts: Float64Array): void;
+  countCodes(codes: Uint8Array | Uint16Array, counts: Float64Array): void;
+}
+
 declare const handleBrand: unique symbol;
 export type NativeHandle = { readonly [handleBrand]: true };
 
@@ -103,4 +115,15 @@ export function loadNative(): { addon: NativeAddon; detail: string } | string {
     cached = `could not load ${file}: ${errorLine(err)}`;
   }
   return cached;
+}
+
+/**
+ * The inspector's kernels when the addon is built, loadable and has them (an older build does not: then, or
+ * with TRAINING_DYNAMICS_NATIVE=off, the inspector runs its JS loops; the installed extension ships no addon).
+ */
+export function inspectKernels(): InspectKernels | null {
+  const n = loadNative();
+  if (typeof n === 'string') return null;
+  const a = n.addon as NativeAddon & Partial<InspectKernels>;
+  return typeof a.inspectStats === 'function' && typeof a.inspectHistogram === 'function' && typeof a.countCodes === 'function' ? (a as InspectKernels) : null;
 }

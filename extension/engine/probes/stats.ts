@@ -89,7 +89,26 @@ export function tensorStats(data: ArrayLike<number>): TensorStats {
   };
 }
 
-/** Equal-width histogram of the finite values over `range` (default: their min..max). */
+/**
+ * The range histogram() bins over when none is given, from the finite values' min and max (NaN when there are
+ * none: [0, 1]; a single value is padded by 0.1 % of it, or 0.5 around zero).
+ */
+export function histogramRange(min: number, max: number): [number, number] {
+  let lo = min;
+  let hi = max;
+  if (!Number.isFinite(lo)) {
+    lo = 0;
+    hi = 1;
+  }
+  if (hi <= lo) {
+    const pad = Math.abs(lo) > 0 ? Math.abs(lo) * 1e-3 : 0.5;
+    lo -= pad;
+    hi += pad;
+  }
+  return [lo, hi];
+}
+
+/** Equal-width histogram of the finite values over `range` (default: their min..max, see histogramRange). */
 export function histogram(data: ArrayLike<number>, bins: number, range?: [number, number]): Histogram {
   let lo = range ? range[0] : Infinity;
   let hi = range ? range[1] : -Infinity;
@@ -101,15 +120,7 @@ export function histogram(data: ArrayLike<number>, bins: number, range?: [number
       if (x > hi) hi = x;
     }
   }
-  if (!Number.isFinite(lo)) {
-    lo = 0;
-    hi = 1;
-  }
-  if (hi <= lo) {
-    const pad = Math.abs(lo) > 0 ? Math.abs(lo) * 1e-3 : 0.5;
-    lo -= pad;
-    hi += pad;
-  }
+  [lo, hi] = histogramRange(lo, hi);
   const width = (hi - lo) / bins;
   // Plain loops, no callbacks: a file of 10⁶ small tensors makes 10⁶ histograms.
   const edges = new Array<number>(bins + 1);

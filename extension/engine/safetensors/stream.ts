@@ -1,13 +1,17 @@
 /**
  * One tensor of a safetensors file, inspected in bounded memory: statistics and a value histogram streamed in
- * chunks (two passes: the statistics give the histogram's range), and — for a matrix small enough to hold —
- * its spectrum against Marchenko–Pastur. The checkpoint editor's worker and the CLI's `inspect` both call
- * `tensorDetail`, so the two cannot disagree; no tensor is ever decoded whole unless its spectrum is wanted
- * and it is under the cap.
+ * chunks (two passes: the statistics give the histogram's range; one- and two-byte dtypes in one, by code),
+ * and — for a matrix small enough to hold — its spectrum against Marchenko–Pastur. The checkpoint editor's
+ * worker and the CLI's `inspect` both call `tensorDetail`, so the two cannot disagree; no tensor is ever
+ * decoded whole unless its spectrum is wanted and it is under the cap. Reads run READ_AHEAD chunks ahead of
+ * the arithmetic (the file is read on libuv's threads meanwhile), and the per-element loops run in the native
+ * addon's kernels when it is built (engine/fast/native.ts inspectKernels; the same definitions as
+ * engine/probes/stats.ts, whose JS loops run otherwise).
  */
 import { DTYPE_SIZE } from './write';
 import { decode, decodesToFloat64, type ByteSource, type TensorInfo } from './read';
-import { histogram, tensorStats, type TensorStats } from '../probes/stats';
+import { histogram, histogramRange, tensorStats, type TensorStats } from '../probes/stats';
+import { inspectKernels, type InspectKernels } from '../fast/native';
 import { matrixSpectrum } from '../probes/spectra';
 import { finiteOrNull, type StatsView, type TensorDetail, type TensorSpectrum } from '../../shared/checkpointProtocol';
 
@@ -86,39 +90,107 @@ export function readAhead(src: ByteSource, blockBytes = 1 << 20): ByteSource {
   };
 }
 
-/** Buffers a stream reuses from chunk to chunk (allocating 16 MB per chunk costs ten times the read). */
-export interface Scratch {
-  bytes: Uint8Array;
-  values: Float64Array | Float32Array;
-}
-
-function scratchFor(info: TensorInfo): Scratch {
-  const n = Math.min(CHUNK_ELEMENTS, info.numel);
-  return { bytes: new Uint8Array(n * DTYPE_SIZE[info.dtype]), values: decodesToFloat64(info.dtype) ? new Float64Array(n) : new Float32Array(n) };
-}
+/** Reads in flight ahead of the chunk being computed on (each is one chunk's buffer). */
+export const READ_AHEAD = 2;
 
 /**
- * Decodes elements [from, from + count) of a tensor (F32/F64 on a little-endian machine: a view, no copy).
- * With `scratch` the result lives in its buffers and is valid until the next call.
+ * Calls `each` on the bytes [begin, begin + total) in blocks of `blockBytes` (views valid during the call), with
+ * READ_AHEAD reads in flight ahead of it: the reading (system time on libuv's threads) overlaps the arithmetic
+ * on the blocks before. READ_AHEAD + 1 buffers, reused (allocating 16 MB per chunk costs ten times the read).
  */
-export async function readElements(src: ByteSource, info: TensorInfo, from: number, count: number, scratch?: Scratch): Promise<Float64Array | Float32Array> {
+export async function forEachBlock(src: ByteSource, begin: number, total: number, blockBytes: number, each: (bytes: Uint8Array, at: number) => void): Promise<void> {
+  const blocks = Math.ceil(total / blockBytes);
+  const ring = Array.from({ length: Math.min(blocks, READ_AHEAD + 1) }, () => new Uint8Array(Math.min(blockBytes, total)));
+  const pending: Promise<Uint8Array>[] = [];
+  let issued = 0;
+  try {
+    for (let k = 0; k < blocks; k++) {
+      for (; issued < blocks && issued <= k + READ_AHEAD; issued++) {
+        const at = issued * blockBytes;
+        pending.push(src.read(begin + at, Math.min(blockBytes, total - at), ring[issued % ring.length]));
+      }
+      each(await pending.shift()!, k * blockBytes);
+    }
+  } finally {
+    // A cancelled or failed stream leaves its reads to finish unobserved.
+    for (const p of pending) p.catch(() => undefined);
+  }
+}
+
+/** The elements of a tensor's bytes (F32/F64 on a little-endian machine: a view, no copy); `into` is reused. */
+function elementsOf(bytes: Uint8Array, info: TensorInfo, into?: Float64Array | Float32Array): Float64Array | Float32Array {
   const size = DTYPE_SIZE[info.dtype];
-  const bytes = await src.read(info.begin + from * size, count * size, scratch?.bytes);
+  const count = bytes.length / size;
   if (LITTLE_ENDIAN && bytes.byteOffset % size === 0) {
     if (info.dtype === 'F32') return new Float32Array(bytes.buffer, bytes.byteOffset, count);
     if (info.dtype === 'F64') return new Float64Array(bytes.buffer, bytes.byteOffset, count);
   }
-  return decode(bytes, info.dtype, scratch?.values);
+  return decode(bytes, info.dtype, into);
+}
+
+/** Decodes elements [from, from + count) of a tensor (F32/F64 on a little-endian machine: a view, no copy). */
+export async function readElements(src: ByteSource, info: TensorInfo, from: number, count: number): Promise<Float64Array | Float32Array> {
+  const size = DTYPE_SIZE[info.dtype];
+  return elementsOf(await src.read(info.begin + from * size, count * size), info);
 }
 
 /** Calls `each` on consecutive chunks of the tensor (views valid during the call), with progress over [from, to). */
 export async function forEachChunk(src: ByteSource, info: TensorInfo, each: (chunk: Float64Array | Float32Array) => void, progress: Progress, from: number, to: number, label: string): Promise<void> {
-  const scratch = scratchFor(info);
-  for (let i = 0; i < info.numel; i += CHUNK_ELEMENTS) {
-    const n = Math.min(CHUNK_ELEMENTS, info.numel - i);
-    each(await readElements(src, info, i, n, scratch));
-    progress(from + ((to - from) * (i + n)) / info.numel, label);
+  const size = DTYPE_SIZE[info.dtype];
+  const total = info.numel * size;
+  // One decode buffer (decoding happens in turn, on this thread), made at the first chunk that needs one.
+  let values: Float64Array | Float32Array | undefined;
+  await forEachBlock(src, info.begin, total, CHUNK_ELEMENTS * size, (bytes, at) => {
+    const chunk = elementsOf(bytes, info, values);
+    if (chunk.buffer !== bytes.buffer) values = chunk;
+    each(chunk);
+    progress(from + ((to - from) * (at + bytes.length)) / total, label);
+  });
+}
+
+/** Chunks shorter than this are left to the JS loops (the call into the addon costs more than they do). */
+const KERNEL_MIN_ELEMENTS = 4096;
+let kernelsOnce: InspectKernels | null | undefined;
+const kernels = (): InspectKernels | null => (kernelsOnce === undefined ? (kernelsOnce = inspectKernels()) : kernelsOnce);
+
+/** tensorStats of a chunk, in the native kernel when it is there. */
+function chunkStats(c: Float64Array | Float32Array): TensorStats {
+  const k = c.length >= KERNEL_MIN_ELEMENTS ? kernels() : null;
+  if (!k) return tensorStats(c);
+  const [finite, nan, inf, zeros, mean, m2, sumSq, min, max] = k.inspectStats(c);
+  return {
+    numel: c.length,
+    mean: finite ? mean : NaN,
+    std: finite ? Math.sqrt(m2 / finite) : NaN,
+    min: finite ? min : NaN,
+    max: finite ? max : NaN,
+    l2: Math.sqrt(sumSq),
+    zeroFraction: c.length ? zeros / c.length : 0,
+    nanCount: nan,
+    infCount: inf,
+  };
+}
+
+/** Adds a chunk's histogram over `range` (probes/stats histogram's bins) to `counts`. */
+function addHistogram(c: Float64Array | Float32Array, range: [number, number], counts: Float64Array): void {
+  const k = c.length >= KERNEL_MIN_ELEMENTS ? kernels() : null;
+  if (!k) {
+    const h = histogram(c, counts.length, range);
+    for (let j = 0; j < counts.length; j++) counts[j] += h.counts[j];
+    return;
   }
+  // The width and its inverse as histogram() computes them, so that every value falls in the same bin.
+  const [lo, hi] = range;
+  k.inspectHistogram(c, lo, hi, 1 / ((hi - lo) / counts.length), counts);
+}
+
+/** histogram() of a whole tensor whose statistics are known: its finite range, in the kernel when there. */
+function wholeHistogram(data: Float64Array | Float32Array, stats: TensorStats): { edges: number[]; counts: number[] } {
+  if (data.length < KERNEL_MIN_ELEMENTS || !kernels()) return histogram(data, VALUE_BINS);
+  const range = histogramRange(stats.min, stats.max);
+  const counts = new Float64Array(VALUE_BINS);
+  addHistogram(data, range, counts);
+  return { edges: histogram([], VALUE_BINS, range).edges, counts: Array.from(counts) };
 }
 
 /** The whole tensor, read chunk by chunk with progress (fractions 0..share). */
@@ -204,20 +276,16 @@ async function statsByCode(src: ByteSource, info: TensorInfo, progress: Progress
   const codes = 1 << (8 * size);
   const counts = new Float64Array(codes);
   const total = info.numel * size;
-  const buf = new Uint8Array(Math.min(CODE_CHUNK_BYTES, total));
-  for (let at = 0; at < total; at += buf.length) {
-    const len = Math.min(buf.length, total - at);
-    const bytes = await src.read(info.begin + at, len, buf);
-    if (size === 1) {
-      for (let i = 0; i < len; i++) counts[bytes[i]]++;
-    } else {
-      // Little-endian codes (the caller checked the machine); an odd byte offset is copied once.
-      const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
-      const u = new Uint16Array(aligned.buffer, aligned.byteOffset, len >> 1);
-      for (let i = 0; i < u.length; i++) counts[u[i]]++;
-    }
+  const k = kernels();
+  await forEachBlock(src, info.begin, total, CODE_CHUNK_BYTES, (bytes, at) => {
+    const len = bytes.length;
+    // Little-endian codes (the caller checked the machine); an odd byte offset is copied once.
+    const aligned = size === 1 || bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+    const u = size === 1 ? aligned : new Uint16Array(aligned.buffer, aligned.byteOffset, len >> 1);
+    if (k && u.length >= KERNEL_MIN_ELEMENTS) k.countCodes(u, counts);
+    else for (let i = 0; i < u.length; i++) counts[u[i]]++;
     progress((at + len) / total, 'statistics');
-  }
+  });
   const all = new Uint8Array(codes * size);
   if (size === 1) for (let c = 0; c < codes; c++) all[c] = c;
   else new Uint16Array(all.buffer).forEach((_, c, a) => (a[c] = c));
@@ -292,8 +360,8 @@ export async function tensorDetail(src: ByteSource, info: TensorInfo, mode: Spec
     // Up to a chunk: one read and one decode (a file of 10⁶ small tensors pays this per tensor).
     const data = info.numel <= CHUNK_ELEMENTS ? await readElements(src, info, 0, info.numel) : await readWhole(src, info, progress, 0.5);
     progress(0.55, 'statistics');
-    stats = tensorStats(data);
-    hist = info.numel > 0 ? histogram(data, VALUE_BINS) : null;
+    stats = chunkStats(data);
+    hist = info.numel > 0 ? wholeHistogram(data, stats) : null;
     if (wantSpectrum) {
       if (stats.nanCount + stats.infCount > 0) spectrumNote = 'the matrix has NaN/Inf values';
       else {
@@ -311,18 +379,13 @@ export async function tensorDetail(src: ByteSource, info: TensorInfo, mode: Spec
   } else {
     // Two streaming passes: statistics (which give the histogram's range), then the histogram.
     stats = tensorStats([]);
-    await forEachChunk(src, info, (c) => (stats = mergeStats(stats, tensorStats(c))), progress, 0, 0.5, 'statistics');
+    await forEachChunk(src, info, (c) => (stats = mergeStats(stats, chunkStats(c))), progress, 0, 0.5, 'statistics');
     const lo = Number.isFinite(stats.min) ? stats.min : 0;
     const hi = Number.isFinite(stats.max) ? stats.max : 1;
     const range: [number, number] = hi > lo ? [lo, hi] : [lo - 0.5, lo + 0.5];
-    const counts = new Array<number>(VALUE_BINS).fill(0);
-    let edges: number[] = [];
-    await forEachChunk(src, info, (c) => {
-      const h = histogram(c, VALUE_BINS, range);
-      edges = h.edges;
-      h.counts.forEach((n, j) => (counts[j] += n));
-    }, progress, 0.5, 1, 'histogram');
-    hist = { edges, counts };
+    const counts = new Float64Array(VALUE_BINS);
+    await forEachChunk(src, info, (c) => addHistogram(c, range, counts), progress, 0.5, 1, 'histogram');
+    hist = { edges: histogram([], VALUE_BINS, range).edges, counts: Array.from(counts) };
   }
   progress(1, 'done');
   return {
