@@ -10,7 +10,8 @@ import * as vscode from 'vscode';
 import { panelOptions, setUpPanel } from './webviewPage';
 import { Disposable, disposeAll } from './dispose';
 import { WebviewAnswers } from './webviewAnswers';
-import { RecordBatcher, recordsNotIn, type BatchMessage } from './recordBatcher';
+import { RecordBatcher, recordsForView, recordsNotIn, type BatchMessage } from './recordBatcher';
+import { CHART_POINTS } from '../shared/view/lttb';
 import { metricsCsv } from '../engine/export/csv';
 import { isWebviewToHost, type DynamicsDrawnState, type ExportFormat, type HostToWebview, type RunSnapshot, type WebviewToHost } from '../shared/protocol';
 import type { RunSource } from './runSource';
@@ -217,7 +218,8 @@ export class DynamicsPanelManager extends Disposable {
       held.set(s.runDir, msgs);
     }
     this.batcher.clear();
-    this.post({ type: 'show', runs: snapshots, sweepAxes: this.sweepAxes });
+    // As many records as the charts can draw (LTTB's picks per series past CHART_POINTS epochs), not every epoch.
+    this.post({ type: 'show', runs: snapshots.map((s) => ({ ...s, records: recordsForView(s.records, CHART_POINTS) })), sweepAxes: this.sweepAxes });
     for (const msgs of held.values()) this.sendBatch(msgs);
     this.batcher.resume();
   }

@@ -1,7 +1,9 @@
 /**
  * How runs show up outside the Runs view: a status bar item (active runs, epoch progress; click → show
  * dynamics), one cancellable progress notification per running run (cancel = stop), a notification when a
- * run fails (with its reason), and the `trainingDynamics.hasActiveRuns` context key.
+ * run fails (with its reason), and the `trainingDynamics.hasActiveRuns` context key. Progress reaches the
+ * workbench at most twice a second (status bar) and once a second (notification): each notification update
+ * re-lays out the notification list, which a fast run would otherwise have the page do several times a second.
  */
 import * as vscode from 'vscode';
 import { progressFraction } from './runOutcome';
@@ -37,7 +39,7 @@ export class RunUi extends Disposable {
     this.statusTimer ??= setTimeout(() => {
       this.statusTimer = undefined;
       this.updateStatus();
-    }, 250);
+    }, 500);
   }
 
   private updateStatus(): void {
@@ -77,7 +79,7 @@ export class RunUi extends Disposable {
           this.progress.set(r.id, {
             report: (fraction, message) => {
               const now = Date.now();
-              if (now - last < 200 && fraction < 1) return;
+              if (now - last < 1000 && fraction < 1) return;
               last = now;
               const increment = Math.max(0, fraction * 100 - reported);
               reported += increment;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecordBatcher, recordKey, recordsNotIn, thinRecords, type BatchMessage } from '../../extension/host/recordBatcher';
+import { RecordBatcher, recordKey, recordsForView, recordsNotIn, thinRecords, type BatchMessage } from '../../extension/host/recordBatcher';
 import type { MetricsRecord } from '../../extension/shared/protocol';
 import { epochRecord, fakeRun, FakeClock } from './export-fixture';
 
@@ -191,4 +191,32 @@ test('thinRecords keeps order, the last epoch record and every non-epoch record'
   assert.equal(t[t.length - 1], recs[999]);
   assert.deepEqual(t.map((r) => r.epoch), [100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
   assert.deepEqual(thinRecords(recs.slice(0, 5), 10), recs.slice(0, 5));
+});
+
+test('recordsForView: a long run goes to the panel as the union of each series\' LTTB picks; spikes, ends and every other record kept', () => {
+  const n = 50_000;
+  const records: MetricsRecord[] = [];
+  for (let e = 1; e <= n; e++) {
+    const r = epochRecord(e);
+    // one gradient-norm spike and one test-accuracy dip, each a single epoch
+    if (e === 12_345) r.gradNorms['layers.0.kernel'] = 1e3;
+    if (e === 33_333) r.testAcc = 0;
+    records.push(r);
+    if (e % 500 === 0) records.push({ type: 'checkpoint', epoch: e, path: `checkpoints/epoch-${e}.safetensors` });
+  }
+  records.push({ type: 'event', epoch: 50, event: { kind: 'memorization', epoch: 50 } });
+  const out = recordsForView(records, 2000);
+  const epochs = out.filter((r) => r.type === 'epoch').map((r) => r.epoch);
+  // bounded by the points the charts draw: at most 2000 per charted series (here 6 + 3 × 3 tensors, with overlaps)
+  assert.ok(epochs.length < 2000 * 15 && epochs.length >= 2000, `${epochs.length} epoch records`);
+  assert.ok(epochs.length < n / 2);
+  assert.deepEqual([epochs[0], epochs[epochs.length - 1]], [1, n]);
+  assert.ok(epochs.includes(12_345), 'the gradient-norm spike');
+  assert.ok(epochs.includes(33_333), 'the test-accuracy dip');
+  for (let i = 1; i < epochs.length; i++) assert.ok(epochs[i] > epochs[i - 1], 'in order');
+  // every non-epoch record, in order
+  const others = (rs: MetricsRecord[]) => rs.filter((r) => r.type !== 'epoch');
+  assert.deepEqual(others(out), others(records));
+  // short runs are sent whole
+  assert.deepEqual(recordsForView(records.slice(0, 1500), 2000), records.slice(0, 1500));
 });

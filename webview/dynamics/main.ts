@@ -8,6 +8,7 @@
 import { isHostToWebview, isMetricsRecord, type DynamicsDrawnState, type HostToWebview, type RunJson, type RunSnapshot } from '../../extension/shared/protocol';
 import { distinguishingLabels, type RunLabel } from '../../extension/shared/runLabels';
 import { lossFitText } from '../../extension/shared/view/lossFitCurve';
+import { CHART_POINTS } from '../../extension/shared/view/lttb';
 import { RunList } from '../shared/runList';
 import { restoreRunListState, type RunListColumn, type RunListState } from '../shared/runListModel';
 import { RunModel, type ChartName } from '../shared/series';
@@ -26,7 +27,6 @@ import {
   GradNormView,
   LandscapeView,
   LossView,
-  MAX_POINTS,
   runColor,
   WeightSpectrumView,
   UpdateRatioView,
@@ -274,7 +274,7 @@ function singleHeader(m: RunModel): Built {
   const testFact = fact(m.isRegression ? 'test R²' : 'test acc', '—');
   facts.append(testFact);
   if (run.summary?.bestLossFit) {
-    const f = fact('loss fit', lossFitText(run.summary.bestLossFit, m.trainLoss.points(MAX_POINTS)));
+    const f = fact('loss fit', lossFitText(run.summary.bestLossFit, m.trainLoss.points(CHART_POINTS)));
     f.title = 'R² on the linear scale is dominated by the early losses; the tail compares the fit with the last quarter of the training loss (median ratio)';
     facts.append(f);
   }

@@ -5,6 +5,7 @@
 import type { AnnotationOptions, EventContext } from 'chartjs-plugin-annotation';
 import type { MatrixSpectrum, MetricsRecord } from '../../extension/shared/protocol';
 import { lossFitPoints, lossFitText } from '../../extension/shared/view/lossFitCurve';
+import { CHART_POINTS } from '../../extension/shared/view/lttb';
 import { benfordExpected } from '../../extension/shared/view/spectrumCurve';
 import { spectrumChartData } from '../shared/spectrumChart';
 import { landscapeGrid, varyingAxes, type LandscapeGrid } from '../../extension/shared/view/landscape';
@@ -17,7 +18,6 @@ import { applyTheme, Card, rawOptions, Chart, EpochSlider, lineConfig, syncDatas
 import { button, Dropdown } from '../shared/toolkit';
 
 /** Points per series drawn; longer series are LTTB-decimated to this many. */
-export const MAX_POINTS = 2000;
 
 export interface UiState {
   gradTensor?: string;
@@ -153,6 +153,10 @@ abstract class LineView extends ChartView {
         !String(data.datasets[item.datasetIndex ?? 0]?.tdKey ?? '').startsWith('train');
       if (manyRuns(ctx)) rawOptions(this.chart).plugins.legend.display = false;
     }
+    rawOptions(this.chart).onResize = () => {
+      const before = this.drawnFor;
+      if (before && this.maxPoints() !== before) ctx.changed([name]);
+    };
   }
 
   render(): number {
@@ -176,9 +180,22 @@ abstract class LineView extends ChartView {
     return epochWait(this.ctx);
   }
 
+  /**
+   * Points per series for this redraw: two per pixel of the chart's width (at least 400, at most CHART_POINTS).
+   * More cannot be seen, and each costs chart.js work at every redraw of a live run.
+   */
+  protected maxPoints(): number {
+    const w = this.chart.width;
+    this.drawnFor = w > 0 ? Math.max(400, Math.min(CHART_POINTS, Math.round(2 * w))) : CHART_POINTS;
+    return this.drawnFor;
+  }
+
+  /** The points per series of the last redraw; a resize that changes it redraws the chart (an ended run gets no new data). */
+  private drawnFor = 0;
+
   protected line(key: string, label: string, s: Series | undefined, color: string, dash?: number[], width?: number): DatasetSpec | null {
     if (!s || s.length === 0) return null;
-    return { key, label, data: s.points(MAX_POINTS), color, dash, width };
+    return { key, label, data: s.points(this.maxPoints()), color, dash, width };
   }
 
   /**
@@ -234,7 +251,7 @@ export class LossView extends LineView {
     const { specs, points } = this.trainTestSeries((r) => [r.trainLoss, r.testLoss, r.isRegression ? 'MSE' : 'loss']);
     const fit = !compare ? this.ctx.runs[0]?.run.summary?.bestLossFit : null;
     if (fit && this.ctx.runs[0].trainLoss.length) {
-      const pts = this.ctx.runs[0].trainLoss.points(MAX_POINTS);
+      const pts = this.ctx.runs[0].trainLoss.points(this.maxPoints());
       specs.push({ key: 'fit', label: `fit: ${fit.form}`, data: lossFitPoints(fit, pts.map((p) => p.x)), color: this.ctx.theme.muted, dash: [2, 2], width: 1, smooth: false });
       this.card.info.textContent = `train-loss fit: ${lossFitText(fit, pts)}, ${Object.entries(fit.params).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}`;
     }

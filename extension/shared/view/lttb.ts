@@ -9,6 +9,9 @@
  * Pure: no DOM.
  */
 
+/** The most points a live chart draws per series (the Dynamics panel decimates to it; the host sends no more). */
+export const CHART_POINTS = 2000;
+
 /**
  * Indices (ascending) of the points to keep. xs must be non-decreasing. If n ≤ threshold (or threshold < 3)
  * every index is returned.
