@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inspectCommand, type InspectedTensor } from '../../extension/cli/inspect';
+import { inspectCommand, tensorJson, type InspectedTensor } from '../../extension/cli/inspect';
 import { bufferSource, encodeSafetensors, f8e4m3ToNumber, f8e5m2ToNumber, f8e8m0ToNumber, readHeader, DTYPE_SIZE } from '../../extension/engine/safetensors';
 import { CHUNK_ELEMENTS, tensorDetail } from '../../extension/engine/safetensors/stream';
 import { REPO } from './runs-fixture';
@@ -49,7 +49,13 @@ test('every dtype of the format, and "__metadata__": null: inspect --json equals
     assert.equal(t.zeroFraction, e.zeroFraction, `${t.name} zeros`);
     for (const k of ['mean', 'std', 'min', 'max', 'l2'] as const) close(t[k], e[k], `${t.name}.${k}`);
     assert.equal(t.histogram!.counts.reduce((a, b) => a + b, 0), e.numel - e.nanCount - e.infCount, `${t.name}: the histogram counts every finite value`);
+    // The written-out JSON of a tensor is JSON.stringify's, character for character.
+    assert.equal(tensorJson(t), JSON.stringify(t), t.name);
   }
+  const empty: InspectedTensor = { name: 'e\u00e9"\\', dtype: 'F32', shape: [0, 3], numel: 0, mean: null, std: null, min: null, max: null, l2: 0, zeroFraction: 0, nanCount: 0, infCount: 0, histogram: null };
+  assert.equal(tensorJson(empty), JSON.stringify(empty));
+  const negZero: InspectedTensor = { ...empty, numel: 1, mean: -0, std: 0, min: -0, max: -0, l2: 0, zeroFraction: 1, histogram: { lo: -0.5, hi: 0.5, counts: [0, 1] } };
+  assert.equal(tensorJson(negZero), JSON.stringify(negZero));
 });
 
 test('FP8 decoders at the documented code points', () => {

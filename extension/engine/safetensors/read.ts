@@ -174,6 +174,7 @@ class Scan {
   private lastCode = -1;
   private lastDtype: Dtype | null = null;
   private readonly dims: number[] = [];
+  private lastShape: number[] = [];
   readonly n: number;
   private readonly text: Buffer;
   constructor(readonly b: Uint8Array) {
@@ -305,7 +306,9 @@ class Scan {
             if (!this.eat(0x2c)) return null;
           }
         }
-        shape = dims.slice();
+        // Neighbouring tensors often share a shape: the previous entry's list is reused (nothing mutates a shape).
+        const prev = this.lastShape;
+        shape = prev.length === dims.length && dims.every((d, j) => d === prev[j]) ? prev : (this.lastShape = dims.slice());
       } else if (begin < 0 && this.is(s, KEY_OFFSETS)) {
         if (!this.eat(0x5b) || (begin = this.int()) < 0 || !this.eat(0x2c) || (end = this.int()) < 0 || !this.eat(0x5d)) return null;
       } else return null;
