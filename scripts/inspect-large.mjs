@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `inspect --json` on sparse safetensors files far larger than memory — one 2 GiB BF16 tensor, one 5 GiB F32
 // tensor, eight 1 GiB F32 tensors — and on a header of 10⁶ tensors: each must exit 0 within 30 s with a peak
-// RSS under 500 MB (the child's own getrusage, printed per file). The files are sparse (holes read as zeros),
+// RSS under 500 MB (the child's own getrusage, printed per file with its CPU time). The files are sparse (holes read as zeros),
 // created in a temporary directory and removed at the end. Run by scripts/test-all.sh (suite inspect-large).
 import { spawnSync } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
@@ -15,9 +15,9 @@ const LIMIT_S = 30;
 const LIMIT_RSS_MB = 500;
 const GiB = 2 ** 30;
 const dir = mkdtempSync(path.join(tmpdir(), 'td-inspect-large-'));
-// Reports the child's peak RSS on its way out (getrusage of the process itself).
+// Reports the child's peak RSS and CPU time on its way out (getrusage of the process itself, all its threads).
 const preload = path.join(dir, 'rss.cjs');
-writeFileSync(preload, "process.on('exit', () => process.stderr.write(`\\nmaxRSS_kB=${process.resourceUsage().maxRSS}\\n`));\n");
+writeFileSync(preload, "process.on('exit', () => { const u = process.resourceUsage(); process.stderr.write(`\\nmaxRSS_kB=${u.maxRSS} user_us=${u.userCPUTime} sys_us=${u.systemCPUTime}\\n`); });\n");
 
 /** A safetensors file of the given tensors, the data section a hole of the right length. */
 function sparse(name, tensors, metadata = null) {
@@ -61,6 +61,7 @@ try {
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     closeSync(out);
     const rssMb = Number(/maxRSS_kB=(\d+)/.exec(r.stderr ?? '')?.[1] ?? NaN) / 1024;
+    const cpu = (key) => Number(new RegExp(`${key}=(\\d+)`).exec(r.stderr ?? '')?.[1] ?? NaN) / 1e6;
     let ok = r.status === 0 && seconds < LIMIT_S && rssMb < LIMIT_RSS_MB;
     let detail = '';
     if (r.status === 0) {
@@ -91,7 +92,7 @@ try {
       ok &&= !wrong;
       detail = `${count.toLocaleString('en-US')} tensors, ${(size / 1e6).toFixed(1)} MB of JSON${wrong ? ', WRONG output' : ''}`;
     } else detail = (r.stderr ?? '').trim().split('\n').slice(-3).join(' | ') || String(r.error);
-    console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}: exit ${r.status}, ${seconds.toFixed(1)} s, peak RSS ${rssMb.toFixed(0)} MB (limits ${LIMIT_S} s, ${LIMIT_RSS_MB} MB); ${detail}`);
+    console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}: exit ${r.status}, ${seconds.toFixed(1)} s (CPU ${cpu('user_us').toFixed(1)} s user + ${cpu('sys_us').toFixed(1)} s system), peak RSS ${rssMb.toFixed(0)} MB (limits ${LIMIT_S} s, ${LIMIT_RSS_MB} MB); ${detail}`);
     rmSync(outFile, { force: true });
     if (!ok) failed++;
     rmSync(file, { force: true });
