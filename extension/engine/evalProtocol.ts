@@ -1,7 +1,7 @@
 /** Messages between the training loop and its evaluation thread (evalWorker.ts), with their guards. */
 import { isBackendName, type BackendName } from '../shared/protocol';
 import type { TrainingConfig } from '../shared/configTypes';
-import { isNum, isObj } from '../shared/guards';
+import { byType, isNum, isObj } from '../shared/guards';
 
 export type EvalRequest =
   | { type: 'init'; config: TrainingConfig; backend: BackendName }
@@ -20,16 +20,8 @@ export function isEvalRequest(x: unknown): x is EvalRequest {
   return false;
 }
 
-export function isEvalReply(x: unknown): x is EvalReply {
-  if (!isObj(x)) return false;
-  switch (x.type) {
-    case 'ready':
-      return isBackendName(x.backend);
-    case 'result':
-      return isNum(x.epoch) && isNum(x.loss) && isNum(x.correct) && isNum(x.sse);
-    case 'error':
-      return typeof x.message === 'string';
-    default:
-      return false;
-  }
-}
+export const isEvalReply = byType<EvalReply>({
+  ready: (x) => isBackendName(x.backend),
+  result: (x) => isNum(x.epoch) && isNum(x.loss) && isNum(x.correct) && isNum(x.sse),
+  error: (x) => typeof x.message === 'string',
+});

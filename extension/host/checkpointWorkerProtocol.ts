@@ -4,7 +4,7 @@
  * is the checkpoint protocol's (shared/checkpointProtocol.ts), which the webview reads too. Every reply is
  * checked with isWorkerToHost before the host uses it, every request with isHostToWorker before the worker does.
  */
-import { isCount, isFraction, isObj, isStr } from '../shared/guards';
+import { byType, isCount, isFraction, isStr } from '../shared/guards';
 import { isCompareResult, isHeaderView, isTensorDetail, type CompareResult, type HeaderView, type TensorDetail } from '../shared/checkpointProtocol';
 
 export type HostToWorker =
@@ -21,36 +21,19 @@ export type WorkerToHost =
   | { type: 'progress'; id: number; fraction: number; label: string }
   | { type: 'error'; id: number; code: string; message: string };
 
-export function isHostToWorker(x: unknown): x is HostToWorker {
-  if (!isObj(x) || !isCount(x.id)) return false;
-  switch (x.type) {
-    case 'header':
-      return isStr(x.file);
-    case 'tensor':
-      return isStr(x.file) && isStr(x.name) && typeof x.force === 'boolean';
-    case 'compare':
-      return isStr(x.fileA) && isStr(x.fileB);
-    case 'cancel':
-      return true;
-    default:
-      return false;
-  }
-}
+const isHostToWorkerByType = byType<HostToWorker>({
+  header: (x) => isStr(x.file),
+  tensor: (x) => isStr(x.file) && isStr(x.name) && typeof x.force === 'boolean',
+  compare: (x) => isStr(x.fileA) && isStr(x.fileB),
+  cancel: () => true,
+});
+export const isHostToWorker = (x: unknown): x is HostToWorker => isHostToWorkerByType(x) && isCount(x.id);
 
-export function isWorkerToHost(x: unknown): x is WorkerToHost {
-  if (!isObj(x) || !isCount(x.id)) return false;
-  switch (x.type) {
-    case 'header':
-      return isHeaderView(x.header);
-    case 'tensor':
-      return isTensorDetail(x.detail);
-    case 'compare':
-      return isCompareResult(x.result);
-    case 'progress':
-      return isFraction(x.fraction) && isStr(x.label);
-    case 'error':
-      return isStr(x.code) && isStr(x.message);
-    default:
-      return false;
-  }
-}
+const isWorkerToHostByType = byType<WorkerToHost>({
+  header: (x) => isHeaderView(x.header),
+  tensor: (x) => isTensorDetail(x.detail),
+  compare: (x) => isCompareResult(x.result),
+  progress: (x) => isFraction(x.fraction) && isStr(x.label),
+  error: (x) => isStr(x.code) && isStr(x.message),
+});
+export const isWorkerToHost = (x: unknown): x is WorkerToHost => isWorkerToHostByType(x) && isCount(x.id);

@@ -7,8 +7,8 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { panelOptions, setUpPanel } from './webviewPage';
-import { Disposable, disposeAll } from './dispose';
+import { panelOptions } from './webviewPage';
+import { SinglePanel } from './singlePanel';
 import { WebviewAnswers } from './webviewAnswers';
 import { RecordBatcher, recordsForView, recordsNotIn, type BatchMessage } from './recordBatcher';
 import { CHART_POINTS } from '../shared/view/lttb';
@@ -44,10 +44,7 @@ export interface ShowOptions {
   besideOf?: vscode.ViewColumn;
 }
 
-export class DynamicsPanelManager extends Disposable {
-  private panel: vscode.WebviewPanel | undefined;
-  /** The current panel's listeners (released when it closes or another panel is adopted). */
-  private readonly panelDisposables: vscode.Disposable[] = [];
+export class DynamicsPanelManager extends SinglePanel {
   private runDirs: string[] = [];
   private sweepAxes: string[] | null = null;
   /** Open `getState` questions to the webview. */
@@ -59,11 +56,17 @@ export class DynamicsPanelManager extends Disposable {
   private readonly batcher: RecordBatcher;
 
   constructor(
-    private readonly context: vscode.ExtensionContext,
+    context: vscode.ExtensionContext,
     private readonly source: RunSource,
     private readonly trustedPlaces: () => TrustedPlaces,
   ) {
-    super();
+    super(context, {
+      script: 'dynamics',
+      style: 'dynamics',
+      title: 'Dynamics',
+      body: '<div id="app"><p class="waiting">Loading…</p></div>',
+      styleNonce: true,
+    });
     this.batcher = this.register(
       new RecordBatcher((messages) => this.sendBatch(messages), {
         now: () => Date.now(),
@@ -145,38 +148,18 @@ export class DynamicsPanelManager extends Disposable {
     return this.answers.ask((id) => this.post({ type: 'getState', id }), 'the Dynamics panel was asked what it draws', timeoutMs);
   }
 
-  override dispose(): void {
-    this.panel?.dispose();
-    disposeAll(this.panelDisposables);
-    super.dispose();
-  }
-
   // ---------------------------------------------------------------------------------------------------------
 
-  private adopt(panel: vscode.WebviewPanel): void {
-    disposeAll(this.panelDisposables);
-    this.panel = panel;
+  protected adopted(): void {
     this.webviewReady = false;
     this.answers.rejectAll('the Dynamics panel was replaced');
-    setUpPanel(panel, this.context.extensionUri, {
-      script: 'dynamics',
-      style: 'dynamics',
-      title: 'Dynamics',
-      body: '<div id="app"><p class="waiting">Loading…</p></div>',
-      styleNonce: true,
-    });
-    this.panelDisposables.push(
-      panel.webview.onDidReceiveMessage((msg: unknown) => void this.onMessage(msg)),
-      panel.onDidDispose(() => {
-        if (this.panel !== panel) return;
-        this.panel = undefined;
-        this.runDirs = [];
-        this.answers.rejectAll('the Dynamics panel was closed');
-        this.generation++;
-        this.batcher.clear();
-        disposeAll(this.panelDisposables);
-      }),
-    );
+  }
+
+  protected closed(): void {
+    this.runDirs = [];
+    this.answers.rejectAll('the Dynamics panel was closed');
+    this.generation++;
+    this.batcher.clear();
   }
 
   /** Read the snapshots of the runs shown and post them (once the webview is ready). */
@@ -238,7 +221,7 @@ export class DynamicsPanelManager extends Disposable {
     void this.panel?.webview.postMessage(message);
   }
 
-  private async onMessage(raw: unknown): Promise<void> {
+  protected async onMessage(raw: unknown): Promise<void> {
     if (!isWebviewToHost(raw)) return; // ignore anything that is not our protocol
     const msg: WebviewToHost = raw;
     try {

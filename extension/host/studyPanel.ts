@@ -20,8 +20,8 @@ import type { Experiments } from './experiments';
 import { exportBytes, saveExport } from './exportFile';
 import type { RunSource } from './runSource';
 import type { RunsIndex } from './runsIndex';
-import { panelOptions, setUpPanel } from './webviewPage';
-import { Disposable, disposeAll } from './dispose';
+import { panelOptions } from './webviewPage';
+import { SinglePanel } from './singlePanel';
 import { WebviewAnswers } from './webviewAnswers';
 
 export const STUDY_VIEW_TYPE = 'trainingDynamics.study';
@@ -40,10 +40,7 @@ function isSavedState(x: unknown): x is SavedState {
 /** Metrics offered first when the study block names none: the usual outcomes. */
 const USUAL = ['finalTestLoss', 'finalTestAcc', 'generalizationEpoch', 'finalTrainLoss', 'memorizationEpoch', 'finalTestR2'];
 
-export class StudyPanelManager extends Disposable {
-  private panel: vscode.WebviewPanel | undefined;
-  /** The current panel's listeners (released when it closes or another panel is adopted). */
-  private readonly panelDisposables: vscode.Disposable[] = [];
+export class StudyPanelManager extends SinglePanel {
   private file: string | null = null;
   private parsed: ParsedExperiment | null = null;
   private readonly inputs = new Map<string, StudyRunInput>();
@@ -59,12 +56,18 @@ export class StudyPanelManager extends Disposable {
   private readonly states = new WebviewAnswers<StudyDrawnState | null>();
 
   constructor(
-    private readonly context: vscode.ExtensionContext,
+    context: vscode.ExtensionContext,
     private readonly source: RunSource,
     private readonly index: RunsIndex,
     private readonly dynamics: DynamicsPanelManager,
   ) {
-    super();
+    super(context, {
+      script: 'study',
+      style: 'dynamics',
+      title: 'Study',
+      body: '<div id="app"><p class="waiting">Loading the study…</p></div>',
+      styleNonce: true,
+    });
     this.register(
       source.onDidRecord((e) => {
         const input = this.inputs.get(e.runDir);
@@ -134,40 +137,24 @@ export class StudyPanelManager extends Disposable {
 
   override dispose(): void {
     clearTimeout(this.timer);
-    this.panel?.dispose();
-    disposeAll(this.panelDisposables);
     super.dispose();
   }
 
   // ---------------------------------------------------------------------------------------------------------
 
-  private adopt(panel: vscode.WebviewPanel): void {
-    disposeAll(this.panelDisposables);
-    this.panel = panel;
+  protected adopted(): void {
     this.ready = false;
     this.drives.rejectAll('the Study panel was replaced');
     this.states.rejectAll('the Study panel was replaced');
-    setUpPanel(panel, this.context.extensionUri, {
-      script: 'study',
-      style: 'dynamics',
-      title: 'Study',
-      body: '<div id="app"><p class="waiting">Loading the study…</p></div>',
-      styleNonce: true,
-    });
-    this.panelDisposables.push(
-      panel.webview.onDidReceiveMessage((m: unknown) => void this.onMessage(m)),
-      panel.onDidDispose(() => {
-        if (this.panel !== panel) return;
-        this.panel = undefined;
-        this.inputs.clear();
-        this.study = null;
-        this.drives.rejectAll('the Study panel was closed');
-        this.states.rejectAll('the Study panel was closed');
-        this.generation++;
-        clearTimeout(this.timer);
-        disposeAll(this.panelDisposables);
-      }),
-    );
+  }
+
+  protected closed(): void {
+    this.inputs.clear();
+    this.study = null;
+    this.drives.rejectAll('the Study panel was closed');
+    this.states.rejectAll('the Study panel was closed');
+    this.generation++;
+    clearTimeout(this.timer);
   }
 
   /** Re-read the experiment file and every run of the experiment, then rebuild and post. */
@@ -326,7 +313,7 @@ export class StudyPanelManager extends Disposable {
     });
   }
 
-  private async onMessage(raw: unknown): Promise<void> {
+  protected async onMessage(raw: unknown): Promise<void> {
     if (!isStudyToHost(raw)) return;
     const msg: StudyToHost = raw;
     try {

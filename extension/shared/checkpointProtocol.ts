@@ -5,7 +5,7 @@
  * Every message crossing a boundary is checked with the guards below before it is used. Pure: imports neither
  * `vscode`, node modules nor the DOM (the webview bundle imports it too).
  */
-import { isCount, isFiniteNumber, isFiniteOrNull, isFraction, isObj, isStr, isStrOrNull, type Obj } from './guards';
+import { byType, isCount, isFiniteNumber, isFiniteOrNull, isFraction, isObj, isStr, isStrOrNull, type Obj } from './guards';
 import type { Histogram } from './protocol';
 
 // --- data ---------------------------------------------------------------------------------------------------
@@ -202,42 +202,23 @@ export function isCompareResult(x: unknown): x is CompareResult {
   );
 }
 
-export function isCheckpointHostToWebview(x: unknown): x is CheckpointHostToWebview {
-  if (!isObj(x)) return false;
-  switch (x.type) {
-    case 'header':
-      return isHeaderView(x.header) && (x.links === undefined || (isObj(x.links) && isStrOrNull(x.links.dynamics) && isStrOrNull(x.links.experiment)));
-    case 'fatal':
-      return isStr(x.file) && isStr(x.code) && isStr(x.message);
-    case 'progress':
-      return isStr(x.name) && isFraction(x.fraction) && isStr(x.label);
-    case 'tensor':
-      return isTensorDetail(x.detail);
-    case 'tensorError':
-      return isStr(x.name) && isStr(x.message);
-    case 'compareProgress':
-      return isFraction(x.fraction) && isStr(x.label);
-    case 'compare':
-      return isCompareResult(x.result);
-    default:
-      return false;
-  }
-}
+export const isCheckpointHostToWebview = byType<CheckpointHostToWebview>({
+  header: (x) => isHeaderView(x.header) && (x.links === undefined || (isObj(x.links) && isStrOrNull(x.links.dynamics) && isStrOrNull(x.links.experiment))),
+  fatal: (x) => isStr(x.file) && isStr(x.code) && isStr(x.message),
+  progress: (x) => isStr(x.name) && isFraction(x.fraction) && isStr(x.label),
+  tensor: (x) => isTensorDetail(x.detail),
+  tensorError: (x) => isStr(x.name) && isStr(x.message),
+  compareProgress: (x) => isFraction(x.fraction) && isStr(x.label),
+  compare: (x) => isCompareResult(x.result),
+});
 
-export function isCheckpointWebviewToHost(x: unknown): x is CheckpointWebviewToHost {
-  if (!isObj(x)) return false;
-  switch (x.type) {
-    case 'ready':
-    case 'openDynamics':
-    case 'openExperiment':
-    case 'compare':
-      return true;
-    case 'selectTensor':
-      return isStr(x.name) && x.name.length <= 100_000 && typeof x.force === 'boolean';
-    default:
-      return false;
-  }
-}
+export const isCheckpointWebviewToHost = byType<CheckpointWebviewToHost>({
+  ready: () => true,
+  openDynamics: () => true,
+  openExperiment: () => true,
+  compare: () => true,
+  selectTensor: (x) => isStr(x.name) && x.name.length <= 100_000 && typeof x.force === 'boolean',
+});
 
 /** JSON cannot carry NaN/±Inf: a non-finite number becomes null (shown as "—" / counted separately). */
 export const finiteOrNull = (x: number): number | null => (Number.isFinite(x) ? x : null);

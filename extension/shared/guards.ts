@@ -16,3 +16,12 @@ export const isStrOrNull = (x: unknown): x is string | null => x === null || isS
 export const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
 /** A finite number in [0, 1]. */
 export const isFraction = (x: unknown): x is number => isFiniteNumber(x) && x >= 0 && x <= 1;
+
+/**
+ * The guard of a discriminated union: one check per `type` value (given the object), false for any other type.
+ * The table names every member's type, so a message added to the union without a check does not compile.
+ */
+export function byType<T extends { type: string }>(checks: { [K in T['type']]: (x: Obj) => boolean }): (x: unknown) => x is T {
+  const table = checks as Record<string, (x: Obj) => boolean>;
+  return (x: unknown): x is T => isObj(x) && isStr(x.type) && Object.prototype.hasOwnProperty.call(table, x.type) && table[x.type](x);
+}

@@ -6,7 +6,7 @@
  * Pure module: imports neither `vscode` nor the DOM (the webview imports it for types and guards).
  */
 import type { TrainingConfig } from './configTypes';
-import { isNum, isNumOrNull, isObj, isStr, type Obj } from './guards';
+import { byType, isNum, isNumOrNull, isObj, isStr, type Obj } from './guards';
 
 // ---------------------------------------------------------------------------------------------------------
 // Metrics records: one JSON object a line in metrics.jsonl, and the payload of `record` messages.
@@ -198,10 +198,8 @@ export interface RunSummary {
   bestLossFit: LossFit | null;
 }
 
-export interface RunJson {
-  formatVersion: 1;
-  /** Directory name: `<config>-<timestamp>`. */
-  id: string;
+/** What a run is: its experiment, config, sweep point and the resolved config it trains (run.json and the start request). */
+export interface RunIdentity {
   experiment: string;
   /** Absolute path of the experiment file, when known. */
   experimentFile: string | null;
@@ -209,6 +207,12 @@ export interface RunJson {
   runName: string;
   sweepValues: Record<string, unknown> | null;
   config: TrainingConfig;
+}
+
+export interface RunJson extends RunIdentity {
+  formatVersion: 1;
+  /** Directory name: `<config>-<timestamp>`. */
+  id: string;
   status: RunStatus;
   /** Why a run failed or stopped. */
   reason: string | null;
@@ -225,14 +229,8 @@ export interface RunJson {
 // Trainer process ↔ host (child_process IPC). The CLI runs the same engine in-process with the same messages.
 // ---------------------------------------------------------------------------------------------------------
 
-export interface StartRunRequest {
+export interface StartRunRequest extends RunIdentity {
   type: 'start';
-  experiment: string;
-  experimentFile: string | null;
-  configName: string;
-  runName: string;
-  sweepValues: Record<string, unknown> | null;
-  config: TrainingConfig;
   /** Parent folder; the run directory `<runName>-<timestamp>` is created inside it. */
   outDir: string;
   backend: BackendChoice;
@@ -443,66 +441,35 @@ export function isHostToTrainer(x: unknown): x is HostToTrainer {
   );
 }
 
-export function isTrainerToHost(x: unknown): x is TrainerToHost {
-  if (!isObj(x)) return false;
-  switch (x.type) {
-    case 'started':
-      return isStr(x.runDir) && isRunJson(x.run);
-    case 'record':
-      return isMetricsRecord(x.record);
-    case 'records':
-      return Array.isArray(x.records) && x.records.every(isMetricsRecord);
-    case 'log':
-      return isStr(x.message) && isStr(x.level);
-    case 'done':
-      return isRunJson(x.run);
-    case 'error':
-      return isStr(x.message) && (x.runDir === null || isStr(x.runDir));
-    default:
-      return false;
-  }
-}
+export const isTrainerToHost = byType<TrainerToHost>({
+  started: (x) => isStr(x.runDir) && isRunJson(x.run),
+  record: (x) => isMetricsRecord(x.record),
+  records: (x) => Array.isArray(x.records) && x.records.every(isMetricsRecord),
+  log: (x) => isStr(x.message) && isStr(x.level),
+  done: (x) => isRunJson(x.run),
+  error: (x) => isStr(x.message) && (x.runDir === null || isStr(x.runDir)),
+});
 
-export function isHostToWebview(x: unknown): x is HostToWebview {
-  if (!isObj(x)) return false;
-  switch (x.type) {
-    case 'show':
-      return Array.isArray(x.runs) && x.runs.every((r) => isObj(r) && isStr(r.runDir) && isRunJson(r.run) && Array.isArray(r.records));
-    case 'append':
-      return isStr(x.runDir) && Array.isArray(x.records) && x.records.every(isMetricsRecord) && (x.seq === undefined || isNum(x.seq));
-    case 'status':
-      return isStr(x.runDir) && isRunJson(x.run);
-    case 'getState':
-      return isNum(x.id);
-    default:
-      return false;
-  }
-}
+export const isHostToWebview = byType<HostToWebview>({
+  show: (x) => Array.isArray(x.runs) && x.runs.every((r) => isObj(r) && isStr(r.runDir) && isRunJson(r.run) && Array.isArray(r.records)),
+  append: (x) => isStr(x.runDir) && Array.isArray(x.records) && x.records.every(isMetricsRecord) && (x.seq === undefined || isNum(x.seq)),
+  status: (x) => isStr(x.runDir) && isRunJson(x.run),
+  getState: (x) => isNum(x.id),
+});
 
 export function isDynamicsDrawnState(x: unknown): x is DynamicsDrawnState {
   return isObj(x) && Array.isArray(x.runDirs) && x.runDirs.every(isStr) && isNumMap(x.charts) && isNumMap(x.latest) && isNum(x.redraws) && isNumOrNull(x.drawMs) && isNumMap(x.viewMs);
 }
 
-export function isWebviewToHost(x: unknown): x is WebviewToHost {
-  if (!isObj(x)) return false;
-  switch (x.type) {
-    case 'ready':
-      return true;
-    case 'exportCsv':
-    case 'stopRun':
-      return isStr(x.runDir);
-    case 'saveExport':
-      return isSaveExport(x);
-    case 'openCheckpoint':
-      return isStr(x.runDir) && isNumOrNull(x.epoch);
-    case 'state':
-      return isNum(x.id) && isDynamicsDrawnState(x.state);
-    case 'received':
-      return isNum(x.seq);
-    default:
-      return false;
-  }
-}
+export const isWebviewToHost = byType<WebviewToHost>({
+  ready: () => true,
+  exportCsv: (x) => isStr(x.runDir),
+  stopRun: (x) => isStr(x.runDir),
+  saveExport: (x) => isSaveExport(x),
+  openCheckpoint: (x) => isStr(x.runDir) && isNumOrNull(x.epoch),
+  state: (x) => isNum(x.id) && isDynamicsDrawnState(x.state),
+  received: (x) => isNum(x.seq),
+});
 
 /** The data of a chart export matches its format (a PNG data URL, an SVG document, CSV text). */
 export function isSaveExport(x: unknown): x is SaveExportMessage {

@@ -3,7 +3,7 @@
  * panel draws them (the host fills them from extension/engine/study/, whose results are assignable to these),
  * the panel's selection, and the guards both sides validate with.
  */
-import { isNum, isObj, isStr, isStrOrNull } from './guards';
+import { byType, isNum, isObj, isStr, isStrOrNull } from './guards';
 import type { StudyMark } from './configTypes';
 import { isSaveExport, type SaveExportMessage } from './protocol';
 
@@ -219,22 +219,11 @@ export function isHostToStudy(x: unknown): x is HostToStudy {
   return isStudyView(x) || isStudyDrive(x) || (isObj(x) && x.type === 'getState' && isNum(x.id));
 }
 
-export function isStudyToHost(x: unknown): x is StudyToHost {
-  if (!isObj(x)) return false;
-  switch (x.type) {
-    case 'ready':
-      return true;
-    case 'select':
-      return isStudySelection(x.selection);
-    case 'openRun':
-      return Array.isArray(x.runDirs) && x.runDirs.length > 0 && x.runDirs.every(isStr);
-    case 'state':
-      return isNum(x.id) && (x.state === null || (isObj(x.state) && isStr(x.state.experiment) && isStr(x.state.metric) && Array.isArray(x.state.curve)));
-    case 'driven':
-      return isNum(x.id) && isStrOrNull(x.error);
-    case 'saveExport':
-      return isSaveExport(x);
-    default:
-      return false;
-  }
-}
+export const isStudyToHost = byType<StudyToHost>({
+  ready: () => true,
+  select: (x) => isStudySelection(x.selection),
+  openRun: (x) => Array.isArray(x.runDirs) && x.runDirs.length > 0 && x.runDirs.every(isStr),
+  state: (x) => isNum(x.id) && (x.state === null || (isObj(x.state) && isStr(x.state.experiment) && isStr(x.state.metric) && Array.isArray(x.state.curve))),
+  driven: (x) => isNum(x.id) && isStrOrNull(x.error),
+  saveExport: (x) => isSaveExport(x),
+});

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebviewAnswers } from '../../extension/host/webviewAnswers';
-import { isHostToWebview, isWebviewToHost } from '../../extension/shared/protocol';
 
 test('webview answers: each question resolves with the answer to its id; late, unknown and orphaned answers', async () => {
   const answers = new WebviewAnswers<string>();
@@ -20,16 +19,4 @@ test('webview answers: each question resolves with the answer to its id; late, u
   const c = answers.ask(() => {}, 'c', 10_000);
   answers.rejectAll('the panel was closed');
   await assert.rejects(c, /the panel was closed/);
-});
-
-test('dynamics protocol: the host asks what is drawn, the webview answers with the same id', () => {
-  assert.ok(isHostToWebview({ type: 'getState', id: 3 }));
-  assert.ok(!isHostToWebview({ type: 'getState', id: '3' }));
-  const state = { runDirs: ['/r/a'], charts: { loss: 10 }, latest: { '/r/a': 120 }, redraws: 4, drawMs: 12.5, viewMs: { loss: 3 } };
-  assert.ok(isWebviewToHost({ type: 'state', id: 3, state }));
-  assert.ok(isWebviewToHost({ type: 'state', id: 3, state: { ...state, redraws: 0, drawMs: null, viewMs: {} } }));
-  assert.ok(!isWebviewToHost({ type: 'state', state }));
-  assert.ok(!isWebviewToHost({ type: 'state', id: 3, state: { ...state, latest: { '/r/a': 'x' } } }));
-  assert.ok(!isWebviewToHost({ type: 'state', id: 3, state: { ...state, runDirs: [1] } }));
-  assert.ok(!isWebviewToHost({ type: 'state', id: 3, charts: { loss: 1 } }));
 });

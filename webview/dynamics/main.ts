@@ -15,8 +15,8 @@ import { RunModel, type ChartName } from '../shared/series';
 import { readTheme, watchTheme, type Theme } from '../shared/theme';
 import { OffscreenPolicy, RedrawThrottle } from '../shared/throttle';
 import { vscodeApi } from '../shared/vscodeApi';
-import { Chart, setChartDefaults } from '../shared/charts';
-import { ChartControls, restoreChartSettings, type ChartSettings } from '../shared/chartControls';
+import { panelChartControls, setChartDefaults } from '../shared/charts';
+import type { ChartSettings } from '../shared/chartControls';
 import { el } from '../shared/dom';
 import { button as toolkitButton, registerComponents } from '../shared/toolkit';
 import {
@@ -59,13 +59,7 @@ const ui: UiState = { ...(saved?.ui ?? {}) };
 let header: HTMLElement | null = null;
 let labels: RunLabel[] = [];
 let runListState: RunListState = restoreRunListState(saved?.runList);
-const controls = new ChartControls(
-  restoreChartSettings(saved?.charts),
-  () => persist(),
-  (chart, format, data) => vscode.postMessage({ type: 'saveExport', chart, format, data }),
-  Chart,
-  () => theme.fontFamily,
-);
+const controls = panelChartControls(saved?.charts, () => persist(), (m) => vscode.postMessage(m), () => theme.fontFamily);
 
 const ctx: ViewContext = {
   get runs() {

@@ -24,6 +24,8 @@ import {
   type Plugin,
 } from 'chart.js';
 import annotationPlugin, { type AnnotationOptions } from 'chartjs-plugin-annotation';
+import type { SaveExportMessage } from '../../extension/shared/protocol';
+import { ChartControls, restoreChartSettings } from './chartControls';
 import { el } from './dom';
 import { withAlpha, type Theme } from './theme';
 import { button } from './toolkit';
@@ -60,6 +62,11 @@ Chart.register(
 );
 
 export { Chart };
+
+/** A panel's chart controls: its saved settings restored, exports posted to the host as `saveExport`. */
+export function panelChartControls(saved: unknown, persist: () => void, post: (m: SaveExportMessage) => void, fontFamily: () => string): ChartControls {
+  return new ChartControls(restoreChartSettings(saved), persist, (chart, format, data) => post({ type: 'saveExport', chart, format, data }), Chart, fontFamily);
+}
 
 export interface DatasetSpec {
   key: string;

@@ -27,12 +27,12 @@ import {
 import { heatmapLayout, heatmapSvg, scaleStops, type HeatCell, type HeatmapColors, type HeatmapLayout } from '../../extension/shared/view/heatmap';
 import { seriesColor } from '../../extension/shared/view/palette';
 import { csvRow } from '../../extension/shared/csv';
-import { ChartControls, restoreChartSettings, type ChartSettings, type ControlledChart } from '../shared/chartControls';
+import type { ChartSettings, ControlledChart } from '../shared/chartControls';
 import { el } from '../shared/dom';
 import { readTheme, watchTheme, withAlpha, type Theme } from '../shared/theme';
 import { button, Dropdown, registerComponents } from '../shared/toolkit';
 import { vscodeApi } from '../shared/vscodeApi';
-import { applyTheme, Card, Chart, lineConfig, rawOptions, setChartDefaults, vline } from '../shared/charts';
+import { applyTheme, Card, Chart, lineConfig, panelChartControls, rawOptions, setChartDefaults, vline } from '../shared/charts';
 
 registerComponents();
 
@@ -49,13 +49,7 @@ let theme: Theme = readTheme();
 setChartDefaults(theme);
 let view: StudyViewMessage | null = null;
 
-const controls = new ChartControls(
-  restoreChartSettings(saved?.charts),
-  () => persist(),
-  (chart, format, data) => vscode.postMessage({ type: 'saveExport', chart, format, data }),
-  Chart,
-  () => theme.fontFamily,
-);
+const controls = panelChartControls(saved?.charts, () => persist(), (m) => vscode.postMessage(m), () => theme.fontFamily);
 
 function persist(): void {
   vscode.setState({ file: view?.file ?? saved?.file ?? null, selection: view?.selection ?? saved?.selection, charts: controls.settings });
