@@ -13,11 +13,11 @@ import { parse as parseJsonc } from 'jsonc-parser';
 import type { MetricsRecord, RunJson } from '../../extension/shared/protocol';
 import type { StudyDrawnState } from '../../extension/shared/studyProtocol';
 import type { TrainingDynamicsApi } from '../../extension/host/api';
+import { CHECKPOINT_VIEW_TYPE } from '../../extension/host/checkpointEditor';
 import miniStudy from '../fixtures/mini-study.experiment.json';
 import { test, until } from './harness';
 
 const EXTENSION_ID = 'training-dynamics.training-dynamics';
-const CHECKPOINT_VIEW_TYPE = 'trainingDynamics.checkpoint';
 
 type Api = TrainingDynamicsApi;
 
