@@ -1515,9 +1515,15 @@ void chunkStats(const T* x, size_t n, double* out) {
       }
     }
     const double total = finite + count;
-    const double dd = bm - mean;
-    mean += (dd * count) / total;
-    m2 += bm2 + (dd * dd * finite * count) / total;
+    if (finite == 0) {
+      // The first block with finite values (d² · 0 would be NaN once d² overflows).
+      mean = bm;
+      m2 = bm2;
+    } else {
+      const double dd = bm - mean;
+      mean += (dd * count) / total;
+      m2 += bm2 + (dd * dd * finite * count) / total;
+    }
     finite = total;
     sumSq += sq;
   }

@@ -23,7 +23,9 @@ const BLOCK = 1024;
 /**
  * Per block of BLOCK elements: one pass for the count, sum, min, max, zeros and NaN/Inf, a second over the
  * same cached block for Σ(x − block mean)²; blocks are merged with Chan et al.'s pairwise update. As stable
- * as Welford's per-element update for a large mean, without its division per element.
+ * as Welford's per-element update for a large mean, without its division per element. The first pass sums in
+ * two lanes without looking for NaN/±Inf (a block that has any, or whose sums leave the float64 range, has
+ * non-finite sums and is counted again element by element): half the dependency chain per element.
  */
 export function tensorStats(data: ArrayLike<number>): TensorStats {
   const n = data.length;
@@ -38,41 +40,92 @@ export function tensorStats(data: ArrayLike<number>): TensorStats {
   let max = -Infinity;
   for (let start = 0; start < n; start += BLOCK) {
     const end = Math.min(n, start + BLOCK);
-    let count = 0;
-    let sum = 0;
-    let sq = 0;
-    let special = false;
-    for (let i = start; i < end; i++) {
+    let s0 = 0;
+    let s1 = 0;
+    let q0 = 0;
+    let q1 = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
+    let z = 0;
+    let i = start;
+    for (; i + 1 < end; i += 2) {
       const x = data[i];
-      // x − x is 0 for every finite x and NaN for NaN and ±Infinity.
-      if (x - x !== 0) {
-        special = true;
-        if (x !== x) nan++;
-        else inf++;
-        continue;
-      }
-      count++;
-      sum += x;
-      sq += x * x;
-      if (x === 0) zeros++;
-      if (x < min) min = x;
-      if (x > max) max = x;
+      const y = data[i + 1];
+      s0 += x;
+      s1 += y;
+      q0 += x * x;
+      q1 += y * y;
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+      if (y < lo) lo = y;
+      if (y > hi) hi = y;
+      if (x === 0) z++;
+      if (y === 0) z++;
     }
-    if (count === 0) continue;
-    const bm = sum / count;
+    if (i < end) {
+      const x = data[i];
+      s0 += x;
+      q0 += x * x;
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+      if (x === 0) z++;
+    }
+    let count = end - start;
+    let sum = s0 + s1;
+    let sq = q0 + q1;
     let bm2 = 0;
-    if (special) {
-      for (let i = start; i < end; i++) {
+    // x − x is 0 for every finite x and NaN for NaN and ±Infinity.
+    if (sum - sum === 0 && sq - sq === 0) {
+      zeros += z;
+      if (lo < min) min = lo;
+      if (hi > max) max = hi;
+      const bm = sum / count;
+      let d0 = 0;
+      let d1 = 0;
+      for (i = start; i + 1 < end; i += 2) {
+        const a = data[i] - bm;
+        const b = data[i + 1] - bm;
+        d0 += a * a;
+        d1 += b * b;
+      }
+      if (i < end) d0 += (data[i] - bm) * (data[i] - bm);
+      bm2 = d0 + d1;
+    } else {
+      count = 0;
+      sum = 0;
+      sq = 0;
+      for (i = start; i < end; i++) {
+        const x = data[i];
+        if (x - x !== 0) {
+          if (x !== x) nan++;
+          else inf++;
+          continue;
+        }
+        count++;
+        sum += x;
+        sq += x * x;
+        if (x === 0) zeros++;
+        if (x < min) min = x;
+        if (x > max) max = x;
+      }
+      if (count === 0) continue;
+      const bm = sum / count;
+      for (i = start; i < end; i++) {
         const x = data[i];
         if (x - x === 0) bm2 += (x - bm) * (x - bm);
       }
-    } else {
-      for (let i = start; i < end; i++) bm2 += (data[i] - bm) * (data[i] - bm);
     }
+    const bm = sum / count;
     const total = finite + count;
-    const d = bm - mean;
-    mean += (d * count) / total;
-    m2 += bm2 + (d * d * finite * count) / total;
+    if (finite === 0) {
+      // The first block with finite values (d² · 0 would be NaN once d² overflows).
+      mean = bm;
+      m2 = bm2;
+    } else {
+      const d = bm - mean;
+      mean += (d * count) / total;
+      m2 += bm2 + (d * d * finite * count) / total;
+    }
     finite = total;
     sumSq += sq;
   }

@@ -40,6 +40,19 @@ export class Cancelled extends Error {
 export function mergeStats(a: TensorStats, b: TensorStats): TensorStats {
   const fa = a.numel - a.nanCount - a.infCount;
   const fb = b.numel - b.nanCount - b.infCount;
+  // One side without finite values: the other's moments as they are (d² · 0 would be NaN once d² overflows).
+  if (fa === 0 || fb === 0) {
+    const [s, o] = fa === 0 ? [b, a] : [a, b];
+    const numel = a.numel + b.numel;
+    return {
+      ...s,
+      numel,
+      l2: Math.hypot(a.l2, b.l2),
+      zeroFraction: numel ? (a.zeroFraction * a.numel + b.zeroFraction * b.numel) / numel : 0,
+      nanCount: s.nanCount + o.nanCount,
+      infCount: s.infCount + o.infCount,
+    };
+  }
   const f = fa + fb;
   const ma = fa ? a.mean : 0;
   const mb = fb ? b.mean : 0;
