@@ -7,7 +7,7 @@
  */
 import { Emitter } from './emitter';
 import { isStaleRunning } from './runsModel';
-import { lastWriteMs, type RunEntry } from '../engine/runs';
+import { lastWriteMs, writerAlive, type RunEntry } from '../engine/runs';
 import { errorText } from '../shared/errors';
 
 export interface RunsIndexOptions {
@@ -67,7 +67,7 @@ export class RunsIndex {
     const now = Date.now();
     for (const e of out) {
       if (e.run.status !== 'running' || this.options.isOurs(e.runDir)) continue;
-      if (!isStaleRunning(e.run, false, await lastWriteMs(e.runDir), now, staleMs)) continue;
+      if (!isStaleRunning(e.run, false, await lastWriteMs(e.runDir), now, staleMs, writerAlive(e.run.writer))) continue;
       try {
         const updated = await this.options.markInterrupted(e.runDir, 'interrupted: the run was still marked running but no trainer process was writing it');
         this.options.log(`Marked ${e.runDir} failed (interrupted)`);

@@ -131,11 +131,15 @@ export function statusIcon(status: RunStatus | 'queued'): string {
 }
 
 /**
- * A run.json that still says `running` with no process of ours behind it. Runs of other windows keep
- * writing: a run is only stale when neither run.json nor metrics.jsonl changed for `staleMs`.
+ * A run.json that still says `running` with no process of ours behind it. When this machine can tell whether
+ * the process that writes it is alive (`writerAlive`: the CLI in a terminal, another window's trainer), that
+ * decides, however long its epochs take; otherwise (a run written on another host, or by an older version) it is
+ * stale when neither run.json nor metrics.jsonl changed for `staleMs`.
  */
-export function isStaleRunning(run: RunJson, isOurs: boolean, lastWriteMs: number, nowMs: number, staleMs: number): boolean {
-  return run.status === 'running' && !isOurs && nowMs - lastWriteMs > staleMs;
+export function isStaleRunning(run: RunJson, isOurs: boolean, lastWriteMs: number, nowMs: number, staleMs: number, writerAlive: boolean | null = null): boolean {
+  if (run.status !== 'running' || isOurs) return false;
+  if (writerAlive !== null) return !writerAlive;
+  return nowMs - lastWriteMs > staleMs;
 }
 
 /**

@@ -223,6 +223,17 @@ export interface RunJson extends RunIdentity {
   epochsCompleted: number;
   totalEpochs: number;
   summary: RunSummary | null;
+  /**
+   * The process that trains the run (the trainer child, the CLI, a Slurm task) and its machine: a window that
+   * finds the run still `running` asks whether that process is alive before calling it interrupted. Absent in
+   * run.json files written before it was recorded.
+   */
+  writer?: RunWriterProcess;
+}
+
+export interface RunWriterProcess {
+  pid: number;
+  host: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { spawn } from 'node:child_process';
 import {
   RunWriter,
   checkpointRelPath,
@@ -12,6 +13,7 @@ import {
   readRun,
   runTimestamp,
   safeName,
+  writerAlive,
   type NewRunInfo,
 } from '../../extension/engine/runs';
 import { isRunJson, type EpochRecord, type MetricsRecord } from '../../extension/shared/protocol';
@@ -255,6 +257,24 @@ test('findWorkspaceRoot: nearest ancestor with .git/.vscode/package.json, else t
     writeFileSync(path.join(dir, 'proj', 'sub', 'package.json'), '{}');
     assert.equal(findWorkspaceRoot(file), path.join(dir, 'proj', 'sub'));
     assert.ok(existsSync(file));
+  } finally {
+    cleanup();
+  }
+});
+
+test('run.json names its writing process; writerAlive tells a live one from a gone one on this host only', async () => {
+  const { dir, cleanup } = tempDir('writer');
+  try {
+    const w = RunWriter.create(dir, info('alive'));
+    const run = JSON.parse(readFileSync(path.join(w.runDir, 'run.json'), 'utf8'));
+    assert.equal(run.writer.pid, process.pid);
+    assert.equal(writerAlive(run.writer), true);
+    assert.equal(writerAlive({ ...run.writer, host: `${run.writer.host}-elsewhere` }), null, 'another host cannot be asked');
+    assert.equal(writerAlive(undefined), null, 'older run.json files name no process');
+    const child = spawn(process.execPath, ['-e', '0']);
+    await new Promise((r) => child.on('exit', r));
+    assert.equal(writerAlive({ pid: child.pid!, host: run.writer.host }), false);
+    w.finish('completed', null, null);
   } finally {
     cleanup();
   }

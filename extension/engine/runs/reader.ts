@@ -3,8 +3,9 @@
  * runs of one experiment, and repairing a run left `running` by a process that is gone.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { isMetricsRecord, isRunJson, type MetricsRecord, type RunJson } from '../../shared/protocol';
+import { isMetricsRecord, isRunJson, type MetricsRecord, type RunJson, type RunWriterProcess } from '../../shared/protocol';
 import { summarizeRecords } from '../../shared/summary';
 import { METRICS_JSONL, RUN_JSON, experimentDir } from './layout';
 import { writeRunJson } from './writer';
@@ -112,6 +113,21 @@ export async function listRuns(runsRoot: string): Promise<RunEntry[]> {
 export async function experimentRuns(runsRoot: string, experiment: string): Promise<RunEntry[]> {
   const entries = await entriesIn(await subdirs(experimentDir(path.resolve(runsRoot), experiment)));
   return entries.filter((e) => e.run.experiment === experiment).sort(newestFirst);
+}
+
+/**
+ * Is the process that writes a run alive? null when this machine cannot tell: the run was written on another
+ * host (a cluster node) or by a version that did not record its process.
+ */
+export function writerAlive(writer: RunWriterProcess | undefined, host = os.hostname()): boolean | null {
+  if (!writer || writer.host !== host || !Number.isSafeInteger(writer.pid) || writer.pid <= 0) return null;
+  try {
+    process.kill(writer.pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to another user
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** When the run last wrote run.json or metrics.jsonl (ms since the epoch; 0: neither exists). */

@@ -6,6 +6,7 @@
  * renamed over the target, so a reader never sees half of one.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EpochRecord, MetricsRecord, RunJson, RunStatus, RunSummary } from '../../shared/protocol';
 import { encodeSafetensors } from '../safetensors/write';
@@ -106,6 +107,7 @@ export class RunWriter {
       epochsCompleted: 0,
       totalEpochs: info.totalEpochs,
       summary: null,
+      writer: { pid: process.pid, host: os.hostname() },
     };
     return new RunWriter(runDir, run);
   }
