@@ -131,14 +131,14 @@ export function statusIcon(status: RunStatus | 'queued'): string {
 }
 
 /**
- * A run.json that still says `running` with no process of ours behind it. When this machine can tell whether
- * the process that writes it is alive (`writerAlive`: the CLI in a terminal, another window's trainer), that
- * decides, however long its epochs take; otherwise (a run written on another host, or by an older version) it is
- * stale when neither run.json nor metrics.jsonl changed for `staleMs`.
+ * A run.json that still says `running` with no process of ours behind it. While the process that writes it is
+ * alive (`writerAlive`, when this machine can tell: the CLI in a terminal, another window's trainer) it is not
+ * stale, however long its epochs take; otherwise (the process is gone, or it runs on another host, or an older
+ * version wrote the file) it is stale when neither run.json nor metrics.jsonl changed for `staleMs` — which also
+ * leaves a Slurm task's own outcome time to be written first.
  */
 export function isStaleRunning(run: RunJson, isOurs: boolean, lastWriteMs: number, nowMs: number, staleMs: number, writerAlive: boolean | null = null): boolean {
-  if (run.status !== 'running' || isOurs) return false;
-  if (writerAlive !== null) return !writerAlive;
+  if (run.status !== 'running' || isOurs || writerAlive === true) return false;
   return nowMs - lastWriteMs > staleMs;
 }
 

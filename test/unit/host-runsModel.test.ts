@@ -60,7 +60,9 @@ test('a running run.json is stale only when it is not ours and silent for long e
   assert.equal(isStaleRunning(run({ status: 'completed' }), false, 0, 60_000, 30_000), false);
   // whether the writing process is alive, when this machine can tell, decides however long it has been silent
   assert.equal(isStaleRunning(r, false, 0, 3_600_000, 30_000, true), false);
-  assert.equal(isStaleRunning(r, false, 59_000, 60_000, 30_000, false), true);
+  assert.equal(isStaleRunning(r, false, 0, 60_000, 30_000, false), true);
+  assert.equal(isStaleRunning(r, false, 59_000, 60_000, 30_000, false), false, 'a process just gone: its outcome may still be written');
+  assert.equal(isStaleRunning(r, false, 0, 60_000, 30_000, null), true);
   assert.equal(isStaleRunning(r, true, 0, 60_000, 30_000, false), false);
 });
 
