@@ -178,7 +178,7 @@ export function histogram(data: ArrayLike<number>, bins: number, range?: [number
   // Plain loops, no callbacks: a file of 10⁶ small tensors makes 10⁶ histograms.
   const edges = new Array<number>(bins + 1);
   for (let i = 0; i <= bins; i++) edges[i] = lo + i * width;
-  const counts = new Int32Array(bins);
+  const counts = new Array<number>(bins).fill(0);
   const last = bins - 1;
   const perWidth = 1 / width;
   for (let i = 0; i < data.length; i++) {
@@ -188,7 +188,5 @@ export function histogram(data: ArrayLike<number>, bins: number, range?: [number
     const k = ((x - lo) * perWidth) | 0;
     counts[k > last ? last : k]++;
   }
-  const out = new Array<number>(bins);
-  for (let i = 0; i < bins; i++) out[i] = counts[i];
-  return { edges, counts: out };
+  return { edges, counts };
 }
