@@ -3,7 +3,7 @@
  * sooner than `minIntervalMs` after the previous one started (100 ms → at most ~10 redraws a second whatever
  * the message rate), and never sooner than its own duration after it ended: when redraws get slow (many
  * points, a busy machine) they take at most half of the thread, which the page shares with the workbench in a
- * browser. That pause is capped (`maxPauseMs`, 500 ms), so one very slow redraw (a GC, a busy machine) does not
+ * browser. That pause is capped (`maxPauseMs`, 300 ms), so one very slow redraw (a GC, a busy machine) does not
  * leave the charts a second or more behind the run. Pure: the clock, timer and frame callbacks are injected.
  */
 export interface FrameScheduler {
@@ -22,7 +22,7 @@ export class RedrawThrottle<K> {
     private readonly draw: (dirty: Set<K>) => void,
     private readonly scheduler: FrameScheduler,
     private readonly minIntervalMs = 100,
-    private readonly maxPauseMs = 500,
+    private readonly maxPauseMs = 300,
   ) {}
 
   mark(keys: Iterable<K>): void {
