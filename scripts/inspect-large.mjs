@@ -2,7 +2,7 @@
 // `inspect --json` on sparse safetensors files far larger than memory — one 2 GiB BF16 tensor, one 5 GiB F32
 // tensor, eight 1 GiB F32 tensors — and on a header of 10⁶ tensors: each must exit 0 within 30 s with a peak
 // RSS under 500 MB (the child's own getrusage, printed per file with its CPU time). The files are sparse (holes read as zeros),
-// created in a temporary directory and removed at the end. Run by `npm run test:inspect-large`, outside `npm test`.
+// created in a temporary directory and removed at the end. Run by `npm run test:inspect-large` and by `npm test` (suite inspect-large).
 import { spawnSync } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';

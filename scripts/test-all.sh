@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `npm test` (the README's test command, and what .ci/run runs): build, typecheck, unit tests, a CLI smoke
-# run, the extension-host suite in code-server and the e2e checks of the packaged extension. Prints each
-# suite's counts and fails if any suite fails (all suites run even after a failure). Every process a suite
-# starts is stopped by that suite's own trap; this script also removes its scratch files on exit.
+# run, inspect on checkpoints far larger than memory, a real Slurm cluster, the extension-host suite in
+# code-server and the e2e checks of the packaged extension. Prints each suite's counts and fails if any suite
+# fails (all suites run even after a failure). Every process a suite starts is stopped by that suite's own trap;
+# this script also removes its scratch files on exit.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export SKIP_BUILD=1
@@ -54,6 +55,7 @@ cli_smoke() {
     { echo "CLI inspect failed"; return 1; }
 }
 run cli-smoke '^[0-9]+ passed, [0-9]+ failed$' cli_smoke
+run inspect-large '^[0-9]+ passed, [0-9]+ failed$' npm run -s test:inspect-large
 run slurm '^[0-9]+ passed, [0-9]+ failed$' npm run -s test:slurm
 run vscode '^[0-9]+ passed, [0-9]+ failed$' npm run -s test:vscode
 run e2e '^[0-9]+ passed, [0-9]+ failed$' npm run -s test:e2e
