@@ -24,7 +24,7 @@ run() {
   local counts=""
   [ -n "$re" ] && counts=$(grep -E "$re" "$log" | tail -n 1 | sed -E 's/^[^0-9a-z]*//')
   local verdict=ok; [ "$rc" = 0 ] || { verdict="FAILED (exit $rc)"; FAILED=1; }
-  SUMMARY+=("$(printf '%-12s %-22s %s (%ss)' "$name" "$verdict" "$counts" $(( $(date +%s) - t )))")
+  SUMMARY+=("$(printf '%-14s %-22s %s (%ss)' "$name" "$verdict" "$counts" $(( $(date +%s) - t )))")
 }
 
 run build '' npm run -s build
