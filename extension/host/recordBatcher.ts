@@ -263,13 +263,13 @@ export function recordsForView(records: readonly MetricsRecord[], maxPoints: num
   for (let i = 0; i < records.length; i++) if (records[i].type === 'epoch') epochAt.push(i);
   if (epochAt.length <= maxPoints) return [...records];
   // per quantity: the epoch-record positions where it is a drawable number, and its values there
-  const series = new Map<string, { at: number[]; xs: number[]; ys: number[]; log: boolean }>();
+  const series = new Map<string, { at: number[]; xs: number[]; ys: number[] }>();
   epochAt.forEach((ri, k) => {
     const r = records[ri] as EpochRecord;
     for (const [key, y, log] of chartedSeries(r)) {
       if (y === null || !Number.isFinite(y) || (log && y <= 0)) continue;
       let s = series.get(key);
-      if (!s) series.set(key, (s = { at: [], xs: [], ys: [], log }));
+      if (!s) series.set(key, (s = { at: [], xs: [], ys: [] }));
       s.at.push(k);
       s.xs.push(r.epoch);
       s.ys.push(log ? Math.log10(y) : y);

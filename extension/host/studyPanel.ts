@@ -15,6 +15,7 @@ import { axisLabel, parseMetricName, predict, studyCurves, studyFromRuns, studyG
 import { errorLine } from '../shared/errors';
 import type { MetricsRecord, RunJson } from '../shared/protocol';
 import { isStudySelection, isStudyToHost, type HostToStudy, type StudyDrawnState, type StudyDriveAction, type StudySelection, type StudyToHost, type StudyViewMessage, type WireGrids } from '../shared/studyProtocol';
+import type { StudyPanelState } from './api';
 import type { DynamicsPanelManager } from './dynamicsPanel';
 import type { Experiments } from './experiments';
 import { exportBytes, saveExport } from './exportFile';
@@ -117,7 +118,7 @@ export class StudyPanelManager extends SinglePanel {
   }
 
   /** The panel's file and runs, and what its webview draws (asked of it), for tests; undefined: no panel ready. */
-  async getState(timeoutMs = 10_000): Promise<{ file: string | null; experiment: string | null; runs: number; drawn: StudyDrawnState | null } | undefined> {
+  async getState(timeoutMs = 10_000): Promise<StudyPanelState | undefined> {
     if (!this.panel || !this.ready) return undefined;
     const file = this.file;
     const runs = this.study?.runs.length ?? 0;

@@ -215,9 +215,11 @@ export function isStudyView(x: unknown): x is StudyViewMessage {
   );
 }
 
-export function isHostToStudy(x: unknown): x is HostToStudy {
-  return isStudyView(x) || isStudyDrive(x) || (isObj(x) && x.type === 'getState' && isNum(x.id));
-}
+export const isHostToStudy = byType<HostToStudy>({
+  study: isStudyView,
+  drive: isStudyDrive,
+  getState: (x) => isNum(x.id),
+});
 
 export const isStudyToHost = byType<StudyToHost>({
   ready: () => true,

@@ -1,9 +1,10 @@
 /**
  * Dynamics panel webview: receives `show` / `append` / `status` from the host (validated with the protocol
  * guards), keeps a RunModel per run, and redraws only the charts whose data changed, at most ~10 times a second
- * (RedrawThrottle: dirty flags + requestAnimationFrame), and charts scrolled out of view every 2 s (OffscreenPolicy). What it has drawn (points per chart, the last epoch
- * per run, redraw times) is in the DOM (`data-points`) and answers the host's `getState`. UI choices and the
- * runs shown survive a reload through acquireVsCodeApi().setState.
+ * (RedrawThrottle: dirty flags + requestAnimationFrame), and charts scrolled out of view every 2 s
+ * (OffscreenPolicy). What it has drawn (points per chart, the last epoch per run, redraw times) is in the DOM
+ * (`data-points`) and answers the host's `getState`. UI choices and the runs shown survive a reload through
+ * acquireVsCodeApi().setState.
  */
 import { isHostToWebview, isMetricsRecord, type DynamicsDrawnState, type HostToWebview, type RunJson, type RunSnapshot } from '../../extension/shared/protocol';
 import { distinguishingLabels, type RunLabel } from '../../extension/shared/runLabels';
@@ -111,9 +112,11 @@ const visibility = new IntersectionObserver(
   { rootMargin: '200px 0px' },
 );
 
+const chartKeys = (keys: Iterable<DirtyKey>): ChartName[] => [...keys].filter((k): k is ChartName => k !== 'header');
+
 /** Redraw these at the next frame, on screen or not (controls, theme, status, new runs); data uses throttle.mark. */
 function redraw(keys: DirtyKey[]): void {
-  offscreen.force(keys.filter((k): k is ChartName => k !== 'header'));
+  offscreen.force(chartKeys(keys));
   throttle.mark(keys);
 }
 
@@ -126,7 +129,7 @@ let drawn: DynamicsDrawnState = { runDirs: [], charts: {}, latest: {}, redraws: 
 
 function draw(dirty: Set<DirtyKey>): void {
   const t0 = performance.now();
-  const { draw: now, retryInMs } = offscreen.select([...dirty].filter((k): k is ChartName => k !== 'header'), t0);
+  const { draw: now, retryInMs } = offscreen.select(chartKeys(dirty), t0);
   if (retryInMs !== null && !offscreenRetry) {
     offscreenRetry = true;
     setTimeout(() => {

@@ -17,8 +17,6 @@ import type { ExportFormat } from '../shared/chartExport';
 import { applyTheme, Card, rawOptions, Chart, EpochSlider, lineConfig, syncDatasets, vline, type DatasetSpec } from '../shared/charts';
 import { button, Dropdown } from '../shared/toolkit';
 
-/** Points per series drawn; longer series are LTTB-decimated to this many. */
-
 export interface UiState {
   gradTensor?: string;
   spectrumMatrix?: string;

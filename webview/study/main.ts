@@ -11,8 +11,6 @@
 import type { ChartConfiguration, Plugin } from 'chart.js';
 import {
   isHostToStudy,
-  isStudyDrive,
-  isStudyView,
   type StudyChartName,
   type StudyClickTarget,
   type StudyDrawnState,
@@ -550,9 +548,19 @@ function drive(a: StudyDriveAction): string | null {
 }
 
 window.addEventListener('message', (e: MessageEvent<unknown>) => {
-  if (isStudyView(e.data)) onView(e.data);
-  else if (isStudyDrive(e.data)) vscode.postMessage({ type: 'driven', id: e.data.id, error: drive(e.data.action) });
-  else if (isHostToStudy(e.data) && e.data.type === 'getState') vscode.postMessage({ type: 'state', id: e.data.id, state: view ? structuredClone(report) : null });
+  if (!isHostToStudy(e.data)) return;
+  const m = e.data;
+  switch (m.type) {
+    case 'study':
+      onView(m);
+      return;
+    case 'drive':
+      vscode.postMessage({ type: 'driven', id: m.id, error: drive(m.action) });
+      return;
+    case 'getState':
+      vscode.postMessage({ type: 'state', id: m.id, state: view ? structuredClone(report) : null });
+      return;
+  }
 });
 
 watchTheme(() => {
