@@ -4,10 +4,16 @@
  * messages a second. Records are coalesced per run and flushed on a timer; after a flush that posted k
  * messages, the next flush waits k / maxPerSecond seconds, so the message rate stays bounded however many
  * runs are shown at once. Status updates keep only the latest per run and go first (the latest state before
- * the history that led to it). A batch is bounded: past `maxRecords` records of one run, its epoch records are
- * thinned to an even subset that keeps the newest (the other records — probes, events, checkpoints — are few
- * and all kept); the run is then marked `thinned` and the panel re-reads it from disk (which holds every
- * record) once it has ended.
+ * the history that led to it).
+ *
+ * Epoch records are sent at most at `maxEpochRecordsPerSecond` for the whole panel (shared by the runs
+ * streaming; a token bucket per run that holds one second's worth, so a short burst after a quiet spell goes whole):
+ * a run training faster than that has its epoch records of a batch thinned to an even subset that keeps the
+ * newest (the other records — probes, events with the memorization and generalization markers, checkpoints —
+ * are few and all kept). Every record reaching the webview costs the page it shares with the workbench its
+ * relay, deserialization and ingestion, and a live chart draws at most two points per pixel: thousands of
+ * epochs a second cannot be seen, only felt. A thinned run is marked `thinned`, and the panel re-reads it from
+ * disk (which holds every record) once it has ended.
  *
  * Flow control: records go only when the webview has acknowledged the previous batch (`acknowledge(seq)`; the
  * webview answers every append carrying a `seq`), so a webview or a channel that cannot keep up receives fewer,
@@ -42,8 +48,12 @@ export function thinRecords(records: readonly MetricsRecord[], max: number): Met
   if (records.length <= max) return [...records];
   let epochs = 0;
   for (const r of records) if (r.type === 'epoch') epochs++;
-  const others = records.length - epochs;
-  const keepEpochs = Math.max(1, max - others);
+  return thinEpochRecords(records, Math.max(1, max - (records.length - epochs)), epochs);
+}
+
+/** Every non-epoch record, and `keepEpochs` (≥ 1) of the epoch records: an even subset that keeps the newest, in order. */
+export function thinEpochRecords(records: readonly MetricsRecord[], keepEpochs: number, epochs = countEpochRecords(records)): MetricsRecord[] {
+  keepEpochs = Math.max(1, Math.floor(keepEpochs));
   if (keepEpochs >= epochs) return [...records];
   const out: MetricsRecord[] = [];
   let j = 0;
@@ -53,6 +63,12 @@ export function thinRecords(records: readonly MetricsRecord[], max: number): Met
     else if (Math.floor(((j + 1) * keepEpochs) / epochs) > Math.floor((j++ * keepEpochs) / epochs)) out.push(r);
   }
   return out;
+}
+
+function countEpochRecords(records: readonly MetricsRecord[]): number {
+  let n = 0;
+  for (const r of records) if (r.type === 'epoch') n++;
+  return n;
 }
 
 export class RecordBatcher {
@@ -65,6 +81,8 @@ export class RecordBatcher {
   private readonly thinnedRuns = new Set<string>();
   private seq = 0;
   private inFlight: { seq: number; at: number } | null = null;
+  /** Per run: epoch records it may send now (refilled at its share of maxEpochRecordsPerSecond, at most a second's worth). */
+  private readonly tokens = new Map<string, { n: number; at: number }>();
 
   constructor(
     private readonly send: (messages: BatchMessage[]) => void,
@@ -72,6 +90,7 @@ export class RecordBatcher {
     private readonly maxPerSecond = 10,
     private readonly maxRecords = 1000,
     private readonly ackTimeoutMs = 5000,
+    private readonly maxEpochRecordsPerSecond = 200,
   ) {}
 
   /** The webview has taken the batch `seq`: the next one may go. */
@@ -130,6 +149,8 @@ export class RecordBatcher {
   clear(runDirs?: Iterable<string>): void {
     if (runDirs) for (const d of runDirs) this.pending.delete(d);
     else this.pending.clear();
+    if (runDirs) for (const d of runDirs) this.tokens.delete(d);
+    else this.tokens.clear();
   }
 
   /** Take (and forget) the pending records of one run without sending them. */
@@ -182,11 +203,13 @@ export class RecordBatcher {
     const sendRecords = this.inFlight === null;
     const seq = this.seq + 1;
     const messages: BatchMessage[] = [];
+    let streaming = 0;
+    for (const p of this.pending.values()) if (p.records.length) streaming++;
     for (const [runDir, p] of this.pending) {
       if (p.status) messages.push({ type: 'status', runDir, run: p.status });
       p.status = null;
       if (sendRecords && p.records.length) {
-        const records = p.records.length > this.maxRecords ? thinRecords(p.records, this.maxRecords) : p.records;
+        const records = this.allowed(runDir, p.records, now, streaming);
         if (records.length < p.records.length) this.thinnedRuns.add(runDir);
         messages.push({ type: 'append', runDir, records, seq });
         p.records = [];
@@ -204,6 +227,20 @@ export class RecordBatcher {
     this.nextAllowed = now + (messages.length * 1000) / this.maxPerSecond;
     this.send(messages);
     if (this.pending.size) this.schedule();
+  }
+
+  /** The records of one run's batch within its epoch-record budget (thinned when over it), and the budget spent. */
+  private allowed(runDir: string, records: MetricsRecord[], now: number, streaming: number): MetricsRecord[] {
+    const rate = this.maxEpochRecordsPerSecond / Math.max(1, streaming);
+    const t = this.tokens.get(runDir) ?? { n: rate, at: now };
+    t.n = Math.min(rate, t.n + (rate * (now - t.at)) / 1000);
+    t.at = now;
+    this.tokens.set(runDir, t);
+    const epochs = countEpochRecords(records);
+    const keep = Math.min(Math.floor(t.n), this.maxRecords - (records.length - epochs));
+    const out = epochs > keep ? thinEpochRecords(records, keep, epochs) : records;
+    t.n = Math.max(0, t.n - countEpochRecords(out));
+    return out;
   }
 }
 

@@ -5,7 +5,7 @@ import type { MetricsRecord } from '../../extension/shared/protocol';
 import { epochRecord, fakeRun, FakeClock } from './export-fixture';
 
 /** A batcher whose webview takes every batch at once (acknowledges it), unless `ack` is false. */
-function setup(max = 10, opts: { ack?: boolean; maxRecords?: number } = {}) {
+function setup(max = 10, opts: { ack?: boolean; maxRecords?: number; epochRate?: number } = {}) {
   const clock = new FakeClock();
   const sent: { t: number; messages: BatchMessage[] }[] = [];
   const b: RecordBatcher = new RecordBatcher(
@@ -16,6 +16,8 @@ function setup(max = 10, opts: { ack?: boolean; maxRecords?: number } = {}) {
     clock,
     max,
     opts.maxRecords,
+    undefined,
+    opts.epochRate,
   );
   return { clock, sent, b };
 }
@@ -24,7 +26,7 @@ const appended = (sent: { messages: BatchMessage[] }[], runDir: string): Metrics
   sent.flatMap((s) => s.messages).flatMap((m) => (m.type === 'append' && m.runDir === runDir ? m.records : []));
 
 test('batcher: a burst becomes one append with every record in order', () => {
-  const { clock, sent, b } = setup();
+  const { clock, sent, b } = setup(10, { epochRate: Infinity });
   const recs = Array.from({ length: 500 }, (_, i) => epochRecord(i + 1));
   for (const r of recs) b.addRecord('/a', r);
   assert.equal(sent.length, 0, 'nothing is sent synchronously');
@@ -33,8 +35,8 @@ test('batcher: a burst becomes one append with every record in order', () => {
   assert.deepEqual(appended(sent, '/a'), recs);
 });
 
-test('batcher: at 1000 records/s for 10 s, ≤ ~10 messages a second and nothing lost', () => {
-  const { clock, sent, b } = setup(10);
+test('batcher: at 1000 records/s for 10 s with no epoch-record rate limit, ≤ ~10 messages a second and nothing lost', () => {
+  const { clock, sent, b } = setup(10, { epochRate: Infinity });
   const recs: MetricsRecord[] = [];
   for (let ms = 0; ms < 10_000; ms++) {
     const r = epochRecord(ms + 1);
@@ -50,8 +52,63 @@ test('batcher: at 1000 records/s for 10 s, ≤ ~10 messages a second and nothing
   assert.deepEqual(appended(sent, '/a'), recs);
 });
 
+test('batcher: a run at 2000 epochs/s reaches the panel at ≤ 200 epoch records a second (the bucket aside), newest and every event kept; a run at 150/s loses nothing', () => {
+  const { clock, sent, b } = setup(10, { epochRate: 200 });
+  const events: MetricsRecord[] = [];
+  for (let ms = 0; ms < 10_000; ms++) {
+    for (let k = 1; k <= 2; k++) b.addRecord('/fast', epochRecord(2 * ms + k));
+    if (ms % 1000 === 0) {
+      const ev: MetricsRecord = { type: 'event', epoch: 2 * ms + 2, event: { kind: 'transition', epoch: 2 * ms + 2 } as never };
+      events.push(ev);
+      b.addRecord('/fast', ev);
+    }
+    clock.advance(1);
+  }
+  clock.advance(1000);
+  const got = appended(sent, '/fast');
+  const epochs = got.filter((r) => r.type === 'epoch').map((r) => r.epoch);
+  assert.ok(epochs.length <= 200 * 12, `${epochs.length} epoch records sent`);
+  assert.ok(epochs.length >= 200 * 9, `${epochs.length} epoch records sent: too few to draw`);
+  assert.equal(epochs[epochs.length - 1], 20_000, 'the newest epoch record was dropped');
+  assert.deepEqual(epochs, [...epochs].sort((x, y) => x - y), 'out of order');
+  for (const ev of events) assert.ok(got.includes(ev), 'an event was thinned away');
+  assert.equal(b.thinned('/fast'), true);
+  // In the last 5 s (the bucket long spent), about 200 a second.
+  const late = sent.filter((s) => s.t >= 5000 && s.t < 10_000).flatMap((s) => s.messages).flatMap((m) => (m.type === 'append' ? m.records : [])).filter((r) => r.type === 'epoch').length;
+  assert.ok(late >= 900 && late <= 1100, `${late} epoch records in 5 s`);
+
+  const slow = setup(10, { epochRate: 200 });
+  const recs: MetricsRecord[] = [];
+  for (let ms = 0; ms < 10_000; ms++) {
+    if (ms % 7 === 0) {
+      const r = epochRecord(ms + 1);
+      recs.push(r);
+      slow.b.addRecord('/slow', r);
+    }
+    slow.clock.advance(1);
+  }
+  slow.clock.advance(1000);
+  assert.deepEqual(appended(slow.sent, '/slow'), recs);
+  assert.equal(slow.b.thinned('/slow'), false);
+});
+
+test('batcher: runs streaming at once share the panel\'s epoch-record rate', () => {
+  const { clock, sent, b } = setup(10, { epochRate: 300 });
+  const dirs = ['/a', '/b', '/c'];
+  for (let ms = 0; ms < 10_000; ms++) {
+    for (const d of dirs) b.addRecord(d, epochRecord(ms + 1));
+    clock.advance(1);
+  }
+  clock.advance(2000);
+  const late = (d: string) => sent.filter((s) => s.t >= 5000 && s.t < 10_000).flatMap((s) => s.messages).flatMap((m) => (m.type === 'append' && m.runDir === d ? m.records : [])).length;
+  for (const d of dirs) {
+    assert.ok(late(d) >= 400 && late(d) <= 600, `${d}: ${late(d)} epoch records in 5 s (a third of 300 a second)`);
+    assert.equal(appended(sent, d).at(-1)?.epoch, 10_000);
+  }
+});
+
 test('batcher: several runs share the budget (k messages → next flush k/10 s later)', () => {
-  const { clock, sent, b } = setup(10);
+  const { clock, sent, b } = setup(10, { epochRate: Infinity });
   const dirs = ['/a', '/b', '/c'];
   for (let ms = 0; ms < 5000; ms += 5) {
     for (const d of dirs) b.addRecord(d, epochRecord(ms + 1));
@@ -133,7 +190,7 @@ test('recordsNotIn: live records already in the snapshot are dropped, the rest k
 });
 
 test('batcher: a webview that does not answer gets no second batch until it acknowledges (or 5 s pass); statuses still go', () => {
-  const { clock, sent, b } = setup(10, { ack: false });
+  const { clock, sent, b } = setup(10, { ack: false, epochRate: Infinity });
   b.addRecord('/a', epochRecord(1));
   clock.advance(0);
   const first = sent[0].messages.find((m) => m.type === 'append');
