@@ -57,7 +57,7 @@ export class RunUi extends Disposable {
     const queued = active.length - running.length;
     const first = running[0];
     const progress = first ? ` · ${first.request.runName} ${first.epoch ?? 0}/${first.totalEpochs}` : '';
-    this.item.text = `$(sync~spin) ${running.length} run${running.length === 1 ? '' : 's'}${queued ? ` (+${queued} queued)` : ''}${progress}`;
+    this.item.text = `$(pulse) ${running.length} run${running.length === 1 ? '' : 's'}${queued ? ` (+${queued} queued)` : ''}${progress}`;
     this.item.tooltip = active
       .map((a) => `${a.label}: ${a.state === 'queued' ? 'queued' : `${a.state}, epoch ${a.epoch ?? 0}/${a.totalEpochs}`}`)
       .join('\n');

@@ -118,7 +118,7 @@ export function shortDescription(run: RunJson, liveEpoch?: number | null, now = 
 export function statusIcon(status: RunStatus | 'queued'): string {
   switch (status) {
     case 'running':
-      return 'sync~spin';
+      return 'pulse';
     case 'completed':
       return 'pass';
     case 'failed':

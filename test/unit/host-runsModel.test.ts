@@ -49,7 +49,7 @@ test('describeRun shows status, epochs, final test accuracy and generalization e
   );
   assert.equal(describeRun(run({ status: 'running', epochsCompleted: 0, totalEpochs: 50 }), 12), 'running · 12/50 epochs');
   assert.equal(statusIcon('failed'), 'error');
-  assert.equal(statusIcon('running'), 'sync~spin');
+  assert.equal(statusIcon('running'), 'pulse');
 });
 
 test('a running run.json is stale only when it is not ours and silent for long enough', () => {
