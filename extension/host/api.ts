@@ -41,6 +41,11 @@ export interface StudyStateSource {
   drive(action: StudyDriveAction): Promise<void>;
 }
 
+export interface RunsViewSource {
+  readonly refreshes: { full: number; rows: number };
+  rowDescription(runDir: string): string | null;
+}
+
 export interface TrainingDynamicsApi {
   /** Every run on disk (re-read now), with the live run.json of runs in progress. */
   listRuns(): Promise<{ runDir: string; run: RunJson }[]>;
@@ -56,6 +61,11 @@ export interface TrainingDynamicsApi {
    * undefined when no panel is open.
    */
   panelState(): ReturnType<PanelStateSource['getState']>;
+  /**
+   * The Runs view: how often the whole tree and how often only the live runs' rows were refreshed so far, and the
+   * description of one run's row as the tree last got it (null: not shown).
+   */
+  runsView(runDir?: string): { full: number; rows: number; description: string | null };
   /** Starts measuring the extension host's event-loop delay (until `stop()`). */
   measureEventLoop(): EventLoopMeter;
   /** The Study panel's experiment and what it draws (curve means, heatmap cells), if one is open. */
@@ -68,7 +78,7 @@ export interface TrainingDynamicsApi {
 
 const FINAL: RunStatus[] = ['completed', 'failed', 'stopped'];
 
-export function createApi(manager: RunManager, index: RunsIndex, panels: PanelStateSource, study: StudyStateSource, slurm: Pick<SlurmMonitor, 'poll' | 'arrays'>, pollMs = 250): TrainingDynamicsApi {
+export function createApi(manager: RunManager, index: RunsIndex, panels: PanelStateSource, study: StudyStateSource, slurm: Pick<SlurmMonitor, 'poll' | 'arrays'>, tree: RunsViewSource, pollMs = 250): TrainingDynamicsApi {
   const current = async (runDir: string): Promise<RunJson | undefined> => {
     try {
       return await manager.runJson(runDir);
@@ -110,6 +120,7 @@ export function createApi(manager: RunManager, index: RunsIndex, panels: PanelSt
       });
     },
     panelState: () => panels.getState(),
+    runsView: (runDir) => ({ ...tree.refreshes, description: runDir ? tree.rowDescription(runDir) : null }),
     measureEventLoop() {
       const h = monitorEventLoopDelay({ resolution: 10 });
       h.enable();

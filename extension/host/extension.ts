@@ -96,7 +96,8 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
     runManager.onDidFinish(refreshSoon),
     runManager.onDidStart(refreshSoon),
     // A live run of this window rewrites its run.json every few seconds; its state comes over IPC, and the index
-    // takes its final run.json when it ends (onDidFinish): those rewrites do not re-list every run.
+    // takes its final run.json when it ends (onDidFinish): those rewrites do not re-list every run (nor redraw the
+    // Runs view and the CodeLenses).
     watchRunsRoots(refreshSoon, (runDir) => runManager.isActive(runDir)),
     startPoller(new RunsFolderPoller(settings.allRunsRoots, refreshSoon, 1000, (runDir) => runManager.isActive(runDir))),
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -110,7 +111,7 @@ export function activate(context: vscode.ExtensionContext): TrainingDynamicsApi 
   const recheck = setTimeout(() => void index.refresh(), 35_000);
   context.subscriptions.push({ dispose: () => clearTimeout(recheck) });
 
-  return createApi(runManager, index, panels, study, slurm);
+  return createApi(runManager, index, panels, study, slurm, tree);
 }
 
 export async function deactivate(): Promise<void> {
@@ -125,7 +126,10 @@ function watchRunsRoots(onChange: () => void, isLive: (runDir: string) => boolea
     disposeAll(watchers);
     for (const root of settings.allRunsRoots()) {
       const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(root), '**/run.json'));
-      watchers.push(w, w.onDidCreate(onChange), w.onDidChange((uri) => isLive(path.dirname(uri.fsPath)) || onChange()), w.onDidDelete(onChange));
+      // The trainer replaces its run.json atomically (write, then rename), which the watcher reports as created:
+      // a live run's events of every kind are left out.
+      const unlessLive = (uri: vscode.Uri) => isLive(path.dirname(uri.fsPath)) || onChange();
+      watchers.push(w, w.onDidCreate(unlessLive), w.onDidChange(unlessLive), w.onDidDelete(unlessLive));
     }
   };
   rewatch();

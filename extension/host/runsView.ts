@@ -31,29 +31,63 @@ export function runDirOf(arg: unknown): string | undefined {
 }
 
 export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvider<RunsNode> {
-  private readonly changed = this.register(new vscode.EventEmitter<RunsNode | undefined>());
+  private readonly changed = this.register(new vscode.EventEmitter<RunsNode | RunsNode[] | undefined>());
   readonly onDidChangeTreeData = this.changed.event;
   private progressTimer: NodeJS.Timeout | undefined;
+  /** The run rows last handed to the tree, by run folder: epoch progress refreshes only the live runs' rows. */
+  private readonly shown = new Map<string, Extract<RunsNode, { kind: 'run' }>>();
+  /** How often the whole tree and how often only live rows were refreshed (for the integration tests). */
+  readonly refreshes = { full: 0, rows: 0 };
 
   constructor(private readonly index: RunsIndex, private readonly manager: RunManager) {
     super();
-    this.register(index.onDidChange(() => this.changed.fire(undefined)));
-    this.register(manager.onDidChangeActive(() => this.changed.fire(undefined)));
-    // Epoch progress: at most two redraws a second, however fast the epochs come.
+    this.register(index.onDidChange(() => this.refreshAll()));
+    this.register(manager.onDidChangeActive(() => this.refreshAll()));
+    // Epoch progress: at most two updates a second, however fast the epochs come, of the live runs' rows only
+    // (a study's hundreds of rows are not sent to the workbench again twice a second).
     this.register(
       manager.onDidProgress(() => {
         this.progressTimer ??= setTimeout(() => {
           this.progressTimer = undefined;
-          this.changed.fire(undefined);
+          this.refreshLiveRows();
         }, 500);
       }),
     );
     this.register({ dispose: () => clearTimeout(this.progressTimer) });
   }
 
+  private refreshAll(): void {
+    this.refreshes.full++;
+    this.changed.fire(undefined);
+  }
+
+  /** The description of a run's row as last handed to the tree (null: not shown). */
+  rowDescription(runDir: string): string | null {
+    const row = this.shown.get(runDir);
+    return row ? String(this.getTreeItem(row).description ?? '') : null;
+  }
+
+  private refreshLiveRows(): void {
+    const rows: RunsNode[] = [];
+    for (const a of this.manager.activeRuns()) {
+      if (a.state === 'queued' || !a.runDir) continue;
+      const row = this.shown.get(a.runDir);
+      // Not shown (its experiment is collapsed, the view was never open): it is listed with its epoch when it is.
+      if (!row) continue;
+      row.liveEpoch = a.epoch ?? null;
+      if (a.run) row.run = a.run;
+      rows.push(row);
+    }
+    if (!rows.length) return;
+    this.refreshes.rows++;
+    this.changed.fire(rows);
+  }
+
   getChildren(node?: RunsNode): RunsNode[] {
     const active = this.manager.activeRuns();
     if (!node) {
+      // A full listing: the rows are handed out anew (those of collapsed experiments are not asked for).
+      this.shown.clear();
       const entries = this.entriesWithLive(active);
       const groups = groupRuns(entries);
       for (const a of active) {
@@ -67,10 +101,12 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
       .map((a) => ({ kind: 'queued', id: a.id, label: a.request.runName, experiment: a.request.experiment }));
     const live = new Map(active.filter((a) => a.runDir).map((a) => [a.runDir!, a]));
     const labels = runTreeLabels(node.runs);
-    return [
-      ...queued,
-      ...node.runs.map((e): RunsNode => ({ kind: 'run', runDir: e.runDir, run: e.run, liveEpoch: live.get(e.runDir)?.epoch ?? null, label: labels.get(e.runDir) ?? e.run.runName })),
-    ];
+    const rows = node.runs.map((e) => {
+      const row = { kind: 'run' as const, runDir: e.runDir, run: e.run, liveEpoch: live.get(e.runDir)?.epoch ?? null, label: labels.get(e.runDir) ?? e.run.runName };
+      this.shown.set(e.runDir, row);
+      return row;
+    });
+    return [...queued, ...rows];
   }
 
   /** Disk entries, with the in-memory run.json of live runs (newer than the disk) and live runs not yet listed. */

@@ -571,12 +571,16 @@ if (process.env.TD_FLOOD === '1') test('a run at ≥ 500 epochs/s for 60 s: host
   const file = path.join(workspaceRoot(), 'samples', 'flood.experiment.json');
   fs.writeFileSync(file, JSON.stringify(FLOOD, null, 2));
   const uri = vscode.Uri.file(file);
+  // The Runs view open in the side bar, as a user has it: its live row follows the run.
+  await vscode.commands.executeCommand('trainingDynamics.runs.focus');
   await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
   try {
     // The Launcher opens the Dynamics panel beside the editor as the run starts.
     const runDir = await train(uri, 'flood');
     await api().waitForRun(runDir, ['running'], 60_000);
     await until('the panel to draw the run', 60_000, async () => ((await api().panelState())?.latest[runDir] !== undefined ? true : undefined));
+    const liveEpoch = () => Number(/running (\d+)\//.exec(api().runsView(runDir).description ?? '')?.[1] ?? NaN);
+    const tree0 = api().runsView(runDir);
     const meter = api().measureEventLoop();
     const seconds = Number(process.env.TD_FLOOD_SECONDS || 60);
     const t0 = Date.now();
@@ -618,6 +622,8 @@ if (process.env.TD_FLOOD === '1') test('a run at ≥ 500 epochs/s for 60 s: host
       }
     }
     const loop = meter.stop();
+    const tree1 = api().runsView(runDir);
+    const treeEpoch = liveEpoch();
     const last = disk[disk.length - 1];
     const rate = (last.e - e0) / ((last.t - t0) / 1000);
     lags.sort((a, b) => a - b);
@@ -628,6 +634,7 @@ if (process.env.TD_FLOOD === '1') test('a run at ≥ 500 epochs/s for 60 s: host
     draws.sort((a, b) => a - b);
     if (draws.length) log(`flood: the panel's ${redraws} redraws: slowest per 250 ms median ${draws[draws.length >> 1].toFixed(0)} ms, max ${draws[draws.length - 1].toFixed(0)} ms`);
     log(`flood: slowest redraw per chart: ${Object.entries(viewMs).map(([k, ms]) => `${k} ${ms.toFixed(0)} ms`).join(', ')}`);
+    log(`flood: the Runs view: ${tree1.rows - tree0.rows} updates of the live row, ${tree1.full - tree0.full} of the whole tree; the row says epoch ${treeEpoch} (trainer at ${last.e})`);
 
     // Stop from the command palette: Training Dynamics: Stop Run, then the run in its quick pick.
     const clicked = await ui([{ do: 'palette', title: 'Training Dynamics: Stop Run' }, { do: 'pick', label: 'flood' }]);
@@ -650,6 +657,9 @@ if (process.env.TD_FLOOD === '1') test('a run at ≥ 500 epochs/s for 60 s: host
     assert.ok(rate >= 500, `the run trained ${rate.toFixed(0)} epochs/s, not ≥ 500: no flood to measure`);
     assert.ok(loop.p99Ms < 100, `host event-loop delay p99 ${loop.p99Ms.toFixed(1)} ms ≥ 100 ms`);
     assert.ok(worstLag <= 2000, `the panel fell ${(worstLag / 1000).toFixed(2)} s behind the trainer`);
+    assert.ok(tree1.rows - tree0.rows >= seconds, `the Runs view's live row was updated ${tree1.rows - tree0.rows} times in ${seconds} s`);
+    assert.ok(tree1.full - tree0.full <= 1, `the whole Runs view was listed again ${tree1.full - tree0.full} times while one run trained`);
+    assert.ok(treeEpoch >= e0 && treeEpoch <= last.e, `the Runs view's row says epoch ${treeEpoch}, the trainer was at ${e0} → ${last.e}`);
     assert.ok(paletteMs < 2000, `Stop from the palette took ${paletteMs} ms`);
     assert.ok(panelMs < 2000, `Stop from the panel took ${panelMs} ms`);
   } finally {
