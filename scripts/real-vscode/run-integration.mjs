@@ -3,7 +3,8 @@
 // the server must run with `--vscode-option enable-smoke-test-driver` (else the payload is ignored). The exit
 // code comes back through window.codeAutomationExit. The extension must NOT also be installed in the server's
 // extensions folder. Usage: node run-integration.mjs PORT EXT_DEV_PATH TESTS_JS WORKSPACE
-// Env: TEST_TIMEOUT_MS (whole run, default 600000), CONSOLE_LOG (browser console copy), SHOTS (failure screenshot dir).
+// Env: TEST_TIMEOUT_MS (whole run, default 600000), CONSOLE_LOG (browser console copy), SHOTS (failure screenshot dir),
+// TD_PROFILE (write a CPU profile of the page's renderer — the workbench and its webviews — to this .cpuprofile file).
 // UI requests: a test that needs a user's hand in the workbench (a palette command, a quick-pick row, a button in
 // a webview) writes WORKSPACE/.td-ui/req-N.json ({ steps }); this runner performs the steps in the browser and
 // answers in res-N.json ({ ok, error, clickedAt }: the wall-clock ms of the last click, same machine).
@@ -64,8 +65,19 @@ try {
   });
   page.on('pageerror', (e) => consoleLog.write(`[pageerror] ${e.message}\n`));
   const stopUi = serveUiRequests(page, path.join(path.resolve(ws), '.td-ui'));
+  const profiler = process.env.TD_PROFILE ? await ctx.newCDPSession(page) : null;
+  if (profiler) {
+    await profiler.send('Profiler.enable');
+    await profiler.send('Profiler.setSamplingInterval', { interval: 500 });
+    await profiler.send('Profiler.start');
+  }
   await page.goto(url);
   const code = await Promise.race([finished, new Promise((r) => setTimeout(() => r('timeout'), timeoutMs))]);
+  if (profiler) {
+    const { profile } = await profiler.send('Profiler.stop');
+    fs.writeFileSync(process.env.TD_PROFILE, JSON.stringify(profile));
+    console.log(`run-integration: CPU profile of the page in ${process.env.TD_PROFILE} (started at ${new Date(t0).toISOString()})`);
+  }
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   if (code === 'timeout') {
     console.error(`run-integration: the suite did not finish within ${timeoutMs / 1000} s (browser console: ${consoleLog.path})`);
