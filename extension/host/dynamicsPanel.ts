@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { panelOptions } from './webviewPage';
 import { SinglePanel } from './singlePanel';
 import { WebviewAnswers } from './webviewAnswers';
-import { RecordBatcher, recordsForView, recordsNotIn, type BatchMessage } from './recordBatcher';
+import { RecordBatcher, recordsNotIn, snapshotForView, type BatchMessage } from './recordBatcher';
 import { CHART_POINTS } from '../shared/view/lttb';
 import { metricsCsv } from '../engine/export/csv';
 import { isWebviewToHost, type DynamicsDrawnState, type ExportFormat, type HostToWebview, type RunSnapshot, type WebviewToHost } from '../shared/protocol';
@@ -190,20 +190,18 @@ export class DynamicsPanelManager extends SinglePanel {
     this.runDirs = snapshots.map((s) => s.runDir);
     panel.title = this.titleFor(snapshots);
     // Records that arrived live while the snapshot was read: keep only those the snapshot does not hold.
-    const held = new Map<string, BatchMessage[]>();
-    for (const s of snapshots) {
+    const held = snapshots.map((s) => {
       const p = this.batcher.take(s.runDir);
-      if (!p) continue;
-      const fresh = recordsNotIn(s.records, p.records);
-      const msgs: BatchMessage[] = [];
-      if (fresh.length) msgs.push({ type: 'append', runDir: s.runDir, records: fresh });
-      if (p.status) msgs.push({ type: 'status', runDir: s.runDir, run: p.status });
-      held.set(s.runDir, msgs);
-    }
+      return { runDir: s.runDir, records: p ? recordsNotIn(s.records, p.records) : [], status: p?.status ?? null };
+    });
     this.batcher.clear();
-    // As many records as the charts can draw (LTTB's picks per series past CHART_POINTS epochs), not every epoch.
-    this.post({ type: 'show', runs: snapshots.map((s) => ({ ...s, records: recordsForView(s.records, CHART_POINTS) })), sweepAxes: this.sweepAxes });
-    for (const msgs of held.values()) this.sendBatch(msgs);
+    // As much as the charts can draw (past CHART_POINTS epochs, LTTB's picks per series as columns), not every epoch.
+    this.post({ type: 'show', runs: snapshots.map((s) => ({ ...s, ...snapshotForView(s.records, CHART_POINTS) })), sweepAxes: this.sweepAxes });
+    // They follow the snapshot through the batcher (at the panel's rate, thinned if they are many).
+    for (const h of held) {
+      if (h.records.length) this.batcher.addRecords(h.runDir, h.records);
+      if (h.status) this.batcher.setStatus(h.runDir, h.status);
+    }
     this.batcher.resume();
   }
 

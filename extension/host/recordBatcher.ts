@@ -22,8 +22,8 @@
  *
  * Pure: time and timers are injected (the host passes Date.now / setTimeout; tests pass a fake clock).
  */
-import type { EpochRecord, MetricsRecord, RunJson } from '../shared/protocol';
-import { lttbIndices } from '../shared/view/lttb';
+import type { EpochColumns, MetricsRecord, RunJson } from '../shared/protocol';
+import { epochColumns } from '../shared/view/epochColumns';
 
 export type BatchMessage =
   | { type: 'append'; runDir: string; records: MetricsRecord[]; seq?: number }
@@ -271,51 +271,21 @@ export function recordsNotIn(snapshot: readonly MetricsRecord[], live: readonly 
   return live.filter((r) => !keys.has(recordKey(r)));
 }
 
-/** The epoch-record quantities the Dynamics panel charts, each with whether its chart decimates on log10(y). */
-function chartedSeries(r: EpochRecord): [key: string, y: number | null, log: boolean][] {
-  const out: [string, number | null, boolean][] = [
-    ['trainLoss', r.trainLoss, true],
-    ['testLoss', r.testLoss, true],
-    ['trainAcc', r.trainAcc, false],
-    ['testAcc', r.testAcc, false],
-    ['trainR2', r.trainR2, false],
-    ['testR2', r.testR2, false],
-  ];
-  for (const [t, v] of Object.entries(r.gradNorms)) out.push([`g:${t}`, v, true]);
-  for (const [t, v] of Object.entries(r.weightNorms)) out.push([`w:${t}`, v, true]);
-  for (const [t, v] of Object.entries(r.updateRatios)) out.push([`u:${t}`, v, true]);
-  return out;
-}
-
 /**
- * The records of a run as the Dynamics panel needs them to draw it. The panel draws at most `maxPoints` points
- * per series (LTTB-decimated); past that many epoch records, only the union of the epochs LTTB keeps for each
- * charted quantity is sent (every series keeps its peaks and troughs, and the first and last epoch), so a
- * 170 000-epoch run goes to the webview as at most `maxPoints` × its series records instead of all of them, which
- * would take the page tens of seconds to take in. Every other record (probes, events — the memorization and
- * generalization markers —, checkpoints) is kept, in order.
+ * A run as the Dynamics panel needs it to draw it. Up to `maxPoints` epoch records, every record. Past that, the
+ * epoch series as columns (per charted quantity, LTTB's picks of at most `maxPoints`: every series keeps its peaks
+ * and troughs, and the first and last epoch) with the last epoch record, and every other record (probes, events —
+ * the memorization and generalization markers —, checkpoints) in order: a 170 000-epoch run goes to the webview
+ * as about 1 MB instead of its 120 MB of records, which would take the page tens of seconds to take in.
  */
-export function recordsForView(records: readonly MetricsRecord[], maxPoints: number): MetricsRecord[] {
-  const epochAt: number[] = [];
-  for (let i = 0; i < records.length; i++) if (records[i].type === 'epoch') epochAt.push(i);
-  if (epochAt.length <= maxPoints) return [...records];
-  // per quantity: the epoch-record positions where it is a drawable number, and its values there
-  const series = new Map<string, { at: number[]; xs: number[]; ys: number[] }>();
-  epochAt.forEach((ri, k) => {
-    const r = records[ri] as EpochRecord;
-    for (const [key, y, log] of chartedSeries(r)) {
-      if (y === null || !Number.isFinite(y) || (log && y <= 0)) continue;
-      let s = series.get(key);
-      if (!s) series.set(key, (s = { at: [], xs: [], ys: [] }));
-      s.at.push(k);
-      s.xs.push(r.epoch);
-      s.ys.push(log ? Math.log10(y) : y);
-    }
-  });
-  const keep = new Uint8Array(epochAt.length);
-  keep[0] = keep[epochAt.length - 1] = 1;
-  for (const s of series.values()) for (const j of lttbIndices(s.xs, s.ys, s.xs.length, maxPoints)) keep[s.at[j]] = 1;
-  const keepRecord = new Uint8Array(records.length).fill(1);
-  epochAt.forEach((ri, k) => (keepRecord[ri] = keep[k]));
-  return records.filter((_, i) => keepRecord[i] === 1);
+export function snapshotForView(records: readonly MetricsRecord[], maxPoints: number): { records: MetricsRecord[]; columns?: EpochColumns } {
+  let epochs = 0;
+  let last = -1;
+  for (let i = 0; i < records.length; i++) {
+    if (records[i].type !== 'epoch') continue;
+    epochs++;
+    last = i;
+  }
+  if (epochs <= maxPoints) return { records: [...records] };
+  return { records: records.filter((r, i) => r.type !== 'epoch' || i === last), columns: epochColumns(records, maxPoints) };
 }

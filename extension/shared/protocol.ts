@@ -305,10 +305,18 @@ export type TrainerToHost = StartedMessage | RecordMessage | RecordsMessage | Lo
 // Host ↔ Dynamics webview (postMessage).
 // ---------------------------------------------------------------------------------------------------------
 
+/** Column name (extension/shared/view/epochColumns.ts) → [epochs ascending, values]: a charted quantity's points. */
+export type EpochColumns = Record<string, [number[], number[]]>;
+
 export interface RunSnapshot {
   runDir: string;
   run: RunJson;
   records: MetricsRecord[];
+  /**
+   * A long run's epoch series as the panel draws them (view/epochColumns.ts); `records` then holds only its last
+   * epoch record and every record of another type.
+   */
+  columns?: EpochColumns;
 }
 
 /** Replace everything shown by these runs (one run normally; several when comparing). */
@@ -408,6 +416,8 @@ export type WebviewToHost =
 
 const isNumMap = (x: unknown): boolean => isObj(x) && Object.values(x).every(isNum);
 const isNumArr = (x: unknown): boolean => Array.isArray(x) && x.every(isNum);
+const isEpochColumns = (x: unknown): boolean =>
+  isObj(x) && Object.values(x).every((c) => Array.isArray(c) && c.length === 2 && isNumArr(c[0]) && isNumArr(c[1]) && c[0].length === c[1].length);
 
 const RUN_STATUSES: readonly string[] = ['running', 'completed', 'failed', 'stopped'];
 
@@ -462,7 +472,7 @@ export const isTrainerToHost = byType<TrainerToHost>({
 });
 
 export const isHostToWebview = byType<HostToWebview>({
-  show: (x) => Array.isArray(x.runs) && x.runs.every((r) => isObj(r) && isStr(r.runDir) && isRunJson(r.run) && Array.isArray(r.records)),
+  show: (x) => Array.isArray(x.runs) && x.runs.every((r) => isObj(r) && isStr(r.runDir) && isRunJson(r.run) && Array.isArray(r.records) && (r.columns === undefined || isEpochColumns(r.columns))),
   append: (x) => isStr(x.runDir) && Array.isArray(x.records) && x.records.every(isMetricsRecord) && (x.seq === undefined || isNum(x.seq)),
   status: (x) => isStr(x.runDir) && isRunJson(x.run),
   getState: (x) => isNum(x.id),

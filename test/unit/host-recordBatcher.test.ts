@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecordBatcher, recordKey, recordsForView, recordsNotIn, thinRecords, type BatchMessage } from '../../extension/host/recordBatcher';
+import { RecordBatcher, recordKey, recordsNotIn, snapshotForView, thinRecords, type BatchMessage } from '../../extension/host/recordBatcher';
 import type { MetricsRecord } from '../../extension/shared/protocol';
 import { epochRecord, fakeRun, FakeClock } from './export-fixture';
 
@@ -250,7 +250,7 @@ test('thinRecords keeps order, the last epoch record and every non-epoch record'
   assert.deepEqual(thinRecords(recs.slice(0, 5), 10), recs.slice(0, 5));
 });
 
-test('recordsForView: a long run goes to the panel as the union of each series\' LTTB picks; spikes, ends and every other record kept', () => {
+test('snapshotForView: a long run goes to the panel as each series\' LTTB picks in columns; spikes, ends, the last epoch record and every other record kept', () => {
   const n = 50_000;
   const records: MetricsRecord[] = [];
   for (let e = 1; e <= n; e++) {
@@ -262,18 +262,28 @@ test('recordsForView: a long run goes to the panel as the union of each series\'
     if (e % 500 === 0) records.push({ type: 'checkpoint', epoch: e, path: `checkpoints/epoch-${e}.safetensors` });
   }
   records.push({ type: 'event', epoch: 50, event: { kind: 'memorization', epoch: 50 } });
-  const out = recordsForView(records, 2000);
-  const epochs = out.filter((r) => r.type === 'epoch').map((r) => r.epoch);
-  // bounded by the points the charts draw: at most 2000 per charted series (here 6 + 3 × 3 tensors, with overlaps)
-  assert.ok(epochs.length < 2000 * 15 && epochs.length >= 2000, `${epochs.length} epoch records`);
-  assert.ok(epochs.length < n / 2);
-  assert.deepEqual([epochs[0], epochs[epochs.length - 1]], [1, n]);
-  assert.ok(epochs.includes(12_345), 'the gradient-norm spike');
-  assert.ok(epochs.includes(33_333), 'the test-accuracy dip');
-  for (let i = 1; i < epochs.length; i++) assert.ok(epochs[i] > epochs[i - 1], 'in order');
-  // every non-epoch record, in order
+  const out = snapshotForView(records, 2000);
+  assert.ok(out.columns, 'no columns');
+  const cols = out.columns;
+  // every charted quantity of the records, at most 2000 points each, first and last epoch kept
+  const names = Object.keys(cols).sort();
+  assert.deepEqual(names, ['g:layers.0.bias', 'g:layers.0.kernel', 'g:layers.1.kernel', 'testAcc', 'testLoss', 'trainAcc', 'trainLoss', 'u:layers.0.bias', 'u:layers.0.kernel', 'u:layers.1.kernel', 'w:layers.0.bias', 'w:layers.0.kernel', 'w:layers.1.kernel'].filter((k) => names.includes(k)));
+  assert.ok(names.includes('trainLoss') && names.includes('g:layers.0.kernel') && names.includes('testAcc'));
+  for (const [name, [xs, ys]] of Object.entries(cols)) {
+    assert.equal(xs.length, ys.length, name);
+    assert.ok(xs.length <= 2000 && xs.length >= 1000, `${name}: ${xs.length} points`);
+    assert.deepEqual([xs[0], xs[xs.length - 1]], [1, n], name);
+    for (let i = 1; i < xs.length; i++) assert.ok(xs[i] > xs[i - 1], `${name} in order`);
+  }
+  const at = (name: string, epoch: number) => cols[name][1][cols[name][0].indexOf(epoch)];
+  assert.equal(at('g:layers.0.kernel', 12_345), 1e3, 'the gradient-norm spike');
+  assert.equal(at('testAcc', 33_333), 0, 'the test-accuracy dip');
+  // the last epoch record, and every non-epoch record in order
   const others = (rs: MetricsRecord[]) => rs.filter((r) => r.type !== 'epoch');
-  assert.deepEqual(others(out), others(records));
-  // short runs are sent whole
-  assert.deepEqual(recordsForView(records.slice(0, 1500), 2000), records.slice(0, 1500));
+  assert.deepEqual(others(out.records), others(records));
+  assert.deepEqual(out.records.filter((r) => r.type === 'epoch'), [records.filter((r) => r.type === 'epoch').at(-1)]);
+  // about 1 MB as JSON, not the 50 000 records
+  assert.ok(JSON.stringify(out).length < JSON.stringify(records).length / 10, `${JSON.stringify(out).length} bytes`);
+  // short runs are sent whole, without columns
+  assert.deepEqual(snapshotForView(records.slice(0, 1500), 2000), { records: records.slice(0, 1500) });
 });

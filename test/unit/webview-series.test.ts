@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { MetricsRecord, SpectrumRecord } from '../../extension/shared/protocol';
 import { compareTensors, indexAtEpoch, insertByEpoch, RunModel, Series } from '../../webview/shared/series';
 import { epochRecord, fakeRun } from './export-fixture';
+import { snapshotForView } from '../../extension/host/recordBatcher';
 
 test('Series: skips non-finite values (and ≤ 0 on log series), replaces a repeated x, ignores an older x', () => {
   const s = new Series();
@@ -105,4 +106,38 @@ test('insertByEpoch / indexAtEpoch / compareTensors', () => {
   assert.equal(indexAtEpoch(list, 1000), 2);
   assert.equal(indexAtEpoch([], 3), -1);
   assert.deepEqual(['layers.10.kernel', 'layers.2.bias', 'layers.2.kernel', 'layers.0.bias'].sort(compareTensors), ['layers.0.bias', 'layers.2.kernel', 'layers.2.bias', 'layers.10.kernel']);
+});
+
+test('RunModel: a long run taken as the host sends it (columns, then its last epoch record and the other records) draws as it would from every record', () => {
+  const records: MetricsRecord[] = [];
+  for (let e = 1; e <= 20_000; e++) {
+    const r = epochRecord(e);
+    if (e === 7_777) r.gradNorms['layers.0.kernel'] = 1e4;
+    records.push(r);
+  }
+  records.push({ type: 'event', epoch: 300, event: { kind: 'generalization', epoch: 300 } });
+  records.push({ type: 'checkpoint', epoch: 20_000, path: 'checkpoints/epoch-20000.safetensors' });
+  const whole = new RunModel('/r', fakeRun());
+  whole.ingest(records);
+  const view = snapshotForView(records, 2000);
+  const m = new RunModel('/r', fakeRun());
+  m.ingestColumns(view.columns!);
+  m.ingest(view.records);
+  assert.equal(m.lastEpoch, 20_000);
+  assert.equal(m.generalizationEpoch, 300);
+  assert.deepEqual(m.checkpoints, [20_000]);
+  assert.deepEqual([...m.grad.keys()].sort(), [...whole.grad.keys()].sort());
+  for (const [name, a, b] of [['train loss', m.trainLoss, whole.trainLoss], ['test acc', m.testAcc, whole.testAcc], ['grad', m.grad.get('layers.0.kernel')!, whole.grad.get('layers.0.kernel')!]] as const) {
+    assert.ok(a.length <= 2000, `${name}: ${a.length} points held`);
+    const pa = a.points(800);
+    const pb = b.points(800);
+    assert.equal(pa.length, 800, name);
+    assert.deepEqual([pa[0], pa.at(-1)], [pb[0], pb.at(-1)], `${name}: ends`);
+    const max = (ps: { y: number }[]) => Math.max(...ps.map((p) => p.y));
+    assert.equal(max(pa), max(pb), `${name}: the peak`);
+  }
+  // live records continue the columns
+  m.ingest([epochRecord(20_001)]);
+  assert.equal(m.lastEpoch, 20_001);
+  assert.equal(m.trainLoss.lastX, 20_001);
 });

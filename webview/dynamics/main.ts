@@ -164,6 +164,7 @@ function show(snapshots: RunSnapshot[], axes: string[] | null): void {
   offscreen.reset();
   runs = snapshots.map((s) => {
     const m = new RunModel(s.runDir, s.run);
+    if (s.columns) m.ingestColumns(s.columns);
     m.ingest(s.records);
     return m;
   });

@@ -3,7 +3,8 @@
  * incremental point lists for chart.js and LTTB decimation past a threshold, and a per-run model that ingests
  * metrics records and reports which charts they touched.
  */
-import type { BenfordRecord, MetricsRecord, RunJson, SpectrumRecord, TransitionEvent } from '../../extension/shared/protocol';
+import type { BenfordRecord, EpochColumns, MetricsRecord, RunJson, SpectrumRecord, TransitionEvent } from '../../extension/shared/protocol';
+import { epochValues, LOG_QUANTITIES, parseColumnName, type Quantity } from '../../extension/shared/view/epochColumns';
 import { lttbIndices } from '../../extension/shared/view/lttb';
 import { SummaryTracker } from '../../extension/shared/summary';
 import type { XY } from '../../extension/shared/view/xy';
@@ -117,6 +118,19 @@ export type ChartName =
   | 'benford'
   | 'landscape';
 
+/** The chart each charted quantity is drawn on. */
+const CHART_OF: Record<Quantity, ChartName> = {
+  trainLoss: 'loss',
+  testLoss: 'loss',
+  trainAcc: 'accuracy',
+  testAcc: 'accuracy',
+  trainR2: 'accuracy',
+  testR2: 'accuracy',
+  grad: 'gradNorm',
+  weight: 'weightNorm',
+  ratio: 'updateRatio',
+};
+
 /** The chart markers: transitions as events (deduplicated), memorization and generalization as the summary derives them. */
 export class Markers {
   readonly transitions: TransitionEvent[] = [];
@@ -176,6 +190,33 @@ export class RunModel {
     return this.markers.generalization ?? this.run.summary?.generalizationEpoch ?? null;
   }
 
+  /** The series of a charted quantity (a tensor's is made when first needed). */
+  private seriesOf(quantity: Quantity, tensor: string | null): Series {
+    const logY = LOG_QUANTITIES.has(quantity);
+    switch (quantity) {
+      case 'grad':
+        return getOrCreate(this.grad, tensor ?? '', () => new Series({ logY }));
+      case 'weight':
+        return getOrCreate(this.weight, tensor ?? '', () => new Series({ logY }));
+      case 'ratio':
+        return getOrCreate(this.ratio, tensor ?? '', () => new Series({ logY }));
+      default:
+        return this[quantity];
+    }
+  }
+
+  /** Ingest a long run's epoch series as the host sends them (columns of LTTB's picks); before its records. */
+  ingestColumns(columns: EpochColumns): void {
+    for (const [name, [xs, ys]] of Object.entries(columns)) {
+      const q = parseColumnName(name);
+      if (!q) continue;
+      const s = this.seriesOf(q.quantity, q.tensor);
+      for (let i = 0; i < xs.length; i++) s.push(xs[i], ys[i]);
+      const last = s.lastX;
+      if (last !== null) this.lastEpoch = this.lastEpoch === null ? last : Math.max(this.lastEpoch, last);
+    }
+  }
+
   /** Ingest records; returns the charts whose data changed. */
   ingest(records: readonly MetricsRecord[]): Set<ChartName> {
     const dirty = new Set<ChartName>();
@@ -184,18 +225,7 @@ export class RunModel {
         case 'epoch': {
           const e = r.epoch;
           this.lastEpoch = this.lastEpoch === null ? e : Math.max(this.lastEpoch, e);
-          const a = this.trainLoss.push(e, r.trainLoss);
-          const b = this.testLoss.push(e, r.testLoss);
-          if (a || b) dirty.add('loss');
-          let acc = false;
-          if (r.trainAcc !== null && this.trainAcc.push(e, r.trainAcc)) acc = true;
-          if (r.testAcc !== null && this.testAcc.push(e, r.testAcc)) acc = true;
-          if (r.trainR2 !== null && this.trainR2.push(e, r.trainR2)) acc = true;
-          if (r.testR2 !== null && this.testR2.push(e, r.testR2)) acc = true;
-          if (acc) dirty.add('accuracy');
-          for (const [t, v] of Object.entries(r.gradNorms)) if (getOrCreate(this.grad, t, () => new Series({ logY: true })).push(e, v)) dirty.add('gradNorm');
-          for (const [t, v] of Object.entries(r.weightNorms)) if (getOrCreate(this.weight, t, () => new Series()).push(e, v)) dirty.add('weightNorm');
-          for (const [t, v] of Object.entries(r.updateRatios)) if (getOrCreate(this.ratio, t, () => new Series({ logY: true })).push(e, v)) dirty.add('updateRatio');
+          for (const v of epochValues(r)) if (v.y !== null && this.seriesOf(v.quantity, v.tensor).push(e, v.y)) dirty.add(CHART_OF[v.quantity]);
           break;
         }
         case 'activations':
