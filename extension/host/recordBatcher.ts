@@ -53,23 +53,30 @@ export function thinRecords(records: readonly MetricsRecord[], max: number): Met
 
 /** Every non-epoch record, and `keepEpochs` (≥ 1) of the epoch records: an even subset that keeps the newest, in order. */
 export function thinEpochRecords(records: readonly MetricsRecord[], keepEpochs: number, epochs = countEpochRecords(records)): MetricsRecord[] {
-  keepEpochs = Math.max(1, Math.floor(keepEpochs));
-  if (keepEpochs >= epochs) return [...records];
+  return thinOfType(records, 'epoch', keepEpochs, epochs);
+}
+
+/** Every record not of `type`, and `keep` (≥ 1) of those of `type`: an even subset that keeps the newest, in order. */
+function thinOfType(records: readonly MetricsRecord[], type: MetricsRecord['type'], keep: number, count = countOfType(records, type)): MetricsRecord[] {
+  keep = Math.max(1, Math.floor(keep));
+  if (keep >= count) return [...records];
   const out: MetricsRecord[] = [];
   let j = 0;
   for (const r of records) {
-    if (r.type !== 'epoch') out.push(r);
-    // Epoch record j is kept when it ends one of keepEpochs equal windows (the last one always does).
-    else if (Math.floor(((j + 1) * keepEpochs) / epochs) > Math.floor((j++ * keepEpochs) / epochs)) out.push(r);
+    if (r.type !== type) out.push(r);
+    // Record j of the type is kept when it ends one of `keep` equal windows (the last one always does).
+    else if (Math.floor(((j + 1) * keep) / count) > Math.floor((j++ * keep) / count)) out.push(r);
   }
   return out;
 }
 
-function countEpochRecords(records: readonly MetricsRecord[]): number {
+function countOfType(records: readonly MetricsRecord[], type: MetricsRecord['type']): number {
   let n = 0;
-  for (const r of records) if (r.type === 'epoch') n++;
+  for (const r of records) if (r.type === type) n++;
   return n;
 }
+
+const countEpochRecords = (records: readonly MetricsRecord[]) => countOfType(records, 'epoch');
 
 export class RecordBatcher {
   private readonly pending = new Map<string, Pending>();
@@ -271,12 +278,17 @@ export function recordsNotIn(snapshot: readonly MetricsRecord[], live: readonly 
   return live.filter((r) => !keys.has(recordKey(r)));
 }
 
+/** The most spectrum and Benford records the panel gets of a run (its epoch sliders' positions); the newest kept. */
+export const VIEW_PROBE_RECORDS = 400;
+
 /**
  * A run as the Dynamics panel needs it to draw it. Up to `maxPoints` epoch records, every record. Past that, the
  * epoch series as columns (per charted quantity, LTTB's picks of at most `maxPoints`: every series keeps its peaks
  * and troughs, and the first and last epoch) with the last epoch record, and every other record (probes, events —
  * the memorization and generalization markers —, checkpoints) in order: a 170 000-epoch run goes to the webview
- * as about 1 MB instead of its 120 MB of records, which would take the page tens of seconds to take in.
+ * as about 1 MB instead of its 120 MB of records, which would take the page tens of seconds to take in. Of the
+ * weight-spectrum and Benford probes (4 KB and 1 KB each, one per slider position) an even subset of at most
+ * VIEW_PROBE_RECORDS of each goes.
  */
 export function snapshotForView(records: readonly MetricsRecord[], maxPoints: number): { records: MetricsRecord[]; columns?: EpochColumns } {
   let epochs = 0;
@@ -286,6 +298,7 @@ export function snapshotForView(records: readonly MetricsRecord[], maxPoints: nu
     epochs++;
     last = i;
   }
-  if (epochs <= maxPoints) return { records: [...records] };
-  return { records: records.filter((r, i) => r.type !== 'epoch' || i === last), columns: epochColumns(records, maxPoints) };
+  let rest = epochs <= maxPoints ? [...records] : records.filter((r, i) => r.type !== 'epoch' || i === last);
+  for (const type of ['spectrum', 'benford'] as const) rest = thinOfType(rest, type, VIEW_PROBE_RECORDS);
+  return epochs <= maxPoints ? { records: rest } : { records: rest, columns: epochColumns(records, maxPoints) };
 }

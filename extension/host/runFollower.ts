@@ -10,7 +10,7 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { MetricsRecord, RunJson, RunSnapshot } from '../shared/protocol';
-import { METRICS_JSONL, RUN_JSON, parseMetrics, readRunJson } from '../engine/runs';
+import { METRICS_JSONL, RUN_JSON, parseMetrics, parseMetricsYielding, readRunJson } from '../engine/runs';
 import { Emitter, type DisposableLike, type EventLike } from './emitter';
 import type { RunChangeEvent, RunRecordEvent, RunSource } from './runSource';
 
@@ -82,7 +82,8 @@ export class FollowingRunSource implements RunSource {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       buf = Buffer.alloc(0);
     }
-    const { records, bytes } = completeLines(buf);
+    const bytes = buf.lastIndexOf(NEWLINE) + 1;
+    const { records } = await parseMetricsYielding(buf.subarray(0, bytes).toString('utf8'));
     const tail = this.tails.get(runDir);
     if (tail) {
       // Followed already (another panel read it earlier): what lies past its offset goes out as events first,

@@ -287,3 +287,22 @@ test('snapshotForView: a long run goes to the panel as each series\' LTTB picks 
   // short runs are sent whole, without columns
   assert.deepEqual(snapshotForView(records.slice(0, 1500), 2000), { records: records.slice(0, 1500) });
 });
+
+test('snapshotForView: of a run\'s many weight-spectrum and Benford probes an even subset of at most 400 each goes, the newest kept; every activation probe goes', () => {
+  const records: MetricsRecord[] = [];
+  for (let e = 1; e <= 3000; e++) {
+    records.push(epochRecord(e));
+    records.push({ type: 'spectrum', epoch: e, matrices: [] } as unknown as MetricsRecord);
+    records.push({ type: 'benford', epoch: e, tensors: [] } as unknown as MetricsRecord);
+    records.push({ type: 'activations', epoch: e, layers: [] } as unknown as MetricsRecord);
+  }
+  const out = snapshotForView(records, 2000);
+  const of = (t: string) => out.records.filter((r) => r.type === t).map((r) => r.epoch);
+  for (const t of ['spectrum', 'benford']) {
+    assert.equal(of(t).length, 400, t);
+    assert.equal(of(t).at(-1), 3000, `${t}: the newest`);
+    assert.ok(of(t).every((e, i, a) => i === 0 || e > a[i - 1]), `${t}: in order`);
+  }
+  assert.equal(of('activations').length, 3000);
+  assert.equal(snapshotForView(records.slice(0, 400 * 4), 2000).records.length, 1600, 'a short run goes whole');
+});

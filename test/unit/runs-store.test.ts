@@ -10,6 +10,7 @@ import {
   listRuns,
   markInterrupted,
   parseMetrics,
+  parseMetricsYielding,
   readRun,
   runTimestamp,
   safeName,
@@ -278,4 +279,22 @@ test('run.json names its writing process; writerAlive tells a live one from a go
   } finally {
     cleanup();
   }
+});
+
+test('parseMetricsYielding: the same records as parseMetrics, with the event loop handed back while a long file is parsed', async () => {
+  const lines: string[] = [];
+  for (let e = 1; e <= 60_000; e++) lines.push(JSON.stringify(epochRecord(e)));
+  lines.splice(100, 0, '{"type":"epoch"');
+  const text = lines.join('\n') + '\n';
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  const t0 = performance.now();
+  const got = await parseMetricsYielding(text, 5);
+  const ms = performance.now() - t0;
+  clearInterval(timer);
+  const want = parseMetrics(text);
+  assert.equal(got.skipped, 1);
+  assert.equal(got.records.length, 60_000);
+  assert.deepEqual(got.records[59_999], want.records[59_999]);
+  assert.ok(ticks >= Math.min(5, ms / 50), `a 1 ms timer ran ${ticks} times during ${ms.toFixed(0)} ms of parsing`);
 });

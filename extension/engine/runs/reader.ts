@@ -41,21 +41,40 @@ export async function readRunJson(runDir: string): Promise<RunJson> {
  * process was killed mid-write) is expected; `skipped` counts them.
  */
 export function parseMetrics(text: string): { records: MetricsRecord[]; skipped: number } {
-  const records: MetricsRecord[] = [];
-  let skipped = 0;
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      skipped++;
-      continue;
-    }
-    if (isMetricsRecord(value)) records.push(value);
-    else skipped++;
+  const out = { records: [] as MetricsRecord[], skipped: 0 };
+  for (const line of text.split('\n')) takeLine(line, out);
+  return out;
+}
+
+function takeLine(line: string, out: { records: MetricsRecord[]; skipped: number }): void {
+  if (line.trim() === '') return;
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    out.skipped++;
+    return;
   }
-  return { records, skipped };
+  if (isMetricsRecord(value)) out.records.push(value);
+  else out.skipped++;
+}
+
+/**
+ * parseMetrics, handing the event loop back every `sliceMs` of parsing: the extension host reads a long run's
+ * metrics.jsonl (100 MB for 150 000 epochs, seconds of JSON.parse) while every other extension shares its thread.
+ */
+export async function parseMetricsYielding(text: string, sliceMs = 10): Promise<{ records: MetricsRecord[]; skipped: number }> {
+  const out = { records: [] as MetricsRecord[], skipped: 0 };
+  const lines = text.split('\n');
+  let t = performance.now();
+  for (let i = 0; i < lines.length; i++) {
+    takeLine(lines[i], out);
+    if ((i & 255) === 255 && performance.now() - t > sliceMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      t = performance.now();
+    }
+  }
+  return out;
 }
 
 /** run.json and every readable record of metrics.jsonl (missing metrics.jsonl = no records yet). */
@@ -67,7 +86,7 @@ export async function readRun(runDir: string): Promise<{ run: RunJson; records: 
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new RunReadError(`cannot read ${path.join(runDir, METRICS_JSONL)}: ${(err as Error).message}`);
   }
-  return { run, records: parseMetrics(text).records };
+  return { run, records: (await parseMetricsYielding(text)).records };
 }
 
 /** What newestFirst orders by: a run entry, or anything naming a run directory and its start. */

@@ -55,26 +55,43 @@ const drawable = (q: Quantity, y: number | null): y is number => y !== null && N
 
 /**
  * Per charted quantity, at most `maxPoints` (epoch, value) pairs of these records' epoch records: LTTB's picks
- * (on log10(y) for logarithmic charts), which keep every peak and trough, and the first and last epoch.
+ * (on log10(y) for logarithmic charts), which keep every peak and trough, and the first and last epoch. Plain
+ * loops over the records (no value objects): a 160 000-epoch run is read back in the extension host.
  */
 export function epochColumns(records: readonly MetricsRecord[], maxPoints: number): EpochColumns {
-  const all = new Map<string, { q: Quantity; xs: number[]; ys: number[] }>();
+  type Col = { xs: number[]; ys: number[] };
+  const whole: (Col | undefined)[] = [];
+  const tensors = { grad: new Map<string, Col>(), weight: new Map<string, Col>(), ratio: new Map<string, Col>() };
+  const add = (map: Map<string, Col>, q: Quantity, values: Record<string, number>, epoch: number) => {
+    for (const t in values) {
+      const y = values[t];
+      if (!drawable(q, y)) continue;
+      let c = map.get(t);
+      if (!c) map.set(t, (c = { xs: [], ys: [] }));
+      c.xs.push(epoch);
+      c.ys.push(y);
+    }
+  };
   for (const r of records) {
     if (r.type !== 'epoch') continue;
-    for (const v of epochValues(r)) {
-      if (!drawable(v.quantity, v.y)) continue;
-      const name = columnName(v.quantity, v.tensor);
-      let c = all.get(name);
-      if (!c) all.set(name, (c = { q: v.quantity, xs: [], ys: [] }));
+    for (let k = 0; k < WHOLE.length; k++) {
+      const y = r[WHOLE[k] as 'trainLoss'] as number | null;
+      if (!drawable(WHOLE[k], y)) continue;
+      const c = (whole[k] ??= { xs: [], ys: [] });
       c.xs.push(r.epoch);
-      c.ys.push(v.y);
+      c.ys.push(y);
     }
+    add(tensors.grad, 'grad', r.gradNorms, r.epoch);
+    add(tensors.weight, 'weight', r.weightNorms, r.epoch);
+    add(tensors.ratio, 'ratio', r.updateRatios, r.epoch);
   }
   const out: EpochColumns = {};
-  for (const [name, c] of all) {
-    const shape = LOG_QUANTITIES.has(c.q) ? c.ys.map(Math.log10) : c.ys;
+  const pick = (q: Quantity, tensor: string | null, c: Col) => {
+    const shape = LOG_QUANTITIES.has(q) ? c.ys.map(Math.log10) : c.ys;
     const keep = lttbIndices(c.xs, shape, c.xs.length, maxPoints);
-    out[name] = [Array.from(keep, (i) => c.xs[i]), Array.from(keep, (i) => c.ys[i])];
-  }
+    out[columnName(q, tensor)] = [Array.from(keep, (i) => c.xs[i]), Array.from(keep, (i) => c.ys[i])];
+  };
+  WHOLE.forEach((q, k) => whole[k] && pick(q, null, whole[k]));
+  for (const q of ['grad', 'weight', 'ratio'] as const) for (const [t, c] of tensors[q]) pick(q, t, c);
   return out;
 }
