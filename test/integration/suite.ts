@@ -563,10 +563,9 @@ const FLOOD = {
   configs: [{ name: 'flood' }],
 };
 
-// The flood: a run at full speed (2000–2800 epochs/s here) for 60 s (TD_FLOOD_SECONDS) with the Dynamics panel open.
-// It runs with TD_FLOOD=1 (`npm run test:flood`, and mutation-check.sh's coalescing breakage), outside `npm test`:
-// on the idle machine its 2 s lag bound held in three CI runs of four (worst 1.17–1.70 s) and missed in one (2.06 s).
-if (process.env.TD_FLOOD === '1') test('a run at ≥ 500 epochs/s for 60 s: host event-loop p99 < 100 ms, panel ≤ 2 s behind, Stop from the palette and the panel within 2 s', 300_000, async () => {
+// The flood: a run at full speed (2000–2800 epochs/s here) for 60 s (TD_FLOOD_SECONDS) with the Dynamics panel and the
+// Runs view open (`npm run test:flood` runs it alone; TD_FLOOD=0 leaves it out of a quick local run).
+if (process.env.TD_FLOOD !== '0') test('a run at ≥ 500 epochs/s for 60 s: host event-loop p99 < 100 ms, panel ≤ 2 s behind, Stop from the palette and the panel within 2 s', 300_000, async () => {
   const log = (line: string) => console.log(`[td-test]   ${line}`);
   const file = path.join(workspaceRoot(), 'samples', 'flood.experiment.json');
   fs.writeFileSync(file, JSON.stringify(FLOOD, null, 2));
