@@ -42,7 +42,7 @@ export interface StudyStateSource {
 }
 
 export interface RunsViewSource {
-  readonly refreshes: { full: number; rows: number };
+  readonly refreshes: { full: number; groups: number; rows: number };
   rowDescription(runDir: string): string | null;
 }
 
@@ -62,10 +62,10 @@ export interface TrainingDynamicsApi {
    */
   panelState(): ReturnType<PanelStateSource['getState']>;
   /**
-   * The Runs view: how often the whole tree and how often only the live runs' rows were refreshed so far, and the
-   * description of one run's row as the tree last got it (null: not shown).
+   * The Runs view: how often the whole tree, some experiments' runs, and only the live runs' rows were refreshed so
+   * far, and the description of one run's row as the tree last got it (null: not shown).
    */
-  runsView(runDir?: string): { full: number; rows: number; description: string | null };
+  runsView(runDir?: string): { full: number; groups: number; rows: number; description: string | null };
   /** Starts measuring the extension host's event-loop delay (until `stop()`). */
   measureEventLoop(): EventLoopMeter;
   /** The Study panel's experiment and what it draws (curve means, heatmap cells), if one is open. */

@@ -36,13 +36,26 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
   private progressTimer: NodeJS.Timeout | undefined;
   /** The run rows last handed to the tree, by run folder: epoch progress refreshes only the live runs' rows. */
   private readonly shown = new Map<string, Extract<RunsNode, { kind: 'run' }>>();
-  /** How often the whole tree and how often only live rows were refreshed (for the integration tests). */
-  readonly refreshes = { full: 0, rows: 0 };
+  /** The experiment rows last handed to the tree, what each held, and their order: a change relists only those that changed. */
+  private readonly experiments = new Map<string, Extract<RunsNode, { kind: 'experiment' }>>();
+  private readonly held = new Map<string, string>();
+  private order: string | null = null;
+  private listTimer: NodeJS.Timeout | undefined;
+  /** How often the whole tree, some experiments' runs, and only live rows were refreshed (for the integration tests). */
+  readonly refreshes = { full: 0, groups: 0, rows: 0 };
 
   constructor(private readonly index: RunsIndex, private readonly manager: RunManager) {
     super();
-    this.register(index.onDidChange(() => this.refreshAll()));
-    this.register(manager.onDidChangeActive(() => this.refreshAll()));
+    // Runs listed again (the index changed, a run was queued, started or ended): a moment later, only the experiments
+    // whose runs changed are listed again — a run starting in a workspace of hundreds of runs does not have the
+    // workbench render every row again (which took it ~0.4 s a time, three times per run start).
+    const relist = () => (this.listTimer ??= setTimeout(() => {
+      this.listTimer = undefined;
+      this.refreshChanged();
+    }, 100));
+    this.register(index.onDidChange(relist));
+    this.register(manager.onDidChangeActive(relist));
+    this.register({ dispose: () => clearTimeout(this.listTimer) });
     // Epoch progress: at most two updates a second, however fast the epochs come, of the live runs' rows only
     // (a study's hundreds of rows are not sent to the workbench again twice a second).
     this.register(
@@ -59,6 +72,34 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
   private refreshAll(): void {
     this.refreshes.full++;
     this.changed.fire(undefined);
+  }
+
+  private refreshChanged(): void {
+    const active = this.manager.activeRuns();
+    const groups = this.groups(active);
+    if (this.order === null || groups.map((g) => g.experiment).join('\n') !== this.order) return this.refreshAll();
+    const changed: RunsNode[] = [];
+    for (const g of groups) {
+      const node = this.experiments.get(g.experiment);
+      const what = holding(g, active);
+      if (!node) return this.refreshAll();
+      if (this.held.get(g.experiment) === what) continue;
+      node.runs = g.runs;
+      this.held.set(g.experiment, what);
+      changed.push(node);
+    }
+    if (!changed.length) return;
+    this.refreshes.groups++;
+    this.changed.fire(changed);
+  }
+
+  /** The experiments (newest run first) with their runs on disk and live, and those with only queued runs. */
+  private groups(active: ActiveRun[]): { experiment: string; runs: RunEntry[] }[] {
+    const groups = groupRuns(this.entriesWithLive(active));
+    for (const a of active) {
+      if (a.state === 'queued' && !groups.some((g) => g.experiment === a.request.experiment)) groups.push({ experiment: a.request.experiment, runs: [] });
+    }
+    return groups;
   }
 
   /** The description of a run's row as last handed to the tree (null: not shown). */
@@ -88,12 +129,19 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
     if (!node) {
       // A full listing: the rows are handed out anew (those of collapsed experiments are not asked for).
       this.shown.clear();
-      const entries = this.entriesWithLive(active);
-      const groups = groupRuns(entries);
-      for (const a of active) {
-        if (a.state === 'queued' && !groups.some((g) => g.experiment === a.request.experiment)) groups.push({ experiment: a.request.experiment, runs: [] });
-      }
-      return groups.map((g) => ({ kind: 'experiment', experiment: g.experiment, runs: g.runs }));
+      this.held.clear();
+      const groups = this.groups(active);
+      this.order = groups.map((g) => g.experiment).join('\n');
+      const nodes = groups.map((g) => {
+        let n = this.experiments.get(g.experiment);
+        if (n) n.runs = g.runs;
+        else n = { kind: 'experiment', experiment: g.experiment, runs: g.runs };
+        this.held.set(g.experiment, holding(g, active));
+        return n;
+      });
+      this.experiments.clear();
+      for (const n of nodes) this.experiments.set(n.experiment, n);
+      return nodes;
     }
     if (node.kind !== 'experiment') return [];
     const queued: RunsNode[] = active
@@ -147,6 +195,13 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
     }
   }
 
+}
+
+/** What an experiment's rows show but live epochs: its queued runs, its runs with their status and results. */
+function holding(g: { experiment: string; runs: RunEntry[] }, active: ActiveRun[]): string {
+  const queued = active.filter((a) => a.state === 'queued' && a.request.experiment === g.experiment).map((a) => a.id);
+  const runs = g.runs.map((e) => [e.runDir, e.run.status, e.run.status === 'running' ? null : e.run.epochsCompleted, e.run.endedAt ?? null, e.run.reason ?? null, e.run.summary ? 1 : 0]);
+  return JSON.stringify([queued, runs]);
 }
 
 function tooltip(runDir: string, run: RunJson, liveEpoch: number | null): vscode.MarkdownString {

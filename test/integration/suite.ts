@@ -643,9 +643,15 @@ if (process.env.TD_FLOOD !== '0') test('a run at ≥ 500 epochs/s for 60 s: host
     assert.equal(stopped.status, 'stopped', `the run ended ${stopped.status}: ${stopped.reason ?? ''}`);
 
     // Stop from the panel's own button, on a second run that has been going for a while.
+    const treeBefore = api().runsView();
     const second = await train(uri, 'flood');
     await api().waitForRun(second, ['running'], 60_000);
     await until('the panel to draw the second run', 60_000, async () => ((await api().panelState())?.latest[second] !== undefined ? true : undefined));
+    // Its experiment's rows are listed again for it, not the whole tree (the experiment stays the newest).
+    await until('the second run in the Runs view', 10_000, async () => (/^running /.test(api().runsView(second).description ?? '') ? true : undefined));
+    const treeAfter = api().runsView();
+    log(`flood: the second run's start: ${treeAfter.groups - treeBefore.groups} relistings of its experiment, ${treeAfter.full - treeBefore.full} of the whole tree`);
+    assert.equal(treeAfter.full - treeBefore.full, 0, 'a run starting in the newest experiment had the whole Runs view listed again');
     await new Promise((r) => setTimeout(r, 10_000));
     const pressed = await ui([{ do: 'click', webview: true, selector: 'vscode-button[title^="Stop this run"]' }]);
     const stopped2 = await api().waitForRun(second, ['completed', 'failed', 'stopped'], 60_000);

@@ -83,7 +83,7 @@ test('api.waitForRun resolves on a final status and rejects with the last status
     lastStartedRunDir: () => '/r',
   } as unknown as RunManager;
   const index = new RunsIndex({ roots: () => [], listRuns: async () => [], isOurs: () => false, markInterrupted: async () => undefined, log: () => {} });
-  const api = createApi(manager, index, { getState: async () => undefined }, { getState: async () => undefined, drive: () => Promise.reject(new Error('no Study panel')) }, { poll: async () => {}, arrays: [] }, { refreshes: { full: 0, rows: 0 }, rowDescription: () => null }, 20);
+  const api = createApi(manager, index, { getState: async () => undefined }, { getState: async () => undefined, drive: () => Promise.reject(new Error('no Study panel')) }, { poll: async () => {}, arrays: [] }, { refreshes: { full: 0, groups: 0, rows: 0 }, rowDescription: () => null }, 20);
   await assert.rejects(api.waitForRun('/r', undefined, 150), /last status: running/);
   const p = api.waitForRun('/r', ['completed'], 2000);
   setTimeout(() => { status = 'completed'; active = false; changes.fire({ runDir: '/r', run: run('r', 'completed') }); }, 50);
