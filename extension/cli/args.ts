@@ -71,6 +71,8 @@ export function trainArgs(
   v: { config?: string; all?: boolean; sweep?: boolean; epochs?: string; resume?: boolean; backend?: string; out?: string },
 ): TrainArgs {
   if (v.config !== undefined && v.all) throw new UsageError(`${command}: --config and --all cannot be used together`);
+  // An empty --out (an unset shell variable, `--out ""`) would resolve to the current folder and write runs there.
+  if (v.out !== undefined && v.out.trim() === '') throw new UsageError(`${command}: --out needs a folder (it was given an empty one)`);
   const epochs = positiveInt(command, '--epochs', v.epochs);
   if (v.backend !== undefined && !isBackendChoice(v.backend)) {
     throw new UsageError(`${command}: --backend must be one of ${BACKEND_CHOICES.join(', ')} (got '${v.backend}')`);

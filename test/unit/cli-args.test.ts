@@ -93,6 +93,14 @@ test('exit 2 when the run directory cannot be created (--out under a file)', asy
   assert.match(r.err, /training-dynamics: cannot create a run directory in .*blocker/);
 });
 
+test('exit 2 for an empty --out (run and submit): nothing is written to the current folder', async () => {
+  for (const args of [['run', single, '--out', ''], ['run', single, '--out', '  '], ['submit', single, '--slurm', '--out', '']]) {
+    const r = await run(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.err, /training-dynamics: (run|submit): --out needs a folder \(it was given an empty one\)/);
+  }
+});
+
 test('a file with one config runs it without --config (exit 0, one JSON line)', async () => {
   const out = path.join(dir, 'runs');
   const r = await run(['run', single, '--backend', 'cpu', '--epochs', '2', '--out', out, '--json']);
