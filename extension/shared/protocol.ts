@@ -234,6 +234,8 @@ export interface RunJson extends RunIdentity {
 export interface RunWriterProcess {
   pid: number;
   host: string;
+  /** When the process started (Linux: /proc/PID/stat's starttime, clock ticks since boot), so a reused pid is told apart. */
+  start?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------

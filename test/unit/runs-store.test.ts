@@ -15,6 +15,7 @@ import {
   runTimestamp,
   safeName,
   writerAlive,
+  processStart,
   type NewRunInfo,
 } from '../../extension/engine/runs';
 import { isRunJson, type EpochRecord, type MetricsRecord } from '../../extension/shared/protocol';
@@ -275,6 +276,13 @@ test('run.json names its writing process; writerAlive tells a live one from a go
     const child = spawn(process.execPath, ['-e', '0']);
     await new Promise((r) => child.on('exit', r));
     assert.equal(writerAlive({ pid: child.pid!, host: run.writer.host }), false);
+    // A pid given to another process after the writer's end: its start time tells them apart (where /proc tells it).
+    if (processStart(process.pid) !== null) {
+      assert.match(run.writer.start, /^\d+$/);
+      assert.equal(processStart(process.pid), run.writer.start, 'stable for one process');
+      assert.equal(writerAlive({ ...run.writer, start: String(Number(run.writer.start) + 1) }), false, 'a reused pid is not the writer');
+      assert.equal(writerAlive({ pid: run.writer.pid, host: run.writer.host }), true, 'older run.json files name no start time');
+    }
     w.finish('completed', null, null);
   } finally {
     cleanup();

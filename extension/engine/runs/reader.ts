@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { isMetricsRecord, isRunJson, type MetricsRecord, type RunJson, type RunWriterProcess } from '../../shared/protocol';
 import { summarizeRecords } from '../../shared/summary';
 import { METRICS_JSONL, RUN_JSON, experimentDir } from './layout';
-import { writeRunJson } from './writer';
+import { processStart, writeRunJson } from './writer';
 
 export class RunReadError extends Error {}
 
@@ -142,12 +142,15 @@ export function writerAlive(writer: RunWriterProcess | undefined, host = os.host
   if (!writer || writer.host !== host || !Number.isSafeInteger(writer.pid) || writer.pid <= 0) return null;
   try {
     process.kill(writer.pid, 0);
-    return true;
   } catch (err) {
     // EPERM: the process exists but belongs to another user
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  // A process with that pid, but started at another time: the writer is gone and its pid was given to another.
+  const start = typeof writer.start === 'string' ? processStart(writer.pid) : null;
+  return start === null || start === writer.start;
 }
+
 
 /** When the run last wrote run.json or metrics.jsonl (ms since the epoch; 0: neither exists). */
 export async function lastWriteMs(runDir: string): Promise<number> {

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { EpochRecord, MetricsRecord, RunJson, RunStatus, RunSummary } from '../../shared/protocol';
+import type { EpochRecord, MetricsRecord, RunJson, RunStatus, RunSummary, RunWriterProcess } from '../../shared/protocol';
 import { encodeSafetensors } from '../safetensors/write';
 import { CHECKPOINT_FORMAT, CHECKPOINTS_DIR, METRICS_JSONL, RUN_JSON, checkpointRelPath, runDirName } from './layout';
 
@@ -107,7 +107,7 @@ export class RunWriter {
       epochsCompleted: 0,
       totalEpochs: info.totalEpochs,
       summary: null,
-      writer: { pid: process.pid, host: os.hostname() },
+      writer: writerProcess(),
     };
     return new RunWriter(runDir, run);
   }
@@ -210,4 +210,22 @@ export class RunWriter {
 /** The one writer of run.json: the run writer and the marking of interrupted runs both go through it. */
 export function writeRunJson(runDir: string, run: RunJson): void {
   writeFileAtomicSync(path.join(runDir, RUN_JSON), JSON.stringify(run, null, 2) + '\n');
+}
+
+/** When process `pid` started, where the system tells (Linux /proc: starttime in clock ticks since boot), else null. */
+export function processStart(pid: number): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces and parentheses): state is field 3, starttime field 22.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** This process, as run.json names its writer. */
+function writerProcess(): RunWriterProcess {
+  const start = processStart(process.pid);
+  return { pid: process.pid, host: os.hostname(), ...(start !== null ? { start } : {}) };
 }
