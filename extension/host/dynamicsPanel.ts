@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { panelOptions } from './webviewPage';
 import { SinglePanel } from './singlePanel';
 import { WebviewAnswers } from './webviewAnswers';
-import { RecordBatcher, recordsNotIn, snapshotForView, type BatchMessage } from './recordBatcher';
+import { COMPARE_VIEW, RecordBatcher, recordsNotIn, SINGLE_RUN_VIEW, snapshotForView, type BatchMessage } from './recordBatcher';
 import { CHART_POINTS } from '../shared/view/lttb';
 import { metricsCsv } from '../engine/export/csv';
 import { isWebviewToHost, type DynamicsDrawnState, type ExportFormat, type HostToWebview, type RunSnapshot, type WebviewToHost } from '../shared/protocol';
@@ -196,7 +196,8 @@ export class DynamicsPanelManager extends SinglePanel {
     });
     this.batcher.clear();
     // As much as the charts can draw (past CHART_POINTS epochs, LTTB's picks per series as columns), not every epoch.
-    this.post({ type: 'show', runs: snapshots.map((s) => ({ ...s, ...snapshotForView(s.records, CHART_POINTS) })), sweepAxes: this.sweepAxes });
+    const view = snapshots.length > 1 ? COMPARE_VIEW : SINGLE_RUN_VIEW;
+    this.post({ type: 'show', runs: snapshots.map((s) => ({ ...s, ...snapshotForView(s.records, CHART_POINTS, view) })), sweepAxes: this.sweepAxes });
     // They follow the snapshot through the batcher (at the panel's rate, thinned if they are many).
     for (const h of held) {
       if (h.records.length) this.batcher.addRecords(h.runDir, h.records);

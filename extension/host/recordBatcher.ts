@@ -23,7 +23,7 @@
  * Pure: time and timers are injected (the host passes Date.now / setTimeout; tests pass a fake clock).
  */
 import type { EpochColumns, MetricsRecord, RunJson } from '../shared/protocol';
-import { epochColumns } from '../shared/view/epochColumns';
+import { epochColumns, type Quantity } from '../shared/view/epochColumns';
 
 export type BatchMessage =
   | { type: 'append'; runDir: string; records: MetricsRecord[]; seq?: number }
@@ -290,7 +290,8 @@ export const VIEW_PROBE_RECORDS = 400;
  * weight-spectrum and Benford probes (4 KB and 1 KB each, one per slider position) an even subset of at most
  * VIEW_PROBE_RECORDS of each goes.
  */
-export function snapshotForView(records: readonly MetricsRecord[], maxPoints: number): { records: MetricsRecord[]; columns?: EpochColumns } {
+export function snapshotForView(records: readonly MetricsRecord[], maxPoints: number, view: ViewNeeds = SINGLE_RUN_VIEW): { records: MetricsRecord[]; columns?: EpochColumns } {
+  if (view.types.size < RECORD_TYPES.length) records = records.filter((r) => view.types.has(r.type));
   let epochs = 0;
   let last = -1;
   for (let i = 0; i < records.length; i++) {
@@ -300,5 +301,25 @@ export function snapshotForView(records: readonly MetricsRecord[], maxPoints: nu
   }
   let rest = epochs <= maxPoints ? [...records] : records.filter((r, i) => r.type !== 'epoch' || i === last);
   for (const type of ['spectrum', 'benford'] as const) rest = thinOfType(rest, type, VIEW_PROBE_RECORDS);
-  return epochs <= maxPoints ? { records: rest } : { records: rest, columns: epochColumns(records, maxPoints) };
+  return epochs <= maxPoints ? { records: rest } : { records: rest, columns: epochColumns(records, maxPoints, view.quantities) };
 }
+
+/** What a Dynamics view draws: the record types it needs, and which charted quantities (null: every one). */
+export interface ViewNeeds {
+  types: ReadonlySet<MetricsRecord['type']>;
+  quantities: ReadonlySet<Quantity> | null;
+}
+
+const RECORD_TYPES: readonly MetricsRecord['type'][] = ['epoch', 'activations', 'spectrum', 'benford', 'event', 'checkpoint'];
+
+/** One run: every chart. */
+export const SINGLE_RUN_VIEW: ViewNeeds = { types: new Set(RECORD_TYPES), quantities: null };
+
+/**
+ * Several runs compared (webview/dynamics/main.ts): the loss, accuracy and gradient-norm charts, the landscape and the
+ * run list — no probe charts, no weight norms or update ratios. Sixty runs of a sweep were 60 × their spectra.
+ */
+export const COMPARE_VIEW: ViewNeeds = {
+  types: new Set<MetricsRecord['type']>(['epoch', 'event', 'checkpoint']),
+  quantities: new Set<Quantity>(['trainLoss', 'testLoss', 'trainAcc', 'testAcc', 'trainR2', 'testR2', 'grad']),
+};

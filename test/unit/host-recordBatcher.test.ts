@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RecordBatcher, recordKey, recordsNotIn, snapshotForView, thinRecords, type BatchMessage } from '../../extension/host/recordBatcher';
+import { COMPARE_VIEW, RecordBatcher, recordKey, recordsNotIn, SINGLE_RUN_VIEW, snapshotForView, thinRecords, type BatchMessage } from '../../extension/host/recordBatcher';
 import type { MetricsRecord } from '../../extension/shared/protocol';
 import { epochRecord, fakeRun, FakeClock } from './export-fixture';
 
@@ -305,4 +305,29 @@ test('snapshotForView: of a run\'s many weight-spectrum and Benford probes an ev
   }
   assert.equal(of('activations').length, 3000);
   assert.equal(snapshotForView(records.slice(0, 400 * 4), 2000).records.length, 1600, 'a short run goes whole');
+});
+
+test('snapshotForView for the compare view: no probe records, no weight-norm or update-ratio columns; events, checkpoints, losses, accuracies and gradient norms kept', () => {
+  const records: MetricsRecord[] = [];
+  for (let e = 1; e <= 5000; e++) {
+    records.push(epochRecord(e));
+    if (e % 50 === 0) {
+      records.push({ type: 'spectrum', epoch: e, matrices: [] } as unknown as MetricsRecord);
+      records.push({ type: 'benford', epoch: e, tensors: [] } as unknown as MetricsRecord);
+      records.push({ type: 'activations', epoch: e, layers: [] } as unknown as MetricsRecord);
+    }
+  }
+  records.push({ type: 'event', epoch: 400, event: { kind: 'generalization', epoch: 400 } });
+  records.push({ type: 'checkpoint', epoch: 5000, path: 'checkpoints/epoch-5000.safetensors' });
+  const single = snapshotForView(records, 2000, SINGLE_RUN_VIEW);
+  const compare = snapshotForView(records, 2000, COMPARE_VIEW);
+  assert.deepEqual([...new Set(compare.records.map((r) => r.type))].sort(), ['checkpoint', 'epoch', 'event']);
+  assert.ok(single.records.some((r) => r.type === 'spectrum'));
+  const names = Object.keys(compare.columns!);
+  assert.ok(names.includes('trainLoss') && names.includes('testAcc') && names.some((n) => n.startsWith('g:')), names.join(' '));
+  assert.ok(!names.some((n) => n.startsWith('w:') || n.startsWith('u:')), names.join(' '));
+  assert.ok(Object.keys(single.columns!).some((n) => n.startsWith('w:')));
+  assert.deepEqual(compare.columns!.trainLoss, single.columns!.trainLoss);
+  // a short run in the compare view: its epoch records whole, still without probes
+  assert.ok(snapshotForView(records.slice(0, 600), 2000, COMPARE_VIEW).records.every((r) => r.type === 'epoch' || r.type === 'event' || r.type === 'checkpoint'));
 });

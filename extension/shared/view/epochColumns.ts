@@ -54,11 +54,12 @@ export function parseColumnName(name: string): { quantity: Quantity; tensor: str
 const drawable = (q: Quantity, y: number | null): y is number => y !== null && Number.isFinite(y) && (!LOG_QUANTITIES.has(q) || y > 0);
 
 /**
- * Per charted quantity, at most `maxPoints` (epoch, value) pairs of these records' epoch records: LTTB's picks
- * (on log10(y) for logarithmic charts), which keep every peak and trough, and the first and last epoch. Plain
+ * Per charted quantity (of `only`, when given), at most `maxPoints` (epoch, value) pairs of these records' epoch
+ * records: LTTB's picks (on log10(y) for logarithmic charts), which keep every peak and trough, and the first and
+ * last epoch. Plain
  * loops over the records (no value objects): a 160 000-epoch run is read back in the extension host.
  */
-export function epochColumns(records: readonly MetricsRecord[], maxPoints: number): EpochColumns {
+export function epochColumns(records: readonly MetricsRecord[], maxPoints: number, only: ReadonlySet<Quantity> | null = null): EpochColumns {
   type Col = { xs: number[]; ys: number[] };
   const whole: (Col | undefined)[] = [];
   const tensors = { grad: new Map<string, Col>(), weight: new Map<string, Col>(), ratio: new Map<string, Col>() };
@@ -91,7 +92,8 @@ export function epochColumns(records: readonly MetricsRecord[], maxPoints: numbe
     const keep = lttbIndices(c.xs, shape, c.xs.length, maxPoints);
     out[columnName(q, tensor)] = [Array.from(keep, (i) => c.xs[i]), Array.from(keep, (i) => c.ys[i])];
   };
-  WHOLE.forEach((q, k) => whole[k] && pick(q, null, whole[k]));
-  for (const q of ['grad', 'weight', 'ratio'] as const) for (const [t, c] of tensors[q]) pick(q, t, c);
+  const wanted = (q: Quantity) => only === null || only.has(q);
+  WHOLE.forEach((q, k) => whole[k] && wanted(q) && pick(q, null, whole[k]));
+  for (const q of ['grad', 'weight', 'ratio'] as const) if (wanted(q)) for (const [t, c] of tensors[q]) pick(q, t, c);
   return out;
 }
