@@ -46,14 +46,8 @@ interface Pending {
  */
 export function thinRecords(records: readonly MetricsRecord[], max: number): MetricsRecord[] {
   if (records.length <= max) return [...records];
-  let epochs = 0;
-  for (const r of records) if (r.type === 'epoch') epochs++;
-  return thinEpochRecords(records, Math.max(1, max - (records.length - epochs)), epochs);
-}
-
-/** Every non-epoch record, and `keepEpochs` (≥ 1) of the epoch records: an even subset that keeps the newest, in order. */
-export function thinEpochRecords(records: readonly MetricsRecord[], keepEpochs: number, epochs = countEpochRecords(records)): MetricsRecord[] {
-  return thinOfType(records, 'epoch', keepEpochs, epochs);
+  const epochs = countEpochRecords(records);
+  return thinOfType(records, 'epoch', Math.max(1, max - (records.length - epochs)), epochs);
 }
 
 /** Every record not of `type`, and `keep` (≥ 1) of those of `type`: an even subset that keeps the newest, in order. */
@@ -154,10 +148,10 @@ export class RecordBatcher {
 
   /** Forget what is pending (e.g. the panel switched to other runs and will re-read everything). */
   clear(runDirs?: Iterable<string>): void {
-    if (runDirs) for (const d of runDirs) this.pending.delete(d);
-    else this.pending.clear();
-    if (runDirs) for (const d of runDirs) this.tokens.delete(d);
-    else this.tokens.clear();
+    for (const m of [this.pending, this.tokens]) {
+      if (runDirs) for (const d of runDirs) m.delete(d);
+      else m.clear();
+    }
   }
 
   /** Take (and forget) the pending records of one run without sending them. */
@@ -245,7 +239,7 @@ export class RecordBatcher {
     this.tokens.set(runDir, t);
     const epochs = countEpochRecords(records);
     const keep = Math.min(Math.floor(t.n), this.maxRecords - (records.length - epochs));
-    const out = epochs > keep ? thinEpochRecords(records, keep, epochs) : records;
+    const out = epochs > keep ? thinOfType(records, 'epoch', keep, epochs) : records;
     t.n = Math.max(0, t.n - countEpochRecords(out));
     return out;
   }
@@ -291,7 +285,8 @@ export const VIEW_PROBE_RECORDS = 400;
  * VIEW_PROBE_RECORDS of each goes.
  */
 export function snapshotForView(records: readonly MetricsRecord[], maxPoints: number, view: ViewNeeds = SINGLE_RUN_VIEW): { records: MetricsRecord[]; columns?: EpochColumns } {
-  if (view.types.size < RECORD_TYPES.length) records = records.filter((r) => view.types.has(r.type));
+  const types = view.types;
+  if (types) records = records.filter((r) => types.has(r.type));
   let epochs = 0;
   let last = -1;
   for (let i = 0; i < records.length; i++) {
@@ -304,16 +299,14 @@ export function snapshotForView(records: readonly MetricsRecord[], maxPoints: nu
   return epochs <= maxPoints ? { records: rest } : { records: rest, columns: epochColumns(records, maxPoints, view.quantities) };
 }
 
-/** What a Dynamics view draws: the record types it needs, and which charted quantities (null: every one). */
+/** What a Dynamics view draws: the record types it needs and which charted quantities (null: every one). */
 export interface ViewNeeds {
-  types: ReadonlySet<MetricsRecord['type']>;
+  types: ReadonlySet<MetricsRecord['type']> | null;
   quantities: ReadonlySet<Quantity> | null;
 }
 
-const RECORD_TYPES: readonly MetricsRecord['type'][] = ['epoch', 'activations', 'spectrum', 'benford', 'event', 'checkpoint'];
-
 /** One run: every chart. */
-export const SINGLE_RUN_VIEW: ViewNeeds = { types: new Set(RECORD_TYPES), quantities: null };
+export const SINGLE_RUN_VIEW: ViewNeeds = { types: null, quantities: null };
 
 /**
  * Several runs compared (webview/dynamics/main.ts): the loss, accuracy and gradient-norm charts, the landscape and the

@@ -42,9 +42,12 @@ async function runStamp(runDir: string): Promise<string> {
   return `${s.mtimeMs} ${s.size}`;
 }
 
-/** Complete lines of `buf` as records, and how many bytes they span (up to and including the last newline). */
+/** How many bytes of `buf` its complete lines span (up to and including the last newline). */
+const completeBytes = (buf: Buffer): number => buf.lastIndexOf(NEWLINE) + 1;
+
+/** Complete lines of `buf` as records, and how many bytes they span. */
 function completeLines(buf: Buffer): { records: MetricsRecord[]; bytes: number } {
-  const end = buf.lastIndexOf(NEWLINE) + 1;
+  const end = completeBytes(buf);
   return end === 0 ? { records: [], bytes: 0 } : { records: parseMetrics(buf.subarray(0, end).toString('utf8')).records, bytes: end };
 }
 
@@ -82,7 +85,8 @@ export class FollowingRunSource implements RunSource {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       buf = Buffer.alloc(0);
     }
-    const bytes = buf.lastIndexOf(NEWLINE) + 1;
+    // The snapshot (a long run's whole file) is parsed handing the event loop back; the tails below are small.
+    const bytes = completeBytes(buf);
     const { records } = await parseMetricsYielding(buf.subarray(0, bytes).toString('utf8'));
     const tail = this.tails.get(runDir);
     if (tail) {

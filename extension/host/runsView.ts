@@ -81,8 +81,8 @@ export class RunsTreeProvider extends Disposable implements vscode.TreeDataProvi
     const changed: RunsNode[] = [];
     for (const g of groups) {
       const node = this.experiments.get(g.experiment);
-      const what = holding(g, active);
       if (!node) return this.refreshAll();
+      const what = holding(g, active);
       if (this.held.get(g.experiment) === what) continue;
       node.runs = g.runs;
       this.held.set(g.experiment, what);

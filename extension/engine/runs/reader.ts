@@ -151,7 +151,6 @@ export function writerAlive(writer: RunWriterProcess | undefined, host = os.host
   return start === null || start === writer.start;
 }
 
-
 /** When the run last wrote run.json or metrics.jsonl (ms since the epoch; 0: neither exists). */
 export async function lastWriteMs(runDir: string): Promise<number> {
   let latest = 0;

@@ -56,8 +56,8 @@ const drawable = (q: Quantity, y: number | null): y is number => y !== null && N
 /**
  * Per charted quantity (of `only`, when given), at most `maxPoints` (epoch, value) pairs of these records' epoch
  * records: LTTB's picks (on log10(y) for logarithmic charts), which keep every peak and trough, and the first and
- * last epoch. Plain
- * loops over the records (no value objects): a 160 000-epoch run is read back in the extension host.
+ * last epoch. Plain loops over the records rather than epochValues (no object per value): the extension host builds
+ * these from a 160 000-epoch run.
  */
 export function epochColumns(records: readonly MetricsRecord[], maxPoints: number, only: ReadonlySet<Quantity> | null = null): EpochColumns {
   type Col = { xs: number[]; ys: number[] };
